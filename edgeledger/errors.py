@@ -1,0 +1,67 @@
+"""The project's exceptions. Each class docstring is its default message."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+
+class EdgeLedgerError(Exception):
+    """EdgeLedger failed."""
+
+    def __init__(self, message: str | None = None) -> None:
+        super().__init__(message or (self.__doc__ or "").strip())
+
+
+@dataclass(frozen=True)
+class FieldProblem:
+    """One bad field: which field, why, and (for files) on which line."""
+
+    field: str
+    reason: str
+    line: int | None = None
+
+    def __str__(self) -> str:
+        where = f"line {self.line}: " if self.line is not None else ""
+        return f"{where}{self.field}: {self.reason}"
+
+
+class InvalidSignal(EdgeLedgerError):
+    """The signal is invalid."""
+
+    def __init__(self, problems: Sequence[FieldProblem]) -> None:
+        self.problems = list(problems)
+        super().__init__("invalid signal: " + "; ".join(str(p) for p in self.problems))
+
+
+class InvalidImport(EdgeLedgerError):
+    """The file has invalid rows; nothing was written."""
+
+    def __init__(self, problems: Sequence[FieldProblem], rows: int) -> None:
+        self.problems = list(problems)
+        self.rows = rows
+        bad_lines = len({p.line for p in self.problems})
+        super().__init__(
+            f"{bad_lines} of {rows} rows are invalid; nothing was written:\n"
+            + "\n".join(f"  {p}" for p in self.problems)
+        )
+
+
+class SignalConflict(EdgeLedgerError):
+    """A different signal is already logged under this trade_id or source key."""
+
+
+class SignalNotFound(EdgeLedgerError):
+    """No signal has that trade_id."""
+
+
+class DatabaseUnavailable(EdgeLedgerError):
+    """The database could not be reached."""
+
+
+class MigrationError(EdgeLedgerError):
+    """The database schema could not be brought up to date."""
+
+
+class ConfigError(EdgeLedgerError):
+    """A setting is missing or invalid."""

@@ -1,0 +1,123 @@
+"""Logging signals: the one way a signal enters the ledger, whatever the channel.
+
+A signal is written with its `created` event in one transaction. Logging the same signal
+again (same trade_id, source key or terms) returns the one already there; a different signal
+under a taken trade_id or source key is refused.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import psycopg
+
+from edgeledger import storage
+from edgeledger.database import Database
+from edgeledger.errors import EdgeLedgerError, SignalConflict, SignalNotFound
+from edgeledger.model import EventKind, NewSignal, Signal
+from edgeledger.signals import fingerprint, format_trade_id, standard_id_number, trade_date
+
+log = logging.getLogger(__name__)
+
+MAX_ATTEMPTS = 5
+
+
+@dataclass(frozen=True)
+class LogResult:
+    signal: Signal
+    created: bool  # False when the signal was already in the ledger
+
+
+class _LostRace(Exception):
+    """Another writer inserted a matching signal between our check and our insert."""
+
+
+def log_signal(db: Database, signal: NewSignal, *, actor: str, now: datetime) -> LogResult:
+    """Store a validated signal once, with its `created` event."""
+    print_ = fingerprint(signal)
+    for _ in range(MAX_ATTEMPTS):
+        try:
+            with db.connection() as conn, conn.transaction():
+                return _log_once(conn, signal, print_, actor=actor, now=now)
+        except _LostRace:
+            continue
+    raise EdgeLedgerError(f"could not log {signal.ticker}: too many concurrent writers")
+
+
+def _log_once(
+    conn: psycopg.Connection, signal: NewSignal, print_: str, *, actor: str, now: datetime
+) -> LogResult:
+    existing = _already_logged(conn, signal, print_)
+    if existing is not None:
+        return LogResult(existing, created=False)
+    trade_id = signal.trade_id or _new_trade_id(conn, signal)
+    if signal.trade_id:
+        claimed = standard_id_number(signal.trade_id, signal.ticker)
+        if claimed:
+            storage.claim_trade_number(conn, signal.ticker, *claimed)
+    row = storage.insert_signal(conn, signal, trade_id=trade_id, fingerprint=print_, logged_at=now)
+    if row is None:
+        raise _LostRace
+    storage.insert_event(
+        conn,
+        trade_id,
+        EventKind.CREATED,
+        actor=actor,
+        occurred_at=now,
+        payload=_created_payload(signal),
+    )
+    log.debug("logged signal", extra={"trade_id": trade_id, "actor": actor})
+    return LogResult(storage.signal_from_row(row), created=True)
+
+
+def _already_logged(conn: psycopg.Connection, signal: NewSignal, print_: str) -> Signal | None:
+    rows = storage.signals_matching(
+        conn,
+        trade_id=signal.trade_id,
+        source=signal.source.value,
+        source_key=signal.source_key,
+        fingerprint=print_,
+    )
+    for row in rows:
+        if row["fingerprint"] == print_:
+            continue
+        if signal.trade_id and row["trade_id"] == signal.trade_id:
+            raise SignalConflict(
+                f"trade_id {signal.trade_id} is already used by a different signal"
+                f" ({row['ticker']} {row['direction']} entry {row['entry']:f})"
+            )
+        raise SignalConflict(
+            f"{signal.source.value} key {signal.source_key} was already logged as"
+            f" {row['trade_id']} with different terms"
+        )
+    same = next((row for row in rows if row["fingerprint"] == print_), None)
+    return storage.signal_from_row(same) if same else None
+
+
+def _new_trade_id(conn: psycopg.Connection, signal: NewSignal) -> str:
+    day = trade_date(signal.created_at)
+    return format_trade_id(signal.ticker, day, storage.next_trade_number(conn, signal.ticker, day))
+
+
+def _created_payload(signal: NewSignal) -> dict[str, Any]:
+    payload = {"source": signal.source.value, "source_key": signal.source_key,
+               "strategy": signal.strategy}
+    return {key: value for key, value in payload.items() if value is not None}
+
+
+@dataclass(frozen=True)
+class SignalHistory:
+    signal: Signal
+    events: list[dict[str, Any]]
+
+
+def signal_history(db: Database, trade_id: str) -> SignalHistory:
+    """A signal and every event of its audit trail, oldest first."""
+    with db.connection() as conn:
+        signal = storage.signal_by_trade_id(conn, trade_id)
+        if signal is None:
+            raise SignalNotFound(f"no signal has trade_id {trade_id!r}")
+        return SignalHistory(signal, storage.events_for_signal(conn, trade_id))

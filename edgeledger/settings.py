@@ -1,0 +1,55 @@
+"""Settings, read from the environment by entry points and passed down.
+
+Importing this module reads nothing; `Settings.from_env()` is called once by the CLI, the bot
+and the scheduler. Every variable is documented in docs/settings.md.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+import platformdirs
+
+from edgeledger.errors import ConfigError
+
+
+def default_data_dir() -> Path:
+    """Where the embedded PostgreSQL keeps its files when EDGELEDGER_DATA_DIR is not set."""
+    return Path(platformdirs.user_data_dir("edgeledger", appauthor=False))
+
+
+@dataclass(frozen=True)
+class Settings:
+    """What the app needs to run; built once per process."""
+
+    database_url: str | None
+    data_dir: Path
+    pool_max_size: int = 4
+    log_level: str = "INFO"
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
+        env = os.environ if environ is None else environ
+        data_dir = env.get("EDGELEDGER_DATA_DIR", "").strip()
+        return cls(
+            database_url=env.get("DATABASE_URL", "").strip() or None,
+            data_dir=Path(data_dir).expanduser() if data_dir else default_data_dir(),
+            pool_max_size=_positive_int(env, "EDGELEDGER_DB_POOL_SIZE", 4),
+            log_level=env.get("EDGELEDGER_LOG_LEVEL", "INFO").strip().upper() or "INFO",
+        )
+
+
+def _positive_int(env: Mapping[str, str], name: str, default: int) -> int:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ConfigError(f"{name} must be a whole number, got {raw!r}") from None
+    if value < 1:
+        raise ConfigError(f"{name} must be at least 1, got {value}")
+    return value

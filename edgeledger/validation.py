@@ -1,0 +1,378 @@
+"""Turn raw signal input (CLI flags, Discord options, a file row) into a NewSignal, or say why not.
+
+Pure: the current time comes in as `now`. Every problem is collected, so a trader fixing a
+signal sees all of its bad fields at once, each named with the reason.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from collections.abc import Callable, Mapping
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from edgeledger.errors import FieldProblem, InvalidSignal
+from edgeledger.market_calendar import default_expires_at
+from edgeledger.model import Direction, Edge, MarketContext, NewSignal, Source, TradeType
+
+TICKER_PATTERN = re.compile(r"^\^?[A-Z0-9]+(?:[.-][A-Z0-9]+)*(?:=[A-Z]+)?$")
+TRADE_ID_PATTERN = re.compile(r"^\^?[A-Za-z0-9][A-Za-z0-9._^=:-]{0,63}$")
+MAX_TICKER_LENGTH = 24
+MAX_PRICE_DECIMALS = 8
+MAX_PRICE = Decimal("1e12")
+MAX_EDGES = 50
+MAX_EDGE_NAME = 80
+MAX_TEXT = {"rationale": 4000, "strategy": 200, "source_key": 200,
+            "market_volatility": 50, "spy_bias": 50}
+FUTURE_TOLERANCE = timedelta(minutes=5)
+
+KNOWN_FIELDS = frozenset({
+    "trade_id", "ticker", "trade_type", "direction", "entry", "stop", "target", "target2",
+    "confidence", "edges", "rationale", "strategy", "source", "source_key", "atr_value",
+    "market_volatility", "spy_bias", "context", "created_at", "expires_at",
+})
+
+
+class _Problems:
+    """Collects field problems while parsing continues past the first one."""
+
+    def __init__(self) -> None:
+        self.items: list[FieldProblem] = []
+
+    def add(self, field: str, reason: str) -> None:
+        self.items.append(FieldProblem(field, reason))
+
+    def parse(self, field: str, raw: Mapping[str, Any], parser: Callable[[Any], Any]) -> Any:
+        """Parse one field, recording a ValueError as that field's problem (result None)."""
+        try:
+            return parser(raw.get(field))
+        except ValueError as exc:
+            self.add(field, str(exc))
+            return None
+
+
+def parse_signal(
+    raw: Mapping[str, Any],
+    *,
+    now: datetime,
+    default_source: Source = Source.API,
+    created_at_defaults_to_now: bool = False,
+) -> NewSignal:
+    """Validate and normalize one signal; raise InvalidSignal naming every bad field."""
+    problems = _Problems()
+    for name in sorted(set(raw) - KNOWN_FIELDS):
+        problems.add(name, "is not a signal field")
+
+    trade_id = problems.parse("trade_id", raw, _trade_id)
+    ticker = problems.parse("ticker", raw, _ticker)
+    trade_type = problems.parse("trade_type", raw, _choice(TradeType, "day or swing"))
+    direction = problems.parse("direction", raw, _choice(Direction, "long or short"))
+    entry = problems.parse("entry", raw, _required(_price))
+    stop = problems.parse("stop", raw, _required(_price))
+    target = problems.parse("target", raw, _required(_price))
+    target2 = problems.parse("target2", raw, _optional(_price))
+    confidence = problems.parse("confidence", raw, _required(_confidence))
+    edges = problems.parse("edges", raw, _edges)
+    rationale = problems.parse("rationale", raw, _text("rationale"))
+    strategy = problems.parse("strategy", raw, _text("strategy"))
+    source = problems.parse("source", raw, _source(default_source))
+    source_key = problems.parse("source_key", raw, _text("source_key"))
+    atr_value = problems.parse("atr_value", raw, _optional(_non_negative))
+    market_volatility = problems.parse("market_volatility", raw, _text("market_volatility"))
+    spy_bias = problems.parse("spy_bias", raw, _text("spy_bias"))
+    extra = problems.parse("context", raw, _json_object)
+    created_default = now if created_at_defaults_to_now else None
+    created_at = problems.parse("created_at", raw, _timestamp(default=created_default))
+    expires_at = problems.parse("expires_at", raw, _timestamp(default=None, required=False))
+
+    if created_at is not None and created_at > now + FUTURE_TOLERANCE:
+        problems.add("created_at", f"{created_at.isoformat()} is in the future")
+    if direction is not None:
+        _check_levels(problems, direction, entry, stop, target, target2)
+    if created_at is not None and expires_at is not None and expires_at <= created_at:
+        problems.add(
+            "expires_at",
+            f"{expires_at.isoformat()} must be after created_at {created_at.isoformat()}",
+        )
+    if problems.items:
+        raise InvalidSignal(problems.items)
+
+    if expires_at is None:
+        expires_at = default_expires_at(trade_type, created_at)
+    return NewSignal(
+        ticker=ticker,
+        trade_type=trade_type,
+        direction=direction,
+        entry=entry,
+        stop=stop,
+        target=target,
+        target2=target2,
+        confidence=confidence,
+        edges=edges,
+        rationale=rationale,
+        strategy=strategy,
+        source=source,
+        source_key=source_key,
+        context=MarketContext(atr_value, market_volatility, spy_bias, extra),
+        created_at=created_at,
+        expires_at=expires_at,
+        trade_id=trade_id,
+    )
+
+
+def _check_levels(
+    problems: _Problems,
+    direction: Direction,
+    entry: Decimal | None,
+    stop: Decimal | None,
+    target: Decimal | None,
+    target2: Decimal | None,
+) -> None:
+    """Long: stop < entry < target (< target2). Short: the mirror."""
+    long = direction is Direction.LONG
+    side = "a long" if long else "a short"
+    if entry is not None and stop is not None and (stop >= entry if long else stop <= entry):
+        relation = "below" if long else "above"
+        problems.add("stop", f"stop {stop} must be {relation} entry {entry} for {side}")
+    if entry is not None and target is not None and (target <= entry if long else target >= entry):
+        relation = "above" if long else "below"
+        problems.add("target", f"target {target} must be {relation} entry {entry} for {side}")
+    if (
+        target is not None
+        and target2 is not None
+        and (target2 <= target if long else target2 >= target)
+    ):
+        relation = "above" if long else "below"
+        problems.add(
+            "target2", f"target2 {target2} must be {relation} target {target} for {side}"
+        )
+
+
+def _is_blank(value: Any) -> bool:
+    return value is None or (isinstance(value, str) and not value.strip())
+
+
+def _required(parser: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    def parse(value: Any) -> Any:
+        if _is_blank(value):
+            raise ValueError("is required")
+        return parser(value)
+
+    return parse
+
+
+def _optional(parser: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    def parse(value: Any) -> Any:
+        return None if _is_blank(value) else parser(value)
+
+    return parse
+
+
+def _ticker(value: Any) -> str:
+    if _is_blank(value):
+        raise ValueError("is required")
+    if not isinstance(value, str):
+        raise ValueError(f"must be text, got {value!r}")
+    ticker = value.strip().upper()
+    if len(ticker) > MAX_TICKER_LENGTH:
+        raise ValueError(f"{ticker!r} is longer than {MAX_TICKER_LENGTH} characters")
+    if not TICKER_PATTERN.match(ticker):
+        raise ValueError(
+            f"{value.strip()!r} is not a ticker (letters and digits, optionally joined by . or -,"
+            " a leading ^ for indices, a suffix like =X or =F; e.g. NVDA, BRK.B, ^GSPC, EURUSD=X)"
+        )
+    return ticker
+
+
+def _trade_id(value: Any) -> str | None:
+    if _is_blank(value):
+        return None
+    text = str(value).strip()
+    if not TRADE_ID_PATTERN.match(text):
+        raise ValueError(
+            f"{text!r} is not a trade id (up to 64 letters, digits and . _ ^ = : -,"
+            " e.g. NVDA-20261120-001)"
+        )
+    return text
+
+
+def _choice(enum: type, allowed: str) -> Callable[[Any], Any]:
+    def parse(value: Any) -> Any:
+        if _is_blank(value):
+            raise ValueError(f"is required ({allowed})")
+        try:
+            return enum(str(value).strip().lower())
+        except ValueError:
+            raise ValueError(f"{value!r} must be {allowed}") from None
+
+    return parse
+
+
+def _source(default: Source) -> Callable[[Any], Source]:
+    def parse(value: Any) -> Source:
+        if _is_blank(value):
+            return default
+        try:
+            return Source(str(value).strip().lower())
+        except ValueError:
+            names = ", ".join(s.value for s in Source)
+            raise ValueError(f"{value!r} must be one of {names}") from None
+
+    return parse
+
+
+def _decimal(value: Any) -> Decimal:
+    if isinstance(value, bool):
+        raise ValueError(f"must be a number, got {value!r}")
+    if isinstance(value, float):
+        if not math.isfinite(value):
+            raise ValueError(f"must be a finite number, got {value!r}")
+        value = repr(value)
+    try:
+        number = Decimal(str(value).strip())
+    except InvalidOperation:
+        raise ValueError(f"{value!r} is not a number") from None
+    if not number.is_finite():
+        raise ValueError(f"must be a finite number, got {value!r}")
+    return number
+
+
+def _price(value: Any) -> Decimal:
+    price = _decimal(value)
+    if price <= 0:
+        raise ValueError(f"{price} must be greater than 0")
+    if price >= MAX_PRICE:
+        raise ValueError(f"{price} is too large")
+    if -price.as_tuple().exponent > MAX_PRICE_DECIMALS:
+        raise ValueError(f"{price} has more than {MAX_PRICE_DECIMALS} decimal places")
+    return price
+
+
+def _non_negative(value: Any) -> Decimal:
+    number = _decimal(value)
+    if number < 0:
+        raise ValueError(f"{number} must not be negative")
+    if number >= MAX_PRICE or -number.as_tuple().exponent > MAX_PRICE_DECIMALS:
+        raise ValueError(f"{number} is out of range")
+    return number
+
+
+def _confidence(value: Any) -> int:
+    if isinstance(value, bool):
+        raise ValueError(f"must be a whole number of stars from 0 to 5, got {value!r}")
+    number = _decimal(value)
+    if number != number.to_integral_value() or not 0 <= number <= 5:
+        raise ValueError(f"{value!r} must be a whole number of stars from 0 to 5")
+    return int(number)
+
+
+def _text(field: str) -> Callable[[Any], str | None]:
+    limit = MAX_TEXT[field]
+
+    def parse(value: Any) -> str | None:
+        if _is_blank(value):
+            return None
+        if not isinstance(value, str | int):
+            raise ValueError(f"must be text, got {type(value).__name__}")
+        text = str(value).strip()
+        if len(text) > limit:
+            raise ValueError(f"is {len(text)} characters; the limit is {limit}")
+        if "\x00" in text:
+            raise ValueError("contains a NUL character")
+        return text
+
+    return parse
+
+
+def _edges(value: Any) -> tuple[Edge, ...]:
+    """Edges arrive as 'a; b; c', a list of names, or a list of {name, ...} objects."""
+    if _is_blank(value):
+        return ()
+    if isinstance(value, str) and value.lstrip().startswith("["):
+        try:
+            value = json.loads(value)
+        except json.JSONDecodeError as exc:
+            raise ValueError(f"looks like JSON but is not valid ({exc.msg})") from None
+    if isinstance(value, str):
+        items: list[Any] = value.split(";")
+    elif isinstance(value, list | tuple):
+        items = list(value)
+    else:
+        raise ValueError(f"must be a list of edge names, got {type(value).__name__}")
+    edges: list[Edge] = []
+    seen: set[str] = set()
+    for item in items:
+        if isinstance(item, Mapping):
+            name, attributes = item.get("name"), {k: v for k, v in item.items() if k != "name"}
+        else:
+            name, attributes = item, {}
+        if not isinstance(name, str):
+            raise ValueError(f"edge {item!r} has no name")
+        name = " ".join(name.split())
+        if not name:
+            if isinstance(value, str):
+                continue  # 'a;;b' or a trailing ';' in a file: nothing was named
+            raise ValueError("an edge name is empty")
+        if len(name) > MAX_EDGE_NAME:
+            raise ValueError(f"edge name {name[:20]!r}... is longer than {MAX_EDGE_NAME} characters")
+        if "\x00" in name or _has_nul(attributes):
+            raise ValueError(f"edge {name!r} contains a NUL character")
+        if name.casefold() in seen:
+            continue
+        seen.add(name.casefold())
+        edges.append(Edge(name, attributes))
+    if len(edges) > MAX_EDGES:
+        raise ValueError(f"has {len(edges)} edges; the limit is {MAX_EDGES}")
+    return tuple(edges)
+
+
+def _json_object(value: Any) -> dict[str, Any]:
+    if _is_blank(value):
+        return {}
+    if isinstance(value, str):
+        try:
+            value = json.loads(value)
+        except json.JSONDecodeError as exc:
+            raise ValueError(f"is not valid JSON ({exc.msg})") from None
+    if not isinstance(value, dict):
+        raise ValueError("must be a JSON object")
+    if _has_nul(value):
+        raise ValueError("contains a NUL character")
+    try:
+        json.dumps(value, allow_nan=False)
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"cannot be stored as JSON ({exc})") from None
+    return value
+
+
+def _has_nul(value: Any) -> bool:
+    """PostgreSQL text and jsonb cannot hold U+0000, so refuse it up front."""
+    return "\\u0000" in json.dumps(value, default=str)
+
+
+def _timestamp(*, default: datetime | None, required: bool = True) -> Callable[[Any], Any]:
+    def parse(value: Any) -> datetime | None:
+        if _is_blank(value):
+            if default is not None or not required:
+                return default
+            raise ValueError("is required (ISO 8601 with an offset or Z, e.g. 2026-11-20T14:35:00Z)")
+        if isinstance(value, datetime):
+            stamp = value
+        else:
+            text = str(value).strip()
+            try:
+                stamp = datetime.fromisoformat(text[:-1] + "+00:00" if text[-1:] in "Zz" else text)
+            except ValueError:
+                raise ValueError(
+                    f"{text!r} is not an ISO 8601 time (e.g. 2026-11-20T14:35:00Z)"
+                ) from None
+        if stamp.tzinfo is None or stamp.utcoffset() is None:
+            raise ValueError(f"{value!s} has no UTC offset; add Z or e.g. -05:00")
+        if not 1970 <= stamp.year <= 2200:
+            raise ValueError(f"{value!s} is out of range")
+        return stamp.astimezone(UTC)
+
+    return parse

@@ -1,0 +1,53 @@
+-- Named queries for the signal ledger. Loaded once by edgeledger.database.queries().
+
+-- name: signal_by_trade_id
+SELECT * FROM trade_signals WHERE trade_id = %(trade_id)s;
+
+-- name: signals_matching
+-- The signals a new one could be a repeat of: same trade_id, same source key, or same terms.
+SELECT * FROM trade_signals
+WHERE trade_id = %(trade_id)s
+   OR (source = %(source)s AND source_key = %(source_key)s)
+   OR fingerprint = %(fingerprint)s
+ORDER BY id;
+
+-- name: next_trade_number
+INSERT INTO trade_id_counters AS c (ticker, trade_date, last_number)
+VALUES (%(ticker)s, %(trade_date)s, 1)
+ON CONFLICT (ticker, trade_date) DO UPDATE SET last_number = c.last_number + 1
+RETURNING last_number;
+
+-- name: claim_trade_number
+-- An explicit trade_id in the standard form moves the counter past its number.
+INSERT INTO trade_id_counters AS c (ticker, trade_date, last_number)
+VALUES (%(ticker)s, %(trade_date)s, %(number)s)
+ON CONFLICT (ticker, trade_date) DO UPDATE SET last_number = greatest(c.last_number, EXCLUDED.last_number);
+
+-- name: insert_signal
+INSERT INTO trade_signals (
+    trade_id, ticker, trade_type, direction, entry, stop, target, target2, confidence, edges,
+    rationale, strategy, source, source_key, atr_value, market_volatility, spy_bias, context,
+    fingerprint, created_at, expires_at, logged_at, updated_at
+) VALUES (
+    %(trade_id)s, %(ticker)s, %(trade_type)s, %(direction)s, %(entry)s, %(stop)s, %(target)s,
+    %(target2)s, %(confidence)s, %(edges)s, %(rationale)s, %(strategy)s, %(source)s,
+    %(source_key)s, %(atr_value)s, %(market_volatility)s, %(spy_bias)s, %(context)s,
+    %(fingerprint)s, %(created_at)s, %(expires_at)s, %(logged_at)s, %(logged_at)s
+)
+ON CONFLICT DO NOTHING
+RETURNING *;
+
+-- name: insert_event
+INSERT INTO signal_events (trade_id, kind, actor, occurred_at, payload)
+VALUES (%(trade_id)s, %(kind)s, %(actor)s, %(occurred_at)s, %(payload)s)
+RETURNING id;
+
+-- name: events_for_signal
+SELECT id, trade_id, kind, actor, occurred_at, payload
+FROM signal_events WHERE trade_id = %(trade_id)s ORDER BY id;
+
+-- name: export_signals
+SELECT * FROM trade_signals ORDER BY created_at, id;
+
+-- name: count_signals
+SELECT count(*) AS n FROM trade_signals;
