@@ -1,0 +1,169 @@
+"""Importing files of signals, exporting the ledger, and the round trip between them."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from pathlib import Path
+
+import pytest
+
+from edgeledger import exporter, importer, ledger, storage
+from edgeledger.database import Database
+from edgeledger.errors import InvalidImport
+from edgeledger.validation import parse_signal
+from tests.factories import raw_signal
+
+HEADER = ("trade_id,ticker,trade_type,direction,entry,stop,target,target2,confidence,edges,"
+          "rationale,created_at,expires_at,strategy")
+GOOD_ROWS = [
+    ",NVDA,day,long,181.20,179.90,184.00,186.50,4,VWAP reclaim;RS vs SPY,Reclaimed VWAP,"
+    "2026-11-20T14:35:00Z,,momo-v2",
+    ",NVDA,swing,short,180.00,183.00,172.00,,3,Lower high,Failed breakout,"
+    "2026-11-20T09:50:00-05:00,,momo-v2",
+    "AAPL-20261119-004,AAPL,swing,long,228.10,224.00,236.00,240.00,5,Base breakout,,"
+    "2026-11-19T16:00:00Z,2026-11-29T21:00:00Z,",
+]
+
+
+def write_csv(tmp_path: Path, rows: list[str], name: str = "signals.csv") -> Path:
+    path = tmp_path / name
+    path.write_text("\n".join([HEADER, *rows]) + "\n")
+    return path
+
+
+def count(sql_conn, table: str = "trade_signals") -> int:
+    return sql_conn.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
+
+
+def export_text(db, fmt: str = "csv") -> str:
+    out = io.StringIO()
+    with db.connection() as conn:
+        exporter.write_export(storage.export_rows(conn), out, fmt)
+    return out.getvalue()
+
+
+def test_a_csv_file_is_imported_with_ids_and_events(db, now, sql_conn, tmp_path):
+    report = importer.import_file(db, write_csv(tmp_path, GOOD_ROWS), now=now)
+    assert (report.rows, report.inserted) == (3, 3)
+    ids = [r[0] for r in sql_conn.execute("SELECT trade_id FROM trade_signals ORDER BY trade_id")]
+    assert ids == ["AAPL-20261119-004", "NVDA-20261120-001", "NVDA-20261120-002"]
+    assert count(sql_conn, "signal_events") == 3
+
+
+def test_reimporting_a_file_adds_nothing(db, now, sql_conn, tmp_path):
+    path = write_csv(tmp_path, GOOD_ROWS)
+    importer.import_file(db, path, now=now)
+    again = importer.import_file(db, path, now=now)
+    assert (again.inserted, again.already_present) == (0, 3)
+    assert count(sql_conn) == 3
+    assert count(sql_conn, "signal_events") == 3
+
+
+def test_a_bad_file_writes_nothing_and_names_every_problem(db, now, sql_conn, tmp_path):
+    rows = [
+        GOOD_ROWS[0],
+        ",NVDA,day,long,181.20,181.50,184.00,,4,,,2026-11-20T14:35:00Z,,",
+        ",nv da,week,long,181.20,179.90,184.00,,9,,,2026-11-20 14:35,,",
+        GOOD_ROWS[1],
+    ]
+    with pytest.raises(InvalidImport) as caught:
+        importer.import_file(db, write_csv(tmp_path, rows), now=now)
+    found = {(p.line, p.field) for p in caught.value.problems}
+    assert found == {(3, "stop"), (4, "ticker"), (4, "trade_type"), (4, "confidence"),
+                     (4, "created_at")}
+    assert "line 3: stop: stop 181.50 must be below entry 181.20 for a long" in str(caught.value)
+    assert count(sql_conn) == 0 and count(sql_conn, "signal_events") == 0
+
+
+def test_skip_invalid_imports_the_good_rows_and_reports_the_bad(db, now, sql_conn, tmp_path):
+    rows = [GOOD_ROWS[0], ",NVDA,day,long,181.20,181.50,184.00,,4,,,2026-11-20T14:35:00Z,,"]
+    report = importer.import_file(db, write_csv(tmp_path, rows), now=now, skip_invalid=True)
+    assert report.inserted == 1
+    assert [(p.line, p.field) for p in report.skipped] == [(3, "stop")]
+    assert count(sql_conn) == 1
+
+
+def test_an_unknown_or_missing_column_is_reported_on_line_one(db, now, tmp_path):
+    path = tmp_path / "bad.csv"
+    path.write_text("ticker,trade_type,direction,entry,stop,tagret,confidence,created_at\n")
+    with pytest.raises(InvalidImport) as caught:
+        importer.import_file(db, path, now=now)
+    assert {(p.line, p.field) for p in caught.value.problems} == {(1, "tagret"), (1, "target")}
+
+
+def test_a_taken_trade_id_with_other_terms_refuses_the_file(db, now, sql_conn, tmp_path):
+    signal = parse_signal(raw_signal(ticker="AAPL", trade_id="AAPL-20261119-004", entry="228.10",
+                                     stop="224", target="236", target2=None), now=now)
+    ledger.log_signal(db, signal, actor="test", now=now)
+    with pytest.raises(InvalidImport, match="line 4: trade_id: AAPL-20261119-004 is already used"):
+        importer.import_file(db, write_csv(tmp_path, GOOD_ROWS), now=now)
+    assert count(sql_conn) == 1
+
+
+def test_the_same_trade_id_twice_in_a_file_with_other_terms_is_refused(db, now, tmp_path):
+    rows = [GOOD_ROWS[2], GOOD_ROWS[2].replace("228.10", "228.20")]
+    with pytest.raises(InvalidImport, match="line 3: trade_id"):
+        importer.import_file(db, write_csv(tmp_path, rows), now=now)
+
+
+def test_identical_rows_in_one_file_are_logged_once(db, now, sql_conn, tmp_path):
+    report = importer.import_file(db, write_csv(tmp_path, [GOOD_ROWS[0]] * 3), now=now)
+    assert (report.inserted, report.duplicates_in_file) == (1, 2)
+
+
+def test_jsonl_rows_are_imported_and_bad_json_is_named_by_line(db, now, sql_conn, tmp_path):
+    path = tmp_path / "signals.jsonl"
+    good = raw_signal(edges=[{"name": "Gap fill", "gap_pct": 2.1}])
+    path.write_text(json.dumps(good) + "\n\n" + '{"ticker": "AMD",\n')
+    with pytest.raises(InvalidImport, match="line 3: row: is not valid JSON"):
+        importer.import_file(db, path, now=now)
+    path.write_text(json.dumps(good) + "\n")
+    assert importer.import_file(db, path, now=now).inserted == 1
+    edges = sql_conn.execute("SELECT edges FROM trade_signals").fetchone()[0]
+    assert edges == [{"name": "Gap fill", "gap_pct": 2.1}]
+
+
+def test_generated_ids_continue_after_ids_already_used(db, now, sql_conn, tmp_path):
+    signal = parse_signal(raw_signal(created_at="2026-11-20T13:00:00Z"), now=now)
+    ledger.log_signal(db, signal, actor="test", now=now)
+    importer.import_file(db, write_csv(tmp_path, GOOD_ROWS[:2]), now=now)
+    ids = [r[0] for r in sql_conn.execute(
+        "SELECT trade_id FROM trade_signals WHERE ticker = 'NVDA' ORDER BY created_at")]
+    assert ids == ["NVDA-20261120-001", "NVDA-20261120-002", "NVDA-20261120-003"]
+
+
+def test_export_has_outcome_columns_and_utc_times(db, now, tmp_path):
+    importer.import_file(db, write_csv(tmp_path, GOOD_ROWS), now=now)
+    rows = list(csv.DictReader(io.StringIO(export_text(db))))
+    assert set(exporter.OUTCOME_COLUMNS) <= set(rows[0])
+    short = next(r for r in rows if r["direction"] == "short")
+    assert short["created_at"] == "2026-11-20T14:50:00Z"
+    assert short["status"] == "PENDING" and short["r_achieved"] == ""
+    assert short["entry"] == "180"
+
+
+def test_export_then_import_elsewhere_reproduces_the_ledger(db, now, tmp_path, clone_db):
+    importer.import_file(db, write_csv(tmp_path, GOOD_ROWS), now=now)
+    for fmt in exporter.FORMATS:
+        exported = tmp_path / f"ledger.{fmt}"
+        exported.write_text(export_text(db, fmt))
+        with Database(clone_db()) as elsewhere:
+            assert importer.import_file(elsewhere, exported, now=now).inserted == 3
+            assert export_text(elsewhere, "jsonl") == export_text(db, "jsonl")
+
+
+def test_an_export_reimported_into_its_own_ledger_adds_nothing(db, now, sql_conn, tmp_path):
+    importer.import_file(db, write_csv(tmp_path, GOOD_ROWS), now=now)
+    exported = tmp_path / "ledger.csv"
+    exported.write_text(export_text(db))
+    assert importer.import_file(db, exported, now=now).inserted == 0
+    assert count(sql_conn) == 3
+
+
+def test_progress_is_reported_while_importing(db, now, tmp_path):
+    seen: list[tuple[str, int]] = []
+    importer.import_file(db, write_csv(tmp_path, GOOD_ROWS), now=now,
+                         progress=lambda stage, n: seen.append((stage, n)))
+    assert ("checked", 3) in seen and ("copied", 3) in seen

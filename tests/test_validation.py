@@ -1,0 +1,159 @@
+"""What makes a signal valid, and how a bad one is explained."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+
+import pytest
+
+from edgeledger.errors import InvalidSignal
+from edgeledger.model import Direction, Source, TradeType
+from edgeledger.validation import parse_signal
+from tests.factories import raw_signal
+
+NOW = datetime(2026, 11, 20, 15, 0, tzinfo=UTC)
+
+
+def problems_of(raw: dict) -> dict[str, str]:
+    with pytest.raises(InvalidSignal) as caught:
+        parse_signal(raw, now=NOW)
+    return {p.field: p.reason for p in caught.value.problems}
+
+
+def test_a_valid_signal_is_normalized():
+    signal = parse_signal(raw_signal(ticker=" nvda ", direction="LONG", trade_type="Day"), now=NOW)
+    assert signal.ticker == "NVDA"
+    assert signal.direction is Direction.LONG
+    assert signal.trade_type is TradeType.DAY
+    assert signal.entry == Decimal("181.20")
+    assert signal.created_at == datetime(2026, 11, 20, 14, 35, tzinfo=UTC)
+    assert signal.source is Source.API
+
+
+@pytest.mark.parametrize("ticker", ["BRK.B", "^GSPC", "EURUSD=X", "BTC-USD", "ES=F", "SPY"])
+def test_real_world_tickers_are_admitted(ticker):
+    assert parse_signal(raw_signal(ticker=ticker.lower()), now=NOW).ticker == ticker
+
+
+@pytest.mark.parametrize("ticker", ["", "NV DA", "NVDA;DROP", "..", "A" * 25, "$TSLA", "-X"])
+def test_malformed_tickers_are_refused(ticker):
+    assert "ticker" in problems_of(raw_signal(ticker=ticker))
+
+
+def test_a_long_stop_above_entry_is_explained_with_both_prices():
+    reasons = problems_of(raw_signal(stop="181.50"))
+    assert reasons["stop"] == "stop 181.50 must be below entry 181.20 for a long"
+
+
+def test_a_short_needs_target_below_entry_below_stop():
+    reasons = problems_of(raw_signal(direction="short", stop="183.00", target="185.00",
+                                     target2=None))
+    assert reasons["target"] == "target 185.00 must be below entry 181.20 for a short"
+    assert "stop" not in reasons
+
+
+def test_target2_must_lie_beyond_target():
+    reasons = problems_of(raw_signal(target2="183.00"))
+    assert reasons["target2"] == "target2 183.00 must be above target 184.00 for a long"
+
+
+def test_every_bad_field_is_named_at_once():
+    reasons = problems_of(raw_signal(entry="-5", confidence=6, trade_type="scalp",
+                                     created_at="2026-11-20 14:35"))
+    assert set(reasons) == {"entry", "confidence", "trade_type", "created_at"}
+    assert "greater than 0" in reasons["entry"]
+    assert "0 to 5" in reasons["confidence"]
+    assert "day or swing" in reasons["trade_type"]
+    assert "UTC offset" in reasons["created_at"]
+
+
+@pytest.mark.parametrize("value", ["nan", "inf", "1e400", "abc", True, "", None])
+def test_prices_must_be_finite_positive_numbers(value):
+    raw = raw_signal()
+    raw["entry"] = value
+    assert "entry" in problems_of(raw)
+
+
+def test_prices_keep_at_most_eight_decimals():
+    assert "more than 8 decimal places" in problems_of(raw_signal(stop="179.123456789"))["stop"]
+
+
+def test_forex_prices_keep_five_decimals():
+    signal = parse_signal(raw_signal(ticker="EURUSD=X", entry="1.08215", stop="1.08010",
+                                     target="1.08650", target2=None), now=NOW)
+    assert signal.entry == Decimal("1.08215")
+
+
+def test_confidence_is_whole_stars_from_zero_to_five():
+    assert parse_signal(raw_signal(confidence="0"), now=NOW).confidence == 0
+    assert "confidence" in problems_of(raw_signal(confidence="3.5"))
+    assert "confidence" in problems_of(raw_signal(confidence=-1))
+
+
+def test_edge_names_are_trimmed_and_deduplicated():
+    signal = parse_signal(raw_signal(edges=" VWAP  reclaim ;RS vs SPY;vwap reclaim;;"), now=NOW)
+    assert [e.name for e in signal.edges] == ["VWAP reclaim", "RS vs SPY"]
+
+
+def test_edges_may_carry_attributes():
+    signal = parse_signal(raw_signal(edges=[{"name": "Gap fill", "gap_pct": 2.1}]), now=NOW)
+    assert signal.edges[0].name == "Gap fill"
+    assert signal.edges[0].attributes == {"gap_pct": 2.1}
+
+
+def test_an_edge_object_without_a_name_is_refused():
+    assert "edges" in problems_of(raw_signal(edges=[{"gap_pct": 2.1}]))
+
+
+def test_unknown_fields_are_refused_so_typos_show():
+    assert problems_of(raw_signal(tagret="190"))["tagret"] == "is not a signal field"
+
+
+def test_created_at_in_the_future_is_refused():
+    later = (NOW + timedelta(hours=1)).isoformat()
+    assert "in the future" in problems_of(raw_signal(created_at=later))["created_at"]
+
+
+def test_created_at_defaults_to_now_only_when_asked():
+    raw = raw_signal(created_at=None)
+    assert parse_signal(raw, now=NOW, created_at_defaults_to_now=True).created_at == NOW
+    assert "created_at" in problems_of(raw)
+
+
+def test_expires_at_must_follow_created_at():
+    reasons = problems_of(raw_signal(expires_at="2026-11-20T14:00:00Z"))
+    assert "must be after created_at" in reasons["expires_at"]
+
+
+def test_a_day_trade_expires_at_that_sessions_close():
+    signal = parse_signal(raw_signal(), now=NOW)
+    assert signal.expires_at == datetime(2026, 11, 20, 21, 0, tzinfo=UTC)  # 16:00 New York
+
+
+def test_a_swing_trade_expires_seven_days_after_creation():
+    signal = parse_signal(raw_signal(trade_type="swing"), now=NOW)
+    assert signal.expires_at == signal.created_at + timedelta(days=7)
+
+
+def test_an_explicit_expiry_wins():
+    signal = parse_signal(raw_signal(expires_at="2026-11-20T18:00:00+00:00"), now=NOW)
+    assert signal.expires_at == datetime(2026, 11, 20, 18, 0, tzinfo=UTC)
+
+
+def test_timestamps_with_offsets_are_stored_in_utc():
+    signal = parse_signal(raw_signal(created_at="2026-11-20T09:35:00-05:00"), now=NOW)
+    assert signal.created_at == datetime(2026, 11, 20, 14, 35, tzinfo=UTC)
+    assert signal.created_at.tzinfo is UTC
+
+
+def test_text_that_postgres_cannot_store_is_refused():
+    assert "NUL" in problems_of(raw_signal(rationale="bad\x00byte"))["rationale"]
+
+
+def test_context_must_be_a_json_object():
+    assert "JSON" in problems_of(raw_signal(context="[1, 2"))["context"]
+    signal = parse_signal(raw_signal(context='{"vix": 14.2}', atr_value="3.1",
+                                     spy_bias="bullish"), now=NOW)
+    assert signal.context.extra == {"vix": 14.2}
+    assert signal.context.atr_value == Decimal("3.1")
