@@ -1,0 +1,453 @@
+"""The outcome rules: how a signal becomes WIN, LOSS or EXPIRED against price bars.
+
+Pure: the caller passes the terms, the bars and the as-of time, and gets an `Outcome`
+re-derived from scratch, so any stored outcome can be checked by running this again.
+docs/outcome-rules.md states the rules in words with a worked example for each case.
+
+Internally a short is walked as a long on negated prices (entry, stop, targets and every
+open/close negated, high and low swapped and negated): the rules are exact mirrors, so one
+code path serves both directions and negation of floats is exact.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import ROUND_HALF_EVEN, Context, Decimal
+from typing import Any
+
+import numpy as np
+
+from edgeledger.bars import INTERVALS, BarSeries, from_epoch_us, to_epoch_us
+from edgeledger.model import Direction, EventKind, ExitReason, NewSignal, Outcome, Status
+
+__all__ = ["INTERVALS", "BarSeries", "SignalTerms", "resolve_signal", "transition_events"]
+
+_PENDING, _OPEN, _WATCH, _DONE = range(4)  # _WATCH: won, still watching for target2
+_DECIMAL = Context(prec=28, rounding=ROUND_HALF_EVEN)  # immune to the caller's context
+_FOUR_PLACES = Decimal("0.0001")
+
+
+@dataclass(frozen=True)
+class SignalTerms:
+    """What the outcome rules need from a signal. Prices are floats, like the bars."""
+
+    trade_id: str
+    direction: Direction
+    entry: float
+    stop: float
+    target: float
+    target2: float | None
+    created_at: datetime
+    expires_at: datetime
+
+    def __post_init__(self) -> None:
+        for name in ("entry", "stop", "target", "target2"):
+            value = getattr(self, name)
+            if value is None and name == "target2":
+                continue
+            number = float(value)  # accepts Decimal: Decimal("181.2") -> 181.2
+            if not math.isfinite(number):
+                raise ValueError(f"{self.trade_id}: {name} is not a finite price")
+            object.__setattr__(self, name, number)
+        object.__setattr__(self, "direction", Direction(self.direction))
+        to_epoch_us(self.created_at)  # rejects naive datetimes
+        to_epoch_us(self.expires_at)
+        e, s, t = self.entry, self.stop, self.target
+        if self.direction is Direction.LONG and not s < e < t:
+            raise ValueError(f"{self.trade_id}: a long signal needs stop < entry < target")
+        if self.direction is Direction.SHORT and not t < e < s:
+            raise ValueError(f"{self.trade_id}: a short signal needs target < entry < stop")
+
+    @classmethod
+    def from_signal(cls, signal: NewSignal, trade_id: str | None = None) -> SignalTerms:
+        """Terms of a validated signal (its Decimal prices become floats, losslessly for
+        prices written with up to 15 significant digits)."""
+        return cls(
+            trade_id=trade_id or signal.trade_id or "",
+            direction=signal.direction,
+            entry=float(signal.entry),
+            stop=float(signal.stop),
+            target=float(signal.target),
+            target2=None if signal.target2 is None else float(signal.target2),
+            created_at=signal.created_at,
+            expires_at=signal.expires_at,
+        )
+
+
+# One level of bars: (bar duration in µs, starts, open, high, low, close).
+_Level = tuple[int, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]
+
+
+class _Walk:
+    """The state of one signal while its bars are walked (prices normalized to a long)."""
+
+    __slots__ = (
+        "ambiguous",
+        "e",
+        "exit_at",
+        "exit_px",
+        "fill",
+        "hi_ex",
+        "levels",
+        "lo_ex",
+        "prev",
+        "s",
+        "sign",
+        "state",
+        "t",
+        "t2",
+        "t2_hit",
+        "trig_at",
+        "won",
+    )
+
+    def __init__(self, levels: list[_Level], sign: int, terms: SignalTerms) -> None:
+        self.levels = levels
+        self.sign = sign
+        self.e = sign * terms.entry
+        self.s = sign * terms.stop
+        self.t = sign * terms.target
+        self.t2 = None if terms.target2 is None else sign * terms.target2
+        self.state = _PENDING
+        self.prev: float | None = None
+        self.fill: float | None = None
+        self.trig_at: int | None = None
+        self.exit_px: float | None = None
+        self.exit_at: int | None = None
+        self.won = False
+        self.ambiguous = False
+        self.hi_ex = -math.inf  # best and worst prices from the trigger bar to the exit bar
+        self.lo_ex = math.inf
+        self.t2_hit: bool | None = None
+
+    def slice(self, depth: int, lo: int, hi: int) -> tuple[list, list, list, list, list]:
+        """Bars lo:hi of a level as plain Python lists (fast to loop over), normalized."""
+        _, starts, o, h, lw, c = self.levels[depth]
+        if self.sign > 0:
+            return (
+                starts[lo:hi].tolist(),
+                o[lo:hi].tolist(),
+                h[lo:hi].tolist(),
+                lw[lo:hi].tolist(),
+                c[lo:hi].tolist(),
+            )
+        return (
+            starts[lo:hi].tolist(),
+            (-o[lo:hi]).tolist(),
+            (-lw[lo:hi]).tolist(),  # a short's "high" (worst for it) is the real low, negated
+            (-h[lo:hi]).tolist(),
+            (-c[lo:hi]).tolist(),
+        )
+
+    def run(self, depth: int, lo: int, hi: int) -> None:
+        """Walk bars lo:hi of one level in time order, drilling into finer levels."""
+        starts, opens, highs, lows, closes = self.slice(depth, lo, hi)
+        e, s, t = self.e, self.s, self.t
+        for i in range(len(starts)):
+            state = self.state
+            o, h, lw = opens[i], highs[i], lows[i]
+            if state == _PENDING:
+                prev = self.prev
+                if prev is not None and (prev > e > o or prev < e < o):
+                    self.trigger_bar(depth, starts[i], o, o, h, lw)  # gapped across: fill at open
+                elif lw <= e <= h:
+                    self.trigger_bar(depth, starts[i], e, o, h, lw)  # touched: fill at entry
+            elif state == _OPEN:
+                if lw > s and h < t and s < o < t:  # the common case: nothing reached
+                    if h > self.hi_ex:
+                        self.hi_ex = h
+                    if lw < self.lo_ex:
+                        self.lo_ex = lw
+                else:
+                    self.open_bar(depth, starts[i], o, h, lw)
+            elif state == _WATCH:
+                self.watch_bar(depth, starts[i], o, h, lw)
+            else:
+                return
+            self.prev = closes[i]
+
+    def trigger_bar(
+        self, depth: int, start: int, fill: float, o: float, h: float, lw: float
+    ) -> None:
+        """The bar where a PENDING signal fills; prices after the fill are unordered."""
+        s, t = self.s, self.t
+        if fill <= s:
+            self.open_position(start, fill, h, lw)
+            self.close(won=False, price=fill, at=start)
+        elif fill >= t:  # only a gap fill at the open gets here: the bar's rest follows it
+            self.open_position(start, fill, h, lw)
+            self.close(won=True, price=fill, at=start)
+            self.watch_bar(depth, start, o, h, lw)
+        elif lw <= s or h >= t:
+            if self.drill(depth, start, h, lw):
+                return
+            self.open_position(start, fill, h, lw)
+            self.ambiguous = True
+            if lw <= s:
+                self.close(won=False, price=s, at=start)
+            # reaching only the target leaves it OPEN: no credit on unordered prices
+        else:
+            self.open_position(start, fill, h, lw)
+
+    def open_bar(self, depth: int, start: int, o: float, h: float, lw: float) -> None:
+        """An OPEN bar that reaches the stop or the target (checked in the contract's order)."""
+        s, t = self.s, self.t
+        if lw <= s and h >= t and s < o < t:
+            if self.drill(depth, start, h, lw):
+                return
+            self.ambiguous = True
+            self.extend(h, lw)
+            self.close(won=False, price=s, at=start)
+            return
+        self.extend(h, lw)
+        if o <= s:
+            self.close(won=False, price=o, at=start)
+        elif o >= t:
+            self.close(won=True, price=o, at=start)
+            self.watch_bar(depth, start, o, h, lw)
+        elif lw <= s:
+            self.close(won=False, price=s, at=start)
+        else:
+            self.close(won=True, price=t, at=start)
+            self.watch_bar(depth, start, o, h, lw)  # h >= target2 here: reached after target
+
+    def watch_bar(self, depth: int, start: int, o: float, h: float, lw: float) -> None:
+        """After a WIN: did price reach target2 before the stop? (Also the exit bar's rest.)"""
+        if self.state != _WATCH:
+            return
+        s, t2 = self.s, self.t2
+        if o <= s:
+            self.decide_t2(False)
+        elif o >= t2:
+            self.decide_t2(True)
+        elif lw <= s and h >= t2:
+            if not self.drill(depth, start, h, lw):
+                self.decide_t2(False)  # order unknown: pessimistic
+        elif lw <= s:
+            self.decide_t2(False)
+        elif h >= t2:
+            self.decide_t2(True)
+
+    def drill(self, depth: int, start: int, h: float, lw: float) -> bool:
+        """Walk the next finer level's bars inside this bar in its place, if any cover it.
+
+        Finer bars count as covering the bar only when they reach every level (entry,
+        stop, target or target2) the bar itself reached, so an incomplete finer series
+        never undoes what the coarse bar proves; the next finer level is tried instead.
+        """
+        end = start + self.levels[depth][0]
+        for k in range(depth + 1, len(self.levels)):
+            duration, starts = self.levels[k][0], self.levels[k][1]
+            lo = int(np.searchsorted(starts, start, "left"))
+            hi = int(np.searchsorted(starts, end - duration, "right"))
+            if lo < hi and self.covers(k, lo, hi, h, lw):
+                self.run(k, lo, hi)
+                return True
+        return False
+
+    def covers(self, depth: int, lo: int, hi: int, h: float, lw: float) -> bool:
+        """Do finer bars lo:hi reach what the coarse bar (high h, low lw) reached?"""
+        _, _, opens, highs, lows, _ = self.levels[depth]
+        low, high = float(lows[lo:hi].min()), float(highs[lo:hi].max())
+        if self.sign > 0:
+            fine_lo, fine_hi, first_open = low, high, float(opens[lo])
+        else:
+            fine_lo, fine_hi, first_open = -high, -low, -float(opens[lo])
+        s = self.s
+        target = self.t2 if self.state == _WATCH else self.t
+        if (lw <= s and fine_lo > s) or (h >= target and fine_hi < target):
+            return False
+        if self.state == _PENDING:
+            e, prev = self.e, self.prev
+            gapped = prev is not None and (prev > e > first_open or prev < e < first_open)
+            return gapped or fine_lo <= e <= fine_hi
+        return True
+
+    def open_position(self, start: int, fill: float, h: float, lw: float) -> None:
+        self.state = _OPEN
+        self.fill = fill
+        self.trig_at = start
+        self.hi_ex = h
+        self.lo_ex = lw
+
+    def extend(self, h: float, lw: float) -> None:
+        self.hi_ex = max(self.hi_ex, h)
+        self.lo_ex = min(self.lo_ex, lw)
+
+    def close(self, *, won: bool, price: float, at: int) -> None:
+        self.won = won
+        self.exit_px = price
+        self.exit_at = at
+        self.state = _DONE
+        if won and self.t2 is not None:
+            if price >= self.t2:
+                self.t2_hit = True
+            else:
+                self.state = _WATCH
+
+    def decide_t2(self, hit: bool) -> None:
+        self.t2_hit = hit
+        self.state = _DONE
+
+
+def _levels(bars: Mapping[str, BarSeries], primary: str) -> list[_Level]:
+    """The primary level, then every finer interval present, coarsest first."""
+    if primary not in INTERVALS:
+        raise ValueError(f"unknown primary interval {primary!r}")
+    if primary not in bars:
+        raise ValueError(f"no {primary} bars given for the primary interval")
+    chosen = []
+    for interval, series in bars.items():
+        if series.interval != interval:
+            raise ValueError(f"bars under {interval!r} are {series.interval} bars")
+        if interval == primary or INTERVALS[interval] < INTERVALS[primary]:
+            chosen.append(series)
+    chosen.sort(key=lambda series: INTERVALS[series.interval], reverse=True)
+    return [(b.duration_us, b.starts, b.open, b.high, b.low, b.close) for b in chosen]
+
+
+def _dec(x: float) -> Decimal:
+    return Decimal(repr(x))
+
+
+def _r(x: float, fill: float, walk: _Walk) -> Decimal:
+    """R of price x against the fill, in normalized prices (so one formula for both sides)."""
+    risk = _DECIMAL.subtract(_dec(walk.e), _dec(walk.s))
+    gain = _DECIMAL.subtract(_dec(x), _dec(fill))
+    return _DECIMAL.divide(gain, risk).quantize(_FOUR_PLACES, context=_DECIMAL)
+
+
+def resolve_signal(
+    terms: SignalTerms, bars: Mapping[str, BarSeries], *, primary: str, as_of: datetime
+) -> Outcome:
+    """The outcome of one signal at `as_of`, re-derived from `created_at` by the rules.
+
+    `bars` holds one ticker's bars by interval; `primary` is walked and finer intervals
+    serve only to order prices inside an ambiguous bar. Bars from one bar before
+    `created_at` (its close is the first "previous close") to min(expires_at, as_of) must
+    be present; any others are ignored.
+    """
+    levels = _levels(bars, primary)
+    sign = 1 if terms.direction is Direction.LONG else -1
+    walk = _Walk(levels, sign, terms)
+    duration, starts, _, _, _, closes = levels[0]
+    created = to_epoch_us(terms.created_at)
+    window_end = min(to_epoch_us(terms.expires_at), to_epoch_us(as_of))
+    lo = int(np.searchsorted(starts, created, "left"))
+    hi = max(lo, int(np.searchsorted(starts, window_end - duration, "right")))
+    if lo > 0:
+        walk.prev = sign * float(closes[lo - 1])
+    if lo < hi:
+        walk.run(0, lo, hi)
+    expired = as_of >= terms.expires_at
+    if hi > lo:
+        return _outcome(walk, expired, int(starts[hi - 1]), sign * float(closes[hi - 1]))
+    return _outcome(walk, expired, None, None)
+
+
+def _outcome(
+    walk: _Walk, expired: bool, last_start: int | None, last_close: float | None
+) -> Outcome:
+    """Turn the walk's end state into the recorded fields (prices back in real sign)."""
+    sign, has_t2 = walk.sign, walk.t2 is not None
+    if walk.state == _PENDING:
+        if not expired:
+            return Outcome(status=Status.PENDING)
+        return Outcome(
+            status=Status.EXPIRED,
+            exit_reason=ExitReason.NOT_TRIGGERED,
+            target2_hit=False if has_t2 else None,
+        )
+    fill = walk.fill
+    assert fill is not None and walk.trig_at is not None
+    mfe = max(_r(walk.hi_ex, fill, walk), Decimal("0.0000"))
+    mae = min(_r(walk.lo_ex, fill, walk), Decimal("0.0000"))
+    known = {
+        "fill_price": _dec(sign * fill),
+        "triggered_at": from_epoch_us(walk.trig_at),
+        "ambiguous": walk.ambiguous,
+        "mfe_r": mfe,
+        "mae_r": mae,
+    }
+    if walk.state == _OPEN:
+        if not expired:
+            return Outcome(status=Status.OPEN, **known)
+        assert last_start is not None and last_close is not None
+        return Outcome(
+            status=Status.EXPIRED,
+            exit_price=_dec(sign * last_close),
+            closed_at=from_epoch_us(last_start),
+            exit_reason=ExitReason.TIMEOUT,
+            r_achieved=_r(last_close, fill, walk),
+            target2_hit=False if has_t2 else None,
+            **known,
+        )
+    assert walk.exit_px is not None and walk.exit_at is not None
+    if not has_t2:
+        target2_hit = None
+    elif walk.won:
+        target2_hit = walk.t2_hit if walk.t2_hit is not None or not expired else False
+    else:
+        target2_hit = False
+    return Outcome(
+        status=Status.WIN if walk.won else Status.LOSS,
+        exit_price=_dec(sign * walk.exit_px),
+        closed_at=from_epoch_us(walk.exit_at),
+        exit_reason=ExitReason.TARGET if walk.won else ExitReason.STOP,
+        r_achieved=_r(walk.exit_px, fill, walk),
+        target2_hit=target2_hit,
+        **known,
+    )
+
+
+def _json(value: Any) -> Any:
+    """Payload values the audit trail can store as JSON: ISO times, numbers as strings."""
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, Status | ExitReason):
+        return value.value
+    return value
+
+
+_TRIGGER_FIELDS = ("fill_price", "triggered_at")
+_RESOLVED_FIELDS = (
+    "status",
+    "exit_price",
+    "closed_at",
+    "exit_reason",
+    "r_achieved",
+    "ambiguous",
+    "mfe_r",
+    "mae_r",
+    "target2_hit",
+)
+
+
+def transition_events(before: Outcome, after: Outcome) -> list[tuple[EventKind, dict[str, Any]]]:
+    """Events to append to the audit trail when a stored outcome is replaced by a new one.
+
+    TRIGGERED when the fill first appears (or is corrected); RESOLVED when the outcome
+    settles or a settled outcome's recorded fields change (e.g. target2 decided later).
+    A running OPEN trade's MFE/MAE moving is not an event. CANCELLED is a person's
+    decision that the rules never make or undo, so it produces no events here.
+    """
+    if Status.CANCELLED in (before.status, after.status):
+        return []
+    events: list[tuple[EventKind, dict[str, Any]]] = []
+    trigger = {name: getattr(after, name) for name in _TRIGGER_FIELDS}
+    if after.fill_price is not None and trigger != {
+        name: getattr(before, name) for name in _TRIGGER_FIELDS
+    }:
+        events.append((EventKind.TRIGGERED, {k: _json(v) for k, v in trigger.items()}))
+    if after.status.is_settled:
+        resolved = {name: getattr(after, name) for name in _RESOLVED_FIELDS}
+        if not before.status.is_settled or resolved != {
+            name: getattr(before, name) for name in _RESOLVED_FIELDS
+        }:
+            events.append((EventKind.RESOLVED, {k: _json(v) for k, v in resolved.items()}))
+    return events
