@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
+import freezegun
 import psycopg
 import pytest
 from psycopg import sql
@@ -22,6 +23,9 @@ from psycopg.conninfo import make_conninfo
 
 from edgeledger import migrations
 from edgeledger.database import Database
+
+# Frozen time is for our code; the connection pool's timers must keep running.
+freezegun.configure(extend_ignore_list=["psycopg_pool", "psycopg"])
 
 TESTS_DIR = Path(__file__).resolve().parent
 FIXTURES = TESTS_DIR / "fixtures"

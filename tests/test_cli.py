@@ -1,0 +1,103 @@
+"""The edgeledger command: help everywhere, one-line errors, and the main flows."""
+
+from __future__ import annotations
+
+import argparse
+import io
+
+import pytest
+from freezegun import freeze_time
+
+from edgeledger.cli import build_parser, main
+
+
+def run(*argv: str) -> tuple[int, str, str]:
+    out, err = io.StringIO(), io.StringIO()
+    code = main(list(argv), out=out, err=err)
+    return code, out.getvalue(), err.getvalue()
+
+
+@pytest.fixture
+def ledger_env(monkeypatch, db_url):
+    monkeypatch.setenv("DATABASE_URL", db_url)
+    return db_url
+
+
+def all_commands(parser: argparse.ArgumentParser, path=()):
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for name, sub in action.choices.items():
+                yield from all_commands(sub, (*path, name))
+    if path:
+        yield path, parser
+
+
+def test_every_command_has_help_and_an_example():
+    for path, parser in all_commands(build_parser()):
+        assert parser.description, f"{' '.join(path)} has no help text"
+        assert "examples:" in (parser.epilog or ""), f"{' '.join(path)} has no example"
+        assert "edgeledger" in parser.epilog
+
+
+@freeze_time("2026-11-20 15:00:00")
+def test_add_show_and_export_a_signal(ledger_env):
+    code, out, _ = run("signals", "add", "--ticker", "nvda", "--type", "day", "--direction",
+                       "long", "--entry", "181.20", "--stop", "179.90", "--target", "184",
+                       "--confidence", "4", "--edge", "VWAP reclaim", "--edge", "RS vs SPY")
+    assert (code, out) == (0, "logged NVDA-20261120-001\n")
+    code, out, _ = run("signals", "show", "NVDA-20261120-001")
+    assert code == 0
+    assert "entry 181.20" in out and "VWAP reclaim, RS vs SPY" in out
+    assert "2026-11-20T15:00:00Z  created" in out
+    code, out, _ = run("signals", "export", "--format", "jsonl")
+    assert code == 0 and '"trade_id": "NVDA-20261120-001"' in out
+
+
+@freeze_time("2026-11-20 15:00:00")
+def test_a_bad_signal_prints_one_line_naming_the_field(ledger_env):
+    code, out, err = run("signals", "add", "--ticker", "NVDA", "--type", "day", "--direction",
+                         "long", "--entry", "181.20", "--stop", "181.50", "--target", "184",
+                         "--confidence", "4")
+    assert code == 2 and out == ""
+    assert err == "error: invalid signal: stop: stop 181.50 must be below entry 181.20 for a long\n"
+
+
+def test_an_unknown_trade_id_is_a_clean_error(ledger_env):
+    code, _, err = run("signals", "show", "NOPE-1")
+    assert code == 1 and err.startswith("error: no signal has trade_id") and "Traceback" not in err
+
+
+def test_an_unreachable_database_is_a_clean_error(monkeypatch):
+    monkeypatch.setenv("DATABASE_URL", "postgresql://nobody@127.0.0.1:9/none?connect_timeout=2")
+    code, _, err = run("signals", "show", "X-1")
+    assert code == 1
+    assert err.startswith("error: cannot connect to none@127.0.0.1:9")
+    assert "Traceback" not in err
+
+
+def test_a_bad_setting_is_a_clean_error(monkeypatch):
+    monkeypatch.setenv("EDGELEDGER_DB_POOL_SIZE", "many")
+    code, _, err = run("db", "status")
+    assert (code, err) == (1, "error: EDGELEDGER_DB_POOL_SIZE must be a whole number, got 'many'\n")
+
+
+def test_db_upgrade_and_status(ledger_env):
+    code, out, _ = run("db", "upgrade")
+    assert code == 0 and out.strip().endswith("schema is up to date")
+    code, out, _ = run("db", "status")
+    assert code == 0 and "0001  0001_signal_ledger" in out and "applied" in out
+
+
+@freeze_time("2026-11-20 15:00:00")
+def test_import_reports_counts_and_a_bad_file_exits_non_zero(ledger_env, tmp_path):
+    good = tmp_path / "good.csv"
+    good.write_text("ticker,trade_type,direction,entry,stop,target,confidence,created_at\n"
+                    "AMD,swing,long,150,145,160,3,2026-11-19T15:00:00Z\n")
+    code, out, _ = run("signals", "import", str(good))
+    assert code == 0 and out.startswith("imported 1 new signals from 1 rows")
+    bad = tmp_path / "bad.csv"
+    bad.write_text("ticker,trade_type,direction,entry,stop,target,confidence,created_at\n"
+                   "AMD,swing,long,150,155,160,3,2026-11-19T15:00:00Z\n")
+    code, out, err = run("signals", "import", str(bad))
+    assert code == 2 and out == ""
+    assert "line 2: stop: stop 155 must be below entry 150 for a long" in err
