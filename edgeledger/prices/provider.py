@@ -1,0 +1,126 @@
+"""The steps every provider shares: plan the requests, fetch each window, normalize.
+
+A provider subclass only says how to fetch one window of raw rows (`fetch_window`),
+how to cut a span into windows it accepts (`split`), and which interval it must
+really ask for (`native_interval`); planning, windowing and cleaning live here once.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from typing import ClassVar
+
+import pandas as pd
+
+from edgeledger.clock import utc_now
+from edgeledger.prices.base import (
+    FetchResult,
+    Window,
+    aggregate_hourly,
+    check_request,
+    empty_bars,
+    hour_bounds,
+    normalize_bars,
+)
+
+Clock = Callable[[], datetime]
+
+# Providers that stamp a day at midnight of their zone need the neighbouring dates
+# in the request; bars outside [start, end) are cut after restamping.
+DAILY_PAD = timedelta(days=1)
+
+
+class BarProvider(ABC):
+    """Base class of the HTTP and file providers."""
+
+    name: ClassVar[str] = ""
+    # Zone in which the provider stamps daily bars (see base.restamp_daily).
+    daily_tz: ClassVar[str] = "America/New_York"
+
+    def __init__(self, *, clock: Clock = utc_now) -> None:
+        self._clock = clock
+
+    def fetch_bars(
+        self,
+        ticker: str,
+        interval: str,
+        start: datetime,
+        end: datetime,
+        *,
+        now: datetime | None = None,
+    ) -> pd.DataFrame:
+        """Clean bars for [start, end); see `fetch` for the dropped bars too."""
+        return self.fetch(ticker, interval, start, end, now=now).bars
+
+    def fetch(
+        self,
+        ticker: str,
+        interval: str,
+        start: datetime,
+        end: datetime,
+        *,
+        now: datetime | None = None,
+    ) -> FetchResult:
+        """Fetch every planned window and normalize the lot in one pass."""
+        windows = self.plan_requests(ticker, interval, start, end, now or self._clock())
+        start, end = start.astimezone(UTC), end.astimezone(UTC)
+        native = self.native_interval(ticker, interval)
+        frames = [self.fetch_window(ticker, native, lo, hi) for lo, hi in windows]
+        frames = [f for f in frames if not f.empty]
+        raw = pd.concat(frames, ignore_index=True) if frames else empty_bars()
+        if native == interval:
+            return normalize_bars(
+                raw,
+                provider=self.name,
+                ticker=ticker,
+                interval=interval,
+                start=start,
+                end=end,
+                daily_tz=self.daily_tz,
+            )
+        parts = normalize_bars(
+            raw,
+            provider=self.name,
+            ticker=ticker,
+            interval=native,
+            start=windows[0][0],
+            end=windows[-1][1],
+            daily_tz=self.daily_tz,
+        )
+        hourly = aggregate_hourly(parts.bars)
+        inside = (hourly["start"] >= pd.Timestamp(start)) & (hourly["start"] < pd.Timestamp(end))
+        return FetchResult(hourly[inside].reset_index(drop=True), parts.dropped, self.name)
+
+    def plan_requests(
+        self, ticker: str, interval: str, start: datetime, end: datetime, now: datetime
+    ) -> list[Window]:
+        """The (start, end) windows `fetch` will request, in order; pure, so the job can plan.
+
+        Raises RangeNotAvailable when the provider cannot serve the span at all.
+        """
+        check_request(ticker, interval, start, end)
+        lo, hi = start.astimezone(UTC), end.astimezone(UTC)
+        native = self.native_interval(ticker, interval)
+        if native != interval:
+            lo, hi = hour_bounds(lo, hi)
+        elif interval == "1d":
+            lo, hi = lo - DAILY_PAD, hi + DAILY_PAD
+        return self.split(ticker, native, lo, hi, now)
+
+    def native_interval(self, ticker: str, interval: str) -> str:
+        """The interval really requested; "30m" where hours are built from half-hours."""
+        return interval
+
+    def split(
+        self, ticker: str, interval: str, start: datetime, end: datetime, now: datetime
+    ) -> list[Window]:
+        """Cut a span into windows the provider accepts (default: one request)."""
+        return [(start, end)]
+
+    @abstractmethod
+    def fetch_window(
+        self, ticker: str, interval: str, start: datetime, end: datetime
+    ) -> pd.DataFrame:
+        """Raw rows for one window: a `start` column plus open/high/low/close/volume."""

@@ -1,0 +1,131 @@
+"""Yahoo Finance chart v8: free and keyless, with strict lookback limits per interval.
+
+Yahoo keeps 1m bars for 30 days and serves at most 7 days of them per request, keeps
+5m-30m bars for 60 days and 1h bars for 730 days. We split and refuse here, before a
+request, so the job gets a clear RangeNotAvailable instead of a 422.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+from urllib.parse import quote
+
+import pandas as pd
+
+from edgeledger.clock import utc_now
+from edgeledger.prices.base import Window, empty_bars, raw_bars, split_span
+from edgeledger.prices.errors import (
+    BadResponse,
+    NotAuthorized,
+    RangeNotAvailable,
+    TickerNotFound,
+)
+from edgeledger.prices.http import HttpClient, json_or_none, read_json
+from edgeledger.prices.provider import BarProvider, Clock
+
+DEFAULT_URL = "https://query2.finance.yahoo.com"
+
+# How far back Yahoo keeps each interval, and the longest span one request may cover.
+LOOKBACK: dict[str, timedelta | None] = {
+    "1m": timedelta(days=30),
+    "5m": timedelta(days=60),
+    "15m": timedelta(days=60),
+    "30m": timedelta(days=60),
+    "1h": timedelta(days=730),
+    "1d": None,
+}
+MAX_SPAN: dict[str, timedelta | None] = {"1m": timedelta(days=7)}
+
+
+class YahooProvider(BarProvider):
+    """Bars from query2.finance.yahoo.com/v8/finance/chart (regular session only)."""
+
+    name = "yahoo"
+
+    def __init__(
+        self, http: HttpClient, *, base_url: str = DEFAULT_URL, clock: Clock = utc_now
+    ) -> None:
+        super().__init__(clock=clock)
+        self.http = http
+        self.base_url = base_url.rstrip("/")
+
+    def earliest_start(self, interval: str, now: datetime) -> datetime | None:
+        """The oldest bar start Yahoo will serve for this interval (None: no limit)."""
+        lookback = LOOKBACK[interval]
+        return None if lookback is None else now - lookback
+
+    def split(
+        self, ticker: str, interval: str, start: datetime, end: datetime, now: datetime
+    ) -> list[Window]:
+        earliest = self.earliest_start(interval, now)
+        if earliest is not None and start < earliest:
+            raise RangeNotAvailable(
+                self.name,
+                ticker,
+                f"{interval} bars are kept for the last {(now - earliest).days} days only: "
+                f"asked from {start:%Y-%m-%d %H:%M}Z, earliest is {earliest:%Y-%m-%d %H:%M}Z",
+            )
+        step = MAX_SPAN.get(interval)
+        return [(start, end)] if step is None else split_span(start, end, step)
+
+    def fetch_window(
+        self, ticker: str, interval: str, start: datetime, end: datetime
+    ) -> pd.DataFrame:
+        url = f"{self.base_url}/v8/finance/chart/{quote(ticker, safe='')}"
+        params = {
+            "period1": int(start.timestamp()),
+            "period2": int(end.timestamp()),
+            "interval": interval,
+            "includePrePost": "false",
+            "events": "div,splits",
+        }
+        response = self.http.get(url, ticker=ticker, params=params)
+        if response.status_code != 200:
+            raise self._error(ticker, response.status_code, json_or_none(response))
+        return parse_chart(read_json(response, self.name, ticker), ticker)
+
+    def _error(self, ticker: str, status: int, body: Any) -> Exception:
+        description = _error_description(body)
+        if status == 404:
+            return TickerNotFound(self.name, ticker, f"not found (404: {description})")
+        if status == 422:
+            return RangeNotAvailable(self.name, ticker, f"range not available (422: {description})")
+        if status in (401, 403):  # e.g. "Invalid Crumb" if Yahoo starts demanding a cookie
+            return NotAuthorized(self.name, ticker, f"refused by Yahoo ({status}: {description})")
+        return BadResponse(self.name, ticker, f"request refused (HTTP {status}: {description})")
+
+
+def parse_chart(body: Any, ticker: str) -> pd.DataFrame:
+    """Raw rows from a chart v8 body; a window without data has no `timestamp` key."""
+    try:
+        chart = body["chart"]
+        if chart.get("error"):
+            raise TickerNotFound("yahoo", ticker, f"not found ({_error_description(body)})")
+        result = chart["result"][0]
+    except (KeyError, IndexError, TypeError, AttributeError) as exc:
+        raise BadResponse("yahoo", ticker, f"sent a chart without a result ({exc!r})") from None
+    stamps = result.get("timestamp")
+    if not stamps:
+        return empty_bars()
+    try:
+        quote_ = result["indicators"]["quote"][0]
+    except (KeyError, IndexError, TypeError):
+        raise BadResponse("yahoo", ticker, "sent timestamps without quotes") from None
+    for name in ("open", "high", "low", "close", "volume"):
+        values = quote_.get(name)
+        if values is not None and len(values) != len(stamps):
+            raise BadResponse(
+                "yahoo", ticker, f"sent {len(values)} {name} values for {len(stamps)} timestamps"
+            )
+    starts = pd.to_datetime(pd.Series(stamps, dtype="int64"), unit="s", utc=True)
+    return raw_bars(starts, quote_)
+
+
+def _error_description(body: Any) -> str:
+    for envelope in ("chart", "finance"):
+        try:
+            return str(body[envelope]["error"]["description"])
+        except (KeyError, TypeError):
+            continue
+    return "no description"
