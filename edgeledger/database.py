@@ -11,7 +11,7 @@ import logging
 import re
 import warnings
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from functools import cache
 from pathlib import Path
 
@@ -49,7 +49,9 @@ def queries() -> dict[str, str]:
 def parse_named_queries(text: str) -> dict[str, str]:
     """Split a file into {name: statement} at each `-- name:` line."""
     parts = _QUERY_NAME.split(text)
-    return {name: body.strip().rstrip(";") for name, body in zip(parts[1::2], parts[2::2], strict=True)}
+    return {
+        name: body.strip().rstrip(";") for name, body in zip(parts[1::2], parts[2::2], strict=True)
+    }
 
 
 def redact(conninfo: str) -> str:
@@ -86,10 +88,9 @@ def start_embedded_server(data_dir: Path) -> str:
             "SELECT 1 FROM pg_database WHERE datname = %s", (EMBEDDED_DATABASE,)
         ).fetchone()
         if not exists:
-            try:
-                conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(EMBEDDED_DATABASE)))
-            except psycopg.errors.DuplicateDatabase:
-                pass  # another process created it first
+            create = sql.SQL("CREATE DATABASE {}").format(sql.Identifier(EMBEDDED_DATABASE))
+            with suppress(psycopg.errors.DuplicateDatabase):  # another process made it first
+                conn.execute(create)
     return make_conninfo(admin, dbname=EMBEDDED_DATABASE)
 
 
@@ -127,7 +128,9 @@ class Database:
             ) from exc
         except psycopg.OperationalError as exc:
             if _is_connection_failure(exc):
-                raise DatabaseUnavailable(f"lost the database {redact(self.conninfo)}: {exc}") from exc
+                raise DatabaseUnavailable(
+                    f"lost the database {redact(self.conninfo)}: {exc}"
+                ) from exc
             raise
 
     def close(self) -> None:

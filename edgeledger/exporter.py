@@ -17,14 +17,42 @@ from typing import Any, TextIO
 from edgeledger.signals import decimal_text
 
 TERM_COLUMNS = (
-    "trade_id", "ticker", "trade_type", "direction", "entry", "stop", "target", "target2",
-    "confidence", "edges", "rationale", "strategy", "source", "source_key", "atr_value",
-    "market_volatility", "spy_bias", "context", "created_at", "expires_at",
+    "trade_id",
+    "ticker",
+    "trade_type",
+    "direction",
+    "entry",
+    "stop",
+    "target",
+    "target2",
+    "confidence",
+    "edges",
+    "rationale",
+    "strategy",
+    "source",
+    "source_key",
+    "atr_value",
+    "market_volatility",
+    "spy_bias",
+    "context",
+    "created_at",
+    "expires_at",
 )
 OUTCOME_COLUMNS = (
-    "status", "fill_price", "triggered_at", "exit_price", "closed_at", "exit_reason",
-    "r_achieved", "ambiguous", "mfe_r", "mae_r", "target2_hit",
-    "user_notes", "flagged_for_review", "logged_at",
+    "status",
+    "fill_price",
+    "triggered_at",
+    "exit_price",
+    "closed_at",
+    "exit_reason",
+    "r_achieved",
+    "ambiguous",
+    "mfe_r",
+    "mae_r",
+    "target2_hit",
+    "user_notes",
+    "flagged_for_review",
+    "logged_at",
 )
 EXPORT_COLUMNS = TERM_COLUMNS + OUTCOME_COLUMNS
 FORMATS = ("csv", "jsonl")
@@ -72,7 +100,9 @@ def _json_value(value: Any) -> Any:
     if isinstance(value, Decimal):
         text = decimal_text(value)
         number = float(text)
-        return number if repr(number) == text or decimal_text(Decimal(repr(number))) == text else text
+        return (
+            number if repr(number) == text or decimal_text(Decimal(repr(number))) == text else text
+        )
     return _scalar(value)
 
 

@@ -103,8 +103,11 @@ def _new_trade_id(conn: psycopg.Connection, signal: NewSignal) -> str:
 
 
 def _created_payload(signal: NewSignal) -> dict[str, Any]:
-    payload = {"source": signal.source.value, "source_key": signal.source_key,
-               "strategy": signal.strategy}
+    payload = {
+        "source": signal.source.value,
+        "source_key": signal.source_key,
+        "strategy": signal.strategy,
+    }
     return {key: value for key, value in payload.items() if value is not None}
 
 

@@ -134,3 +134,5 @@ class Signal:
     user_notes: str | None
     flagged_for_review: bool
     logged_at: datetime
+    resolved_as_of: datetime | None = None  # the run time the outcome was derived at
+    resolved_interval: str | None = None  # the bar interval it was derived from

@@ -29,6 +29,8 @@ class Settings:
     data_dir: Path
     pool_max_size: int = 4
     log_level: str = "INFO"
+    resolve_interval: str = "1h"
+    drill_intervals: tuple[str, ...] = ("1m",)
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -39,7 +41,27 @@ class Settings:
             data_dir=Path(data_dir).expanduser() if data_dir else default_data_dir(),
             pool_max_size=_positive_int(env, "EDGELEDGER_DB_POOL_SIZE", 4),
             log_level=env.get("EDGELEDGER_LOG_LEVEL", "INFO").strip().upper() or "INFO",
+            resolve_interval=_interval(env, "EDGELEDGER_RESOLVE_INTERVAL", "1h"),
+            drill_intervals=_intervals(env, "EDGELEDGER_DRILL_INTERVALS", "1m"),
         )
+
+
+INTERVAL_NAMES = ("1m", "5m", "15m", "30m", "1h", "1d")
+
+
+def _interval(env: Mapping[str, str], name: str, default: str) -> str:
+    value = env.get(name, "").strip() or default
+    if value not in INTERVAL_NAMES:
+        raise ConfigError(f"{name}: {value!r} is not one of {', '.join(INTERVAL_NAMES)}")
+    return value
+
+
+def _intervals(env: Mapping[str, str], name: str, default: str) -> tuple[str, ...]:
+    """A comma-separated list of intervals; 'none' for an empty list."""
+    raw = env.get(name, "").strip() or default
+    if raw.lower() == "none":
+        return ()
+    return tuple(_interval({name: part.strip()}, name, "") for part in raw.split(","))
 
 
 def _positive_int(env: Mapping[str, str], name: str, default: int) -> int:

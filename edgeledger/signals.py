@@ -78,8 +78,13 @@ def fingerprint(signal: NewSignal) -> str:
     Where it came from (source, source_key, trade_id) is not part of it, so a signal seen
     through the bot channel and again in an import file is still recognised as one.
     """
-    canonical = json.dumps(published_terms(signal), sort_keys=True, separators=(",", ":"),
-                           ensure_ascii=False, default=str)
+    canonical = json.dumps(
+        published_terms(signal),
+        sort_keys=True,
+        separators=(",", ":"),
+        ensure_ascii=False,
+        default=str,
+    )
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 

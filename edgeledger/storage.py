@@ -7,11 +7,12 @@ frozen dataclasses of edgeledger.model. Callers own the transaction.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from datetime import date, datetime
 from typing import Any
 
 import psycopg
+import psycopg.rows
 from psycopg.types.json import Jsonb
 
 from edgeledger.database import queries
@@ -28,13 +29,42 @@ from edgeledger.model import (
     Status,
     TradeType,
 )
+from edgeledger.resolution import merge_spans
 
 SIGNAL_COLUMNS = (
-    "trade_id", "ticker", "trade_type", "direction", "entry", "stop", "target", "target2",
-    "confidence", "edges", "rationale", "strategy", "source", "source_key", "atr_value",
-    "market_volatility", "spy_bias", "context", "created_at", "expires_at", "logged_at",
-    "status", "fill_price", "triggered_at", "exit_price", "closed_at", "exit_reason",
-    "r_achieved", "ambiguous", "mfe_r", "mae_r", "target2_hit", "user_notes",
+    "trade_id",
+    "ticker",
+    "trade_type",
+    "direction",
+    "entry",
+    "stop",
+    "target",
+    "target2",
+    "confidence",
+    "edges",
+    "rationale",
+    "strategy",
+    "source",
+    "source_key",
+    "atr_value",
+    "market_volatility",
+    "spy_bias",
+    "context",
+    "created_at",
+    "expires_at",
+    "logged_at",
+    "status",
+    "fill_price",
+    "triggered_at",
+    "exit_price",
+    "closed_at",
+    "exit_reason",
+    "r_achieved",
+    "ambiguous",
+    "mfe_r",
+    "mae_r",
+    "target2_hit",
+    "user_notes",
     "flagged_for_review",
 )
 
@@ -60,8 +90,12 @@ def signals_matching(
     fingerprint: str,
 ) -> list[dict[str, Any]]:
     """Rows a new signal could be a repeat of (by trade_id, source key or terms)."""
-    params = {"trade_id": trade_id, "source": source, "source_key": source_key,
-              "fingerprint": fingerprint}
+    params = {
+        "trade_id": trade_id,
+        "source": source,
+        "source_key": source_key,
+        "fingerprint": fingerprint,
+    }
     return conn.execute(_q("signals_matching"), params).fetchall()
 
 
@@ -123,8 +157,13 @@ def insert_event(
     occurred_at: datetime,
     payload: dict[str, Any] | None = None,
 ) -> int:
-    params = {"trade_id": trade_id, "kind": kind.value, "actor": actor,
-              "occurred_at": occurred_at, "payload": Jsonb(payload or {})}
+    params = {
+        "trade_id": trade_id,
+        "kind": kind.value,
+        "actor": actor,
+        "occurred_at": occurred_at,
+        "payload": Jsonb(payload or {}),
+    }
     return conn.execute(_q("insert_event"), params).fetchone()["id"]
 
 
@@ -196,8 +235,9 @@ def signal_from_row(row: dict[str, Any]) -> Signal:
         strategy=row["strategy"],
         source=Source(row["source"]),
         source_key=row["source_key"],
-        context=MarketContext(row["atr_value"], row["market_volatility"], row["spy_bias"],
-                              row["context"]),
+        context=MarketContext(
+            row["atr_value"], row["market_volatility"], row["spy_bias"], row["context"]
+        ),
         created_at=row["created_at"],
         expires_at=row["expires_at"],
     )
@@ -221,6 +261,8 @@ def signal_from_row(row: dict[str, Any]) -> Signal:
         user_notes=row["user_notes"],
         flagged_for_review=row["flagged_for_review"],
         logged_at=row["logged_at"],
+        resolved_as_of=row.get("resolved_as_of"),
+        resolved_interval=row.get("resolved_interval"),
     )
 
 
@@ -240,3 +282,184 @@ def json_default(value: Any) -> Any:
 
 def dumps(value: Any) -> str:
     return json.dumps(value, default=json_default, ensure_ascii=False)
+
+
+# --- the resolve job ---------------------------------------------------------------------
+
+
+def unresolved_signals(conn: psycopg.Connection) -> list[Signal]:
+    """Signals a resolve run must look at (see resolution.is_unresolved)."""
+    return [signal_from_row(row) for row in conn.execute(_q("unresolved_signals"))]
+
+
+def settled_signals(conn: psycopg.Connection) -> list[Signal]:
+    """Signals with an outcome derived by a run, for the determinism audit."""
+    return [signal_from_row(row) for row in conn.execute(_q("settled_signals"))]
+
+
+def bar_coverage(
+    conn: psycopg.Connection, tickers: Sequence[str]
+) -> dict[tuple[str, str], list[tuple[datetime, datetime]]]:
+    """{(ticker, interval): [(from, to), ...]}: what providers were already asked for."""
+    found: dict[tuple[str, str], list[tuple[datetime, datetime]]] = {}
+    for row in conn.execute(_q("bar_coverage_for"), {"tickers": list(tickers)}):
+        found.setdefault((row["ticker"], row["interval"]), []).append(
+            (row["covered_from"], row["covered_to"])
+        )
+    return found
+
+
+def bar_versions(conn: psycopg.Connection, tickers: Sequence[str]) -> dict[str, int]:
+    rows = conn.execute(_q("ticker_bar_versions"), {"tickers": list(tickers)})
+    return {row["ticker"]: row["bars_version"] for row in rows}
+
+
+def ticker_resolutions(conn: psycopg.Connection, tickers: Sequence[str]) -> dict[str, dict]:
+    rows = conn.execute(_q("ticker_resolutions"), {"tickers": list(tickers)})
+    return {row["ticker"]: row for row in rows}
+
+
+def store_bars(
+    conn: psycopg.Connection,
+    ticker: str,
+    interval: str,
+    rows: Iterable[tuple[datetime, float, float, float, float, float | None]],
+    *,
+    provider: str,
+    fetched_at: datetime,
+    covered: tuple[datetime, datetime],
+    coverage: Sequence[tuple[datetime, datetime]],
+) -> int:
+    """Store complete bars and record the span as asked for; return how many were new.
+
+    `coverage` is what was covered before; the union is written back merged. A batch that
+    adds bars takes a new bar version for the ticker, which tells the resolver to look again.
+    """
+    conn.execute(_q("create_bar_staging"))
+    with conn.cursor() as cursor, cursor.copy(_q("copy_bar_staging")) as copy:
+        for row in rows:
+            copy.write_row(row)
+    inserted = conn.execute(
+        _q("insert_staged_bars"),
+        {"ticker": ticker, "interval": interval, "provider": provider, "fetched_at": fetched_at},
+    ).rowcount
+    conn.execute(_q("delete_coverage"), {"ticker": ticker, "interval": interval})
+    for start, end in merge_spans([*coverage, covered]):
+        conn.execute(
+            _q("insert_coverage"),
+            {"ticker": ticker, "interval": interval, "covered_from": start, "covered_to": end},
+        )
+    if inserted:
+        conn.execute(_q("bump_bar_version"), {"ticker": ticker, "last_bar_end": covered[1]})
+    return inserted
+
+
+def load_bar_arrays(
+    conn: psycopg.Connection,
+    spans: dict[str, tuple[datetime, datetime]],
+    intervals: Sequence[str],
+) -> list[tuple]:
+    """(ticker, interval, start_us, open, high, low, close) rows for each ticker's span."""
+    if not spans:
+        return []
+    tickers = list(spans)
+    params = {
+        "tickers": tickers,
+        "froms": [spans[t][0] for t in tickers],
+        "tos": [spans[t][1] for t in tickers],
+        "intervals": list(intervals),
+    }
+    with conn.cursor(row_factory=psycopg.rows.tuple_row) as cursor:
+        return cursor.execute(_q("load_bars"), params).fetchall()
+
+
+def bars_for_export(
+    conn: psycopg.Connection,
+    ticker: str,
+    interval: str,
+    start: datetime | None = None,
+    end: datetime | None = None,
+) -> list[dict[str, Any]]:
+    params = {"ticker": ticker, "interval": interval, "start": start, "end": end}
+    return conn.execute(_q("bars_for_export"), params).fetchall()
+
+
+def write_outcome(
+    conn: psycopg.Connection, trade_id: str, outcome: Outcome, *, as_of: datetime, interval: str
+) -> None:
+    conn.execute(
+        _q("write_outcome"),
+        {
+            "trade_id": trade_id,
+            "status": outcome.status.value,
+            "fill_price": outcome.fill_price,
+            "triggered_at": outcome.triggered_at,
+            "exit_price": outcome.exit_price,
+            "closed_at": outcome.closed_at,
+            "exit_reason": outcome.exit_reason.value if outcome.exit_reason else None,
+            "r_achieved": outcome.r_achieved,
+            "ambiguous": outcome.ambiguous,
+            "mfe_r": outcome.mfe_r,
+            "mae_r": outcome.mae_r,
+            "target2_hit": outcome.target2_hit,
+            "resolved_as_of": as_of,
+            "resolved_interval": interval,
+        },
+    )
+
+
+def save_ticker_resolution(
+    conn: psycopg.Connection,
+    ticker: str,
+    *,
+    bars_version: int,
+    as_of: datetime,
+    interval: str,
+    resolved_at: datetime,
+) -> None:
+    conn.execute(
+        _q("save_ticker_resolution"),
+        {
+            "ticker": ticker,
+            "bars_version": bars_version,
+            "as_of": as_of,
+            "interval": interval,
+            "resolved_at": resolved_at,
+        },
+    )
+
+
+def claim_job_run(
+    conn: psycopg.Connection, job_name: str, scheduled_for: datetime, started_at: datetime
+) -> int | None:
+    """The job_runs row for this slot, or None when the slot already succeeded."""
+    row = conn.execute(
+        _q("claim_job_run"),
+        {
+            "job_name": job_name,
+            "scheduled_for": scheduled_for,
+            "started_at": started_at,
+        },
+    ).fetchone()
+    return row["id"] if row else None
+
+
+def finish_job_run(
+    conn: psycopg.Connection,
+    run_id: int,
+    *,
+    status: str,
+    finished_at: datetime,
+    counts: dict[str, Any],
+    error: str | None = None,
+) -> None:
+    conn.execute(
+        _q("finish_job_run"),
+        {
+            "id": run_id,
+            "status": status,
+            "finished_at": finished_at,
+            "counts": Jsonb(counts, dumps=dumps),
+            "error": error,
+        },
+    )

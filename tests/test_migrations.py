@@ -14,7 +14,8 @@ from edgeledger.database import Database, sql_dir
 from edgeledger.errors import MigrationError
 
 EXPECTED_TABLES = {"trade_signals", "signal_events", "trade_id_counters", "price_bars",
-                   "weekly_reports", "job_runs", "schema_migrations"}
+                   "weekly_reports", "job_runs", "schema_migrations", "bar_coverage",
+                   "ticker_bar_state", "ticker_resolution"}
 
 
 def tables(conninfo: str) -> set[str]:

@@ -1,0 +1,5 @@
+"""The `edgeledger` command line."""
+
+from edgeledger.cli.app import build_parser, main
+
+__all__ = ["build_parser", "main"]

@@ -1,0 +1,96 @@
+"""The `edgeledger` command: parse arguments, call the core, print the result.
+
+Settings are read here, once; the clock is read here, once per command. Errors the user can
+act on print one line (`error: ...`) and exit non-zero; `--debug` shows tracebacks.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+from collections.abc import Sequence
+from typing import TextIO
+
+from edgeledger import __version__
+from edgeledger.cli import db_commands, outcome_commands, price_commands, signal_commands
+from edgeledger.cli.base import EXIT_BAD_INPUT, EXIT_ERROR, EXIT_UNEXPECTED, Context, examples
+from edgeledger.clock import utc_now
+from edgeledger.errors import EdgeLedgerError, InvalidImport, InvalidSignal
+from edgeledger.settings import Settings
+
+log = logging.getLogger("edgeledger")
+
+
+# --- the parser --------------------------------------------------------------------------
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="edgeledger",
+        description="Log trade signals, settle them against price bars, learn which edges work.",
+        epilog=examples(
+            "edgeledger db upgrade",
+            "edgeledger signals import signals.csv",
+            "edgeledger signals export --format jsonl --out signals.jsonl",
+        ),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--version", action="version", version=f"edgeledger {__version__}")
+    parser.add_argument("--debug", action="store_true", help="show tracebacks and debug logs")
+    groups = parser.add_subparsers(dest="group", required=True, metavar="COMMAND")
+
+    for register in (
+        db_commands.register,
+        signal_commands.register,
+        price_commands.register,
+        outcome_commands.register,
+    ):
+        register(groups)
+    return parser
+
+
+def main(
+    argv: Sequence[str] | None = None, *, out: TextIO | None = None, err: TextIO | None = None
+) -> int:
+    out, err = out or sys.stdout, err or sys.stderr
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    environ = dict(os.environ)
+    try:
+        settings = Settings.from_env(environ)
+    except EdgeLedgerError as exc:
+        print(f"error: {exc}", file=err)
+        return EXIT_ERROR
+    logging.basicConfig(
+        level=logging.DEBUG if args.debug else settings.log_level,
+        stream=sys.stderr,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    if not args.debug:
+        logging.getLogger("pgserver").setLevel(logging.WARNING)  # its INFO is a play-by-play
+    ctx = Context(settings=settings, environ=environ, now=utc_now(), out=out, err=err)
+    try:
+        return args.func(args, ctx)
+    except (InvalidSignal, InvalidImport) as exc:
+        print(f"error: {exc}", file=err)
+        return EXIT_BAD_INPUT
+    except EdgeLedgerError as exc:
+        print(f"error: {exc}", file=err)
+        return EXIT_ERROR
+    except KeyboardInterrupt:
+        print("interrupted", file=err)
+        return 130
+    except Exception as exc:
+        if args.debug:
+            raise
+        log.debug("unexpected failure", exc_info=True)
+        print(f"error: unexpected {type(exc).__name__}: {exc} (rerun with --debug)", file=err)
+        return EXIT_UNEXPECTED
+    finally:
+        ctx.close()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

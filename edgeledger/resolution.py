@@ -1,0 +1,216 @@
+"""Planning a resolve run: which bars are missing, which tickers need another look.
+
+Pure functions over plain data (spans of time, open signals, the stored bookkeeping), so the
+job's decisions can be tested without a database or a provider. The job (jobs/resolve.py
+through edgeledger.resolver) does the I/O these plans call for.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from edgeledger.bars import INTERVALS
+from edgeledger.model import Outcome, Signal, Status
+
+Span = tuple[datetime, datetime]  # [start, end)
+
+# How far before the first signal to ask for bars, so the bar that gives the "previous
+# close" is stored too, across a weekend plus a holiday.
+PREVIOUS_CLOSE_LOOKBACK = {
+    "1m": timedelta(days=4),
+    "5m": timedelta(days=4),
+    "15m": timedelta(days=4),
+    "30m": timedelta(days=4),
+    "1h": timedelta(days=4),
+    "1d": timedelta(days=7),
+}
+# Spans of finer bars closer than this are fetched with one request.
+DRILL_MERGE_GAP = timedelta(days=1)
+
+
+def is_unresolved(signal: Signal) -> bool:
+    """Still moving: PENDING, OPEN, or a WIN still watching whether target2 comes first."""
+    outcome, terms = signal.outcome, signal.terms
+    if outcome.status in (Status.PENDING, Status.OPEN):
+        return True
+    return (
+        outcome.status is Status.WIN and terms.target2 is not None and outcome.target2_hit is None
+    )
+
+
+# --- spans -----------------------------------------------------------------------------
+
+
+def merge_spans(spans: Iterable[Span], gap: timedelta = timedelta(0)) -> list[Span]:
+    """Sorted, non-overlapping spans; spans closer than `gap` are joined."""
+    merged: list[Span] = []
+    for start, end in sorted(spans):
+        if merged and start <= merged[-1][1] + gap:
+            merged[-1] = (merged[-1][0], max(merged[-1][1], end))
+        else:
+            merged.append((start, end))
+    return merged
+
+
+def subtract_spans(need: Span, covered: Sequence[Span]) -> list[Span]:
+    """The parts of `need` no covered span includes."""
+    missing: list[Span] = []
+    cursor, end = need
+    for c_start, c_end in merge_spans(covered):
+        if c_end <= cursor or c_start >= end:
+            continue
+        if c_start > cursor:
+            missing.append((cursor, c_start))
+        cursor = max(cursor, c_end)
+        if cursor >= end:
+            break
+    if cursor < end:
+        missing.append((cursor, end))
+    return missing
+
+
+def missing_spans(need: Span, covered: Sequence[Span], interval: str) -> list[Span]:
+    """What to ask a provider for, given what it was already asked for.
+
+    A piece that starts where covered time ends reaches back one interval: the bar that
+    was still forming at the end of the last fetch was not stored then, and is now.
+    """
+    step = INTERVALS[interval]
+    ends = {c_end for _, c_end in covered}
+    return [
+        (start - step if start in ends else start, end)
+        for start, end in subtract_spans(need, covered)
+    ]
+
+
+def bar_need(signals: Sequence[Signal], as_of: datetime, interval: str) -> Span | None:
+    """The bars the ticker's unresolved signals can use: from just before the first was
+    created (for its previous close) to the last expiry, or now if sooner."""
+    if not signals:
+        return None
+    start = min(s.terms.created_at for s in signals) - PREVIOUS_CLOSE_LOOKBACK[interval]
+    end = min(as_of, max(s.terms.expires_at for s in signals))
+    return (start, end) if end > start else None
+
+
+# --- which tickers need evaluating ---------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class TickerResolution:
+    """Where resolution of a ticker stood after its last evaluation."""
+
+    bars_version: int
+    as_of: datetime
+    interval: str
+
+
+def needs_evaluation(
+    signals: Sequence[Signal],
+    last: TickerResolution | None,
+    bars_version: int,
+    *,
+    as_of: datetime,
+    interval: str,
+) -> bool:
+    """Whether anything could have changed for this ticker's signals since last time.
+
+    Outcomes depend only on the stored bars, the signal and the as-of time; so with the same
+    bars, the same interval, no new signal and no expiry passed, the answer is unchanged.
+    """
+    if last is None or last.interval != interval or last.bars_version != bars_version:
+        return True
+    if as_of < last.as_of:
+        return True  # replaying an earlier moment
+    for signal in signals:
+        if signal.outcome.status is not Status.CANCELLED and _never_evaluated(signal):
+            return True
+        if last.as_of < signal.terms.expires_at <= as_of:
+            return True
+    return False
+
+
+def _never_evaluated(signal: Signal) -> bool:
+    return signal.resolved_as_of is None
+
+
+# --- drill-down ------------------------------------------------------------------------------
+
+
+def ambiguous_bar_spans(outcome: Outcome, interval: str) -> list[Span]:
+    """The primary bars whose order of prices the outcome could not settle.
+
+    Only the trigger bar and the exit bar can be settled pessimistically, so those are the
+    spans worth fetching finer bars for.
+    """
+    if not outcome.ambiguous:
+        return []
+    step = INTERVALS[interval]
+    starts = {at for at in (outcome.triggered_at, outcome.closed_at) if at is not None}
+    return [(start, start + step) for start in sorted(starts)]
+
+
+def drill_requests(spans: Iterable[Span]) -> list[Span]:
+    """Requests for finer bars: nearby ambiguous bars share one request."""
+    return merge_spans(spans, DRILL_MERGE_GAP)
+
+
+# --- what a run reports ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ClosedTrade:
+    """A trade that settled in this run: what changed, for rolling metrics."""
+
+    trade_id: str
+    ticker: str
+    strategy: str | None
+    edges: tuple[str, ...]
+    status: str
+    r_achieved: str | None
+
+
+@dataclass
+class RunReport:
+    """What one resolve run did, recorded in job_runs and printed by the CLI."""
+
+    as_of: datetime
+    interval: str
+    tickers: int = 0
+    tickers_evaluated: int = 0
+    signals_evaluated: int = 0
+    outcomes_changed: int = 0
+    events_written: int = 0
+    requests: int = 0
+    bars_stored: int = 0
+    failed_tickers: dict[str, str] = field(default_factory=dict)
+    closed: list[ClosedTrade] = field(default_factory=list)
+    skipped: str | None = None
+
+    @property
+    def strategies_touched(self) -> list[str]:
+        return sorted({c.strategy for c in self.closed if c.strategy})
+
+    @property
+    def edges_touched(self) -> list[str]:
+        return sorted({edge for c in self.closed for edge in c.edges})
+
+    def counts(self) -> dict:
+        """JSON for job_runs.counts."""
+        return {
+            "as_of": self.as_of.isoformat(),
+            "interval": self.interval,
+            "tickers": self.tickers,
+            "tickers_evaluated": self.tickers_evaluated,
+            "signals_evaluated": self.signals_evaluated,
+            "outcomes_changed": self.outcomes_changed,
+            "events_written": self.events_written,
+            "requests": self.requests,
+            "bars_stored": self.bars_stored,
+            "failed_tickers": self.failed_tickers,
+            "closed": [c.trade_id for c in self.closed],
+            "strategies_touched": self.strategies_touched,
+            "edges_touched": self.edges_touched,
+        }

@@ -1,0 +1,109 @@
+-- Named queries for the resolve job: open signals, the bar store, and the bookkeeping that
+-- makes runs incremental.
+
+-- name: unresolved_signals
+SELECT * FROM trade_signals
+WHERE status IN ('PENDING', 'OPEN') OR (status = 'WIN' AND target2 IS NOT NULL AND target2_hit IS NULL)
+ORDER BY ticker, id;
+
+-- name: settled_signals
+SELECT * FROM trade_signals
+WHERE resolved_as_of IS NOT NULL AND status <> 'CANCELLED'
+ORDER BY ticker, id;
+
+-- name: bar_coverage_for
+SELECT ticker, interval, covered_from, covered_to FROM bar_coverage
+WHERE ticker = ANY(%(tickers)s)
+ORDER BY ticker, interval, covered_from;
+
+-- name: ticker_bar_versions
+SELECT ticker, bars_version FROM ticker_bar_state WHERE ticker = ANY(%(tickers)s);
+
+-- name: ticker_resolutions
+SELECT ticker, bars_version, as_of, interval FROM ticker_resolution WHERE ticker = ANY(%(tickers)s);
+
+-- name: create_bar_staging
+CREATE TEMPORARY TABLE bar_staging (
+    start  timestamptz NOT NULL,
+    open   numeric NOT NULL,
+    high   numeric NOT NULL,
+    low    numeric NOT NULL,
+    close  numeric NOT NULL,
+    volume numeric
+) ON COMMIT DROP;
+
+-- name: copy_bar_staging
+COPY bar_staging (start, open, high, low, close, volume) FROM STDIN;
+
+-- name: insert_staged_bars
+-- The first stored version of a bar is kept: outcomes already derived from it stay
+-- re-derivable even if a provider later revises its history.
+INSERT INTO price_bars (ticker, interval, start, open, high, low, close, volume, provider, fetched_at)
+SELECT %(ticker)s, %(interval)s, start, open, high, low, close, volume, %(provider)s, %(fetched_at)s
+FROM bar_staging
+ORDER BY start
+ON CONFLICT (ticker, interval, start) DO NOTHING;
+
+-- name: delete_coverage
+DELETE FROM bar_coverage WHERE ticker = %(ticker)s AND interval = %(interval)s;
+
+-- name: insert_coverage
+INSERT INTO bar_coverage (ticker, interval, covered_from, covered_to)
+VALUES (%(ticker)s, %(interval)s, %(covered_from)s, %(covered_to)s);
+
+-- name: bump_bar_version
+INSERT INTO ticker_bar_state AS s (ticker, bars_version, last_bar_end)
+VALUES (%(ticker)s, nextval('bar_batch_numbers'), %(last_bar_end)s)
+ON CONFLICT (ticker) DO UPDATE
+SET bars_version = EXCLUDED.bars_version,
+    last_bar_end = greatest(s.last_bar_end, EXCLUDED.last_bar_end);
+
+-- name: load_bars
+-- Bars as (ticker, interval, epoch microseconds, floats): what the outcome rules walk.
+SELECT b.ticker, b.interval,
+       (extract(epoch FROM b.start) * 1000000)::int8 AS start_us,
+       b.open::float8 AS open, b.high::float8 AS high, b.low::float8 AS low,
+       b.close::float8 AS close
+FROM price_bars b
+JOIN unnest(%(tickers)s::text[], %(froms)s::timestamptz[], %(tos)s::timestamptz[]) AS w(ticker, lo, hi)
+  ON b.ticker = w.ticker AND b.start >= w.lo AND b.start < w.hi
+WHERE b.interval = ANY(%(intervals)s)
+ORDER BY b.ticker, b.interval, b.start;
+
+-- name: bars_for_export
+SELECT start, open, high, low, close, volume, provider FROM price_bars
+WHERE ticker = %(ticker)s AND interval = %(interval)s
+  AND (%(start)s::timestamptz IS NULL OR start >= %(start)s)
+  AND (%(end)s::timestamptz IS NULL OR start < %(end)s)
+ORDER BY start;
+
+-- name: write_outcome
+UPDATE trade_signals
+SET status = %(status)s, fill_price = %(fill_price)s, triggered_at = %(triggered_at)s,
+    exit_price = %(exit_price)s, closed_at = %(closed_at)s, exit_reason = %(exit_reason)s,
+    r_achieved = %(r_achieved)s, ambiguous = %(ambiguous)s, mfe_r = %(mfe_r)s,
+    mae_r = %(mae_r)s, target2_hit = %(target2_hit)s,
+    resolved_as_of = %(resolved_as_of)s, resolved_interval = %(resolved_interval)s
+WHERE trade_id = %(trade_id)s AND status <> 'CANCELLED';
+
+-- name: save_ticker_resolution
+INSERT INTO ticker_resolution AS r (ticker, bars_version, as_of, interval, resolved_at)
+VALUES (%(ticker)s, %(bars_version)s, %(as_of)s, %(interval)s, %(resolved_at)s)
+ON CONFLICT (ticker) DO UPDATE
+SET bars_version = EXCLUDED.bars_version, as_of = EXCLUDED.as_of,
+    interval = EXCLUDED.interval, resolved_at = EXCLUDED.resolved_at;
+
+-- name: claim_job_run
+-- One row per (job, scheduled slot). A row left 'running' by a crashed run is taken over;
+-- the caller holds the job's advisory lock, so no live run owns it.
+INSERT INTO job_runs AS j (job_name, scheduled_for, status, started_at)
+VALUES (%(job_name)s, %(scheduled_for)s, 'running', %(started_at)s)
+ON CONFLICT (job_name, scheduled_for) DO UPDATE
+SET status = 'running', started_at = EXCLUDED.started_at, finished_at = NULL, error = NULL
+WHERE j.status <> 'succeeded'
+RETURNING id;
+
+-- name: finish_job_run
+UPDATE job_runs SET status = %(status)s, finished_at = %(finished_at)s, counts = %(counts)s,
+                    error = %(error)s
+WHERE id = %(id)s;
