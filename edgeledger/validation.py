@@ -376,3 +376,11 @@ def _timestamp(*, default: datetime | None, required: bool = True) -> Callable[[
         return stamp.astimezone(UTC)
 
     return parse
+
+
+def parse_timestamp(value: str, name: str) -> datetime:
+    """An ISO 8601 time with an offset, for command options; errors name the option."""
+    try:
+        return _timestamp(default=None)(value)
+    except ValueError as exc:
+        raise InvalidSignal([FieldProblem(name, str(exc))]) from None
