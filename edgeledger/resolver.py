@@ -103,9 +103,9 @@ def run_resolve(
             report.skipped = "another resolve run is in progress"
             return report
         with db.connection() as conn:
-            run_id = storage.claim_job_run(conn, JOB_NAME, slot or now, now)
+            run_id = storage.claim_job_run(conn, JOB_NAME, slot, now)
         if run_id is None:
-            report.skipped = f"the run for {(slot or now).isoformat()} already succeeded"
+            report.skipped = f"the run for {slot.isoformat()} already succeeded"
             return report
         try:
             _Run(db, provider, report, now=now, drill=drill).execute()

@@ -430,9 +430,15 @@ def save_ticker_resolution(
 
 
 def claim_job_run(
-    conn: psycopg.Connection, job_name: str, scheduled_for: datetime, started_at: datetime
+    conn: psycopg.Connection, job_name: str, scheduled_for: datetime | None, started_at: datetime
 ) -> int | None:
-    """The job_runs row for this slot, or None when the slot already succeeded."""
+    """The job_runs row for this slot, or None when the slot already succeeded.
+
+    A manual run (no slot) always gets a row of its own.
+    """
+    if scheduled_for is None:
+        params = {"job_name": job_name, "started_at": started_at}
+        return conn.execute(_q("start_manual_job_run"), params).fetchone()["id"]
     row = conn.execute(
         _q("claim_job_run"),
         {

@@ -54,8 +54,12 @@ CREATE TABLE trade_signals (
     CONSTRAINT filled_outcome_has_fill CHECK (
         status NOT IN ('OPEN', 'WIN', 'LOSS') OR (fill_price IS NOT NULL AND triggered_at IS NOT NULL)
     ),
-    CONSTRAINT closed_outcome_has_exit CHECK (
-        status NOT IN ('WIN', 'LOSS', 'EXPIRED') OR (closed_at IS NOT NULL AND exit_reason IS NOT NULL)
+    CONSTRAINT settled_outcome_has_reason CHECK (
+        status NOT IN ('WIN', 'LOSS', 'EXPIRED') OR exit_reason IS NOT NULL
+    ),
+    CONSTRAINT exit_has_time_and_price CHECK (
+        (status NOT IN ('WIN', 'LOSS') AND exit_reason IS DISTINCT FROM 'timeout')
+        OR (closed_at IS NOT NULL AND exit_price IS NOT NULL)
     )
 );
 

@@ -28,7 +28,7 @@ CREATE TABLE weekly_reports (
 CREATE TABLE job_runs (
     id             bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
     job_name       text        NOT NULL,
-    scheduled_for  timestamptz NOT NULL,
+    scheduled_for  timestamptz,            -- the slot a scheduled run stands for; NULL: manual
     status         text        NOT NULL DEFAULT 'running'
                    CHECK (status IN ('running', 'succeeded', 'failed')),
     started_at     timestamptz NOT NULL DEFAULT now(),

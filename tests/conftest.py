@@ -23,6 +23,7 @@ from psycopg.conninfo import make_conninfo
 
 from edgeledger import migrations
 from edgeledger.database import Database
+from tests.fake_http import FakeServer, serving
 
 # Frozen time is for our code; the connection pool's timers must keep running.
 freezegun.configure(extend_ignore_list=["psycopg_pool", "psycopg"])
@@ -125,3 +126,17 @@ def _create_database(admin_url: str, name: str, template: str | None = None) -> 
 def _drop_database(admin_url: str, name: str) -> None:
     with psycopg.connect(admin_url, autocommit=True) as conn:
         conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+
+
+@pytest.fixture(scope="session")
+def _http_server() -> Iterator[FakeServer]:
+    with serving() as fake:
+        yield fake
+
+
+@pytest.fixture
+def server(_http_server: FakeServer) -> Iterator[FakeServer]:
+    """A local HTTP server playing back queued replies (see tests/fake_http.py)."""
+    _http_server.reset()
+    yield _http_server
+    _http_server.reset()

@@ -13,7 +13,7 @@ from edgeledger import exporter, importer, ledger, storage
 from edgeledger.database import Database
 from edgeledger.errors import InvalidImport
 from edgeledger.validation import parse_signal
-from tests.factories import raw_signal
+from tests.factories import export_text, raw_signal
 
 HEADER = ("trade_id,ticker,trade_type,direction,entry,stop,target,target2,confidence,edges,"
           "rationale,created_at,expires_at,strategy")
@@ -35,13 +35,6 @@ def write_csv(tmp_path: Path, rows: list[str], name: str = "signals.csv") -> Pat
 
 def count(sql_conn, table: str = "trade_signals") -> int:
     return sql_conn.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
-
-
-def export_text(db, fmt: str = "csv") -> str:
-    out = io.StringIO()
-    with db.connection() as conn:
-        exporter.write_export(storage.export_rows(conn), out, fmt)
-    return out.getvalue()
 
 
 def test_a_csv_file_is_imported_with_ids_and_events(db, now, sql_conn, tmp_path):

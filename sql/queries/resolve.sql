@@ -103,6 +103,11 @@ SET status = 'running', started_at = EXCLUDED.started_at, finished_at = NULL, er
 WHERE j.status <> 'succeeded'
 RETURNING id;
 
+-- name: start_manual_job_run
+INSERT INTO job_runs (job_name, scheduled_for, status, started_at)
+VALUES (%(job_name)s, NULL, 'running', %(started_at)s)
+RETURNING id;
+
 -- name: finish_job_run
 UPDATE job_runs SET status = %(status)s, finished_at = %(finished_at)s, counts = %(counts)s,
                     error = %(error)s

@@ -1,164 +1,18 @@
-"""A local HTTP server that plays back provider responses, so no test touches the internet.
+"""Fixtures for provider tests: a fake clock and an HttpClient that records its sleeps.
 
-Each test queues replies per path with `server.reply(path, ...)`; replies are served in
-order and the last one repeats. Every request is recorded in `server.seen`.
+The local HTTP server (`server`) comes from tests/conftest.py and tests/fake_http.py.
 """
 
 from __future__ import annotations
 
-import json
-import threading
-from collections import deque
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from collections.abc import Callable
 from typing import Any
-from urllib.parse import parse_qsl, urlsplit
 
 import pytest
 
 from edgeledger.prices.http import HttpClient, RetryPolicy
 
 from .support import FakeTime
-
-
-@dataclass
-class Reply:
-    status: int = 200
-    body: bytes = b""
-    headers: dict[str, str] = field(default_factory=dict)
-    delay: float = 0.0
-
-
-@dataclass(frozen=True)
-class Seen:
-    method: str
-    path: str
-    query: dict[str, str]
-    headers: dict[str, str]
-    body: str
-
-
-class FakeServer:
-    """Routes by path; queued replies are consumed in order, the last one repeats.
-
-    A path ending in "*" matches every path that starts with the rest of it.
-    """
-
-    def __init__(self) -> None:
-        self.url = ""
-        self.seen: list[Seen] = []
-        self._routes: dict[str, deque[Reply]] = {}
-        self._lock = threading.Lock()
-
-    def reply(
-        self,
-        path: str,
-        *,
-        status: int = 200,
-        json_body: Any = None,
-        text: str | None = None,
-        headers: dict[str, str] | None = None,
-        delay: float = 0.0,
-    ) -> None:
-        if json_body is not None:
-            body = json.dumps(json_body).encode()
-            headers = {"Content-Type": "application/json", **(headers or {})}
-        else:
-            body = (text or "").encode()
-            headers = {"Content-Type": "text/plain", **(headers or {})}
-        with self._lock:
-            self._routes.setdefault(path, deque()).append(Reply(status, body, headers, delay))
-
-    def to(self, path: str) -> list[Seen]:
-        """The requests that reached a path (or a "prefix*"), in order."""
-        if path.endswith("*"):
-            return [s for s in self.seen if s.path.startswith(path[:-1])]
-        return [s for s in self.seen if s.path == path]
-
-    def reset(self) -> None:
-        with self._lock:
-            self._routes.clear()
-            self.seen.clear()
-
-    def _take(self, seen: Seen) -> Reply:
-        with self._lock:
-            self.seen.append(seen)
-            queue = self._routes.get(seen.path) or next(
-                (
-                    q
-                    for p, q in self._routes.items()
-                    if p.endswith("*") and seen.path.startswith(p[:-1])
-                ),
-                None,
-            )
-            if not queue:
-                return Reply(418, f"no reply queued for {seen.path}".encode())
-            return queue.popleft() if len(queue) > 1 else queue[0]
-
-
-class _Handler(BaseHTTPRequestHandler):
-    server: _Server
-
-    def do_GET(self) -> None:
-        self._answer()
-
-    def do_POST(self) -> None:
-        self._answer()
-
-    def _answer(self) -> None:
-        parts = urlsplit(self.path)
-        length = int(self.headers.get("Content-Length") or 0)
-        seen = Seen(
-            method=self.command,
-            path=parts.path,
-            query=dict(parse_qsl(parts.query, keep_blank_values=True)),
-            headers={k: v for k, v in self.headers.items()},
-            body=self.rfile.read(length).decode() if length else "",
-        )
-        reply = self.server.fake._take(seen)
-        if reply.delay:
-            threading.Event().wait(reply.delay)
-        try:
-            self.send_response(reply.status)
-            for name, value in reply.headers.items():
-                self.send_header(name, value)
-            self.send_header("Content-Length", str(len(reply.body)))
-            self.end_headers()
-            self.wfile.write(reply.body)
-        except (BrokenPipeError, ConnectionResetError):
-            pass  # the client timed out and left, as the timeout tests intend
-
-    def log_message(self, format: str, *args: Any) -> None:
-        pass
-
-
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True
-    fake: FakeServer
-
-    def handle_error(self, request: Any, client_address: Any) -> None:
-        pass
-
-
-@pytest.fixture(scope="session")
-def _http_server() -> Iterator[FakeServer]:
-    fake = FakeServer()
-    httpd = _Server(("127.0.0.1", 0), _Handler)
-    httpd.fake = fake
-    fake.url = f"http://127.0.0.1:{httpd.server_address[1]}"
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    yield fake
-    httpd.shutdown()
-    httpd.server_close()
-
-
-@pytest.fixture
-def server(_http_server: FakeServer) -> Iterator[FakeServer]:
-    _http_server.reset()
-    yield _http_server
-    _http_server.reset()
 
 
 @pytest.fixture
