@@ -151,6 +151,7 @@ class _Run:
         self.now, self.drill = now, list(drill)
         self.as_of, self.interval = report.as_of, report.interval
         self.coverage: dict[tuple[str, str], list[Span]] = {}
+        self.versions: dict[str, int] = {}
 
     def execute(self) -> None:
         with self.db.connection() as conn:
@@ -160,41 +161,22 @@ class _Run:
                 by_ticker[signal.terms.ticker].append(signal)
             tickers = sorted(by_ticker)
             self.coverage = storage.bar_coverage(conn, tickers)
+            self.versions = storage.bar_versions(conn, tickers)
             last = storage.ticker_resolutions(conn, tickers)
         self.report.tickers = len(tickers)
-
-        needs = {t: bar_need(by_ticker[t], self.as_of, self.interval) for t in tickers}
         for ticker in tickers:
-            if needs[ticker] is not None:
-                self._fetch(ticker, self.interval, [needs[ticker]])
-
-        live = [t for t in tickers if t not in self.report.failed_tickers]
-        with self.db.connection() as conn:
-            versions = storage.bar_versions(conn, live)
-        dirty = [
-            t
-            for t in live
+            need = bar_need(by_ticker[ticker], self.as_of, self.interval)
+            if need is not None and not self._fetch(ticker, self.interval, [need]):
+                continue
             if needs_evaluation(
-                by_ticker[t],
-                _resolution(last.get(t)),
-                versions.get(t, 0),
+                by_ticker[ticker],
+                _resolution(last.get(ticker)),
+                self.versions.get(ticker, 0),
                 as_of=self.as_of,
                 interval=self.interval,
-            )
-        ]
-        self.report.tickers_evaluated = len(dirty)
-        if not dirty:
-            return
-        spans = {t: needs[t] or _empty_span(self.as_of) for t in dirty}
-        series = self._load(spans)
-        for ticker in dirty:
-            self._evaluate_ticker(
-                ticker,
-                by_ticker[ticker],
-                series.get(ticker, {}),
-                spans[ticker],
-                versions.get(ticker, 0),
-            )
+            ):
+                self.report.tickers_evaluated += 1
+                self._evaluate_ticker(ticker, by_ticker[ticker], need or _empty_span(self.as_of))
 
     # 1. fetch -------------------------------------------------------------------------
 
@@ -231,7 +213,7 @@ class _Run:
         ]
         covered = self.coverage[(ticker, interval)]
         with self.db.connection() as conn, conn.transaction():
-            stored = storage.store_bars(
+            stored, version = storage.store_bars(
                 conn,
                 ticker,
                 interval,
@@ -242,6 +224,8 @@ class _Run:
                 coverage=covered,
             )
         covered.append(span)
+        if version is not None:
+            self.versions[ticker] = version
         self.report.bars_stored += stored
 
     # 2. evaluate ------------------------------------------------------------------------
@@ -250,17 +234,13 @@ class _Run:
         with self.db.connection() as conn:
             return load_series(conn, spans, self.interval)
 
-    def _evaluate_ticker(
-        self,
-        ticker: str,
-        signals: list[Signal],
-        series: dict[str, BarSeries],
-        span: Span,
-        version: int,
-    ) -> None:
+    def _evaluate_ticker(self, ticker: str, signals: list[Signal], span: Span) -> None:
+        version = self.versions.get(ticker, 0)  # read before the bars it stands for
+        series = self._load({ticker: span}).get(ticker, {})
         outcomes = {s.trade_id: self._derive(s, series) for s in signals}
         ambiguous = [s for s in signals if ambiguous_bar_spans(outcomes[s.trade_id], self.interval)]
         if ambiguous and self.drill and self._drill(ticker, ambiguous, outcomes):
+            version = self.versions.get(ticker, 0)
             series = self._load({ticker: span}).get(ticker, {})
             for signal in ambiguous:
                 outcomes[signal.trade_id] = self._derive(signal, series)

@@ -329,11 +329,12 @@ def store_bars(
     fetched_at: datetime,
     covered: tuple[datetime, datetime],
     coverage: Sequence[tuple[datetime, datetime]],
-) -> int:
-    """Store complete bars and record the span as asked for; return how many were new.
+) -> tuple[int, int | None]:
+    """Store complete bars and record the span as asked for.
 
     `coverage` is what was covered before; the union is written back merged. A batch that
-    adds bars takes a new bar version for the ticker, which tells the resolver to look again.
+    adds bars takes a new bar version for the ticker, which tells the resolver to look
+    again. Returns (bars added, the ticker's new bar version or None when nothing was added).
     """
     conn.execute(_q("create_bar_staging"))
     with conn.cursor() as cursor, cursor.copy(_q("copy_bar_staging")) as copy:
@@ -349,9 +350,10 @@ def store_bars(
             _q("insert_coverage"),
             {"ticker": ticker, "interval": interval, "covered_from": start, "covered_to": end},
         )
-    if inserted:
-        conn.execute(_q("bump_bar_version"), {"ticker": ticker, "last_bar_end": covered[1]})
-    return inserted
+    if not inserted:
+        return 0, None
+    params = {"ticker": ticker, "last_bar_end": covered[1]}
+    return inserted, conn.execute(_q("bump_bar_version"), params).fetchone()["bars_version"]
 
 
 def load_bar_arrays(

@@ -46,18 +46,32 @@ def yahoo_chart(ticker: str, interval: str, rows) -> dict[str, Any]:
     """A Yahoo chart v8 body for (epoch seconds, o, h, l, c) rows, shaped like a real one."""
     return {
         "chart": {
-            "result": [{
-                "meta": {"currency": "USD", "symbol": ticker, "exchangeName": "NMS",
-                         "instrumentType": "EQUITY", "gmtoffset": -18000,
-                         "timezone": "EST", "exchangeTimezoneName": "America/New_York",
-                         "dataGranularity": interval},
-                "timestamp": [r[0] for r in rows],
-                "indicators": {"quote": [{
-                    "open": [r[1] for r in rows], "high": [r[2] for r in rows],
-                    "low": [r[3] for r in rows], "close": [r[4] for r in rows],
-                    "volume": [1000 for _ in rows],
-                }]},
-            }],
+            "result": [
+                {
+                    "meta": {
+                        "currency": "USD",
+                        "symbol": ticker,
+                        "exchangeName": "NMS",
+                        "instrumentType": "EQUITY",
+                        "gmtoffset": -18000,
+                        "timezone": "EST",
+                        "exchangeTimezoneName": "America/New_York",
+                        "dataGranularity": interval,
+                    },
+                    "timestamp": [r[0] for r in rows],
+                    "indicators": {
+                        "quote": [
+                            {
+                                "open": [r[1] for r in rows],
+                                "high": [r[2] for r in rows],
+                                "low": [r[3] for r in rows],
+                                "close": [r[4] for r in rows],
+                                "volume": [1000 for _ in rows],
+                            }
+                        ]
+                    },
+                }
+            ],
             "error": None,
         }
     }
@@ -66,8 +80,13 @@ def yahoo_chart(ticker: str, interval: str, rows) -> dict[str, Any]:
 def yahoo_rows(bars) -> list[tuple]:
     """(ISO start, o, h, l, c) bars as Yahoo's (epoch seconds, o, h, l, c)."""
     return [
-        (int(datetime.fromisoformat(start.replace("Z", "+00:00")).astimezone(UTC).timestamp()),
-         o, h, low, c)
+        (
+            int(datetime.fromisoformat(start.replace("Z", "+00:00")).astimezone(UTC).timestamp()),
+            o,
+            h,
+            low,
+            c,
+        )
         for start, o, h, low, c in bars
     ]
 

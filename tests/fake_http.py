@@ -72,6 +72,11 @@ class FakeServer:
             return [s for s in self.seen if s.path.startswith(path[:-1])]
         return [s for s in self.seen if s.path == path]
 
+    def reset_path(self, path: str) -> None:
+        """Forget the replies queued for one path."""
+        with self._lock:
+            self._routes.pop(path, None)
+
     def reset(self) -> None:
         with self._lock:
             self._routes.clear()

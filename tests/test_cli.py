@@ -41,9 +41,28 @@ def test_every_command_has_help_and_an_example():
 
 @freeze_time("2026-11-20 15:00:00")
 def test_add_show_and_export_a_signal(ledger_env):
-    code, out, _ = run("signals", "add", "--ticker", "nvda", "--type", "day", "--direction",
-                       "long", "--entry", "181.20", "--stop", "179.90", "--target", "184",
-                       "--confidence", "4", "--edge", "VWAP reclaim", "--edge", "RS vs SPY")
+    code, out, _ = run(
+        "signals",
+        "add",
+        "--ticker",
+        "nvda",
+        "--type",
+        "day",
+        "--direction",
+        "long",
+        "--entry",
+        "181.20",
+        "--stop",
+        "179.90",
+        "--target",
+        "184",
+        "--confidence",
+        "4",
+        "--edge",
+        "VWAP reclaim",
+        "--edge",
+        "RS vs SPY",
+    )
     assert (code, out) == (0, "logged NVDA-20261120-001\n")
     code, out, _ = run("signals", "show", "NVDA-20261120-001")
     assert code == 0
@@ -55,9 +74,24 @@ def test_add_show_and_export_a_signal(ledger_env):
 
 @freeze_time("2026-11-20 15:00:00")
 def test_a_bad_signal_prints_one_line_naming_the_field(ledger_env):
-    code, out, err = run("signals", "add", "--ticker", "NVDA", "--type", "day", "--direction",
-                         "long", "--entry", "181.20", "--stop", "181.50", "--target", "184",
-                         "--confidence", "4")
+    code, out, err = run(
+        "signals",
+        "add",
+        "--ticker",
+        "NVDA",
+        "--type",
+        "day",
+        "--direction",
+        "long",
+        "--entry",
+        "181.20",
+        "--stop",
+        "181.50",
+        "--target",
+        "184",
+        "--confidence",
+        "4",
+    )
     assert code == 2 and out == ""
     assert err == "error: invalid signal: stop: stop 181.50 must be below entry 181.20 for a long\n"
 
@@ -91,13 +125,17 @@ def test_db_upgrade_and_status(ledger_env):
 @freeze_time("2026-11-20 15:00:00")
 def test_import_reports_counts_and_a_bad_file_exits_non_zero(ledger_env, tmp_path):
     good = tmp_path / "good.csv"
-    good.write_text("ticker,trade_type,direction,entry,stop,target,confidence,created_at\n"
-                    "AMD,swing,long,150,145,160,3,2026-11-19T15:00:00Z\n")
+    good.write_text(
+        "ticker,trade_type,direction,entry,stop,target,confidence,created_at\n"
+        "AMD,swing,long,150,145,160,3,2026-11-19T15:00:00Z\n"
+    )
     code, out, _ = run("signals", "import", str(good))
     assert code == 0 and out.startswith("imported 1 new signals from 1 rows")
     bad = tmp_path / "bad.csv"
-    bad.write_text("ticker,trade_type,direction,entry,stop,target,confidence,created_at\n"
-                   "AMD,swing,long,150,155,160,3,2026-11-19T15:00:00Z\n")
+    bad.write_text(
+        "ticker,trade_type,direction,entry,stop,target,confidence,created_at\n"
+        "AMD,swing,long,150,155,160,3,2026-11-19T15:00:00Z\n"
+    )
     code, out, err = run("signals", "import", str(bad))
     assert code == 2 and out == ""
     assert "line 2: stop: stop 155 must be below entry 150 for a long" in err

@@ -20,7 +20,8 @@ from edgeledger.database import Database
 from edgeledger.model import Source
 from edgeledger.validation import parse_signal
 
-conninfo, worker, count, start_at = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), float(sys.argv[4])
+conninfo, worker, count = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+start_at = float(sys.argv[4])
 now = datetime(2026, 11, 20, 20, 0, tzinfo=UTC)
 with Database(conninfo, max_size=1) as db:
     while time.time() < start_at:
@@ -39,8 +40,11 @@ with Database(conninfo, max_size=1) as db:
 def test_concurrent_writers_get_distinct_trade_ids_and_lose_nothing(db_url):
     start_at = time.time() + 3.0  # let every process import and connect first
     workers = [
-        subprocess.Popen([sys.executable, "-c", WORKER, db_url, str(w), str(SIGNALS_EACH),
-                          str(start_at)], stderr=subprocess.PIPE, text=True)
+        subprocess.Popen(
+            [sys.executable, "-c", WORKER, db_url, str(w), str(SIGNALS_EACH), str(start_at)],
+            stderr=subprocess.PIPE,
+            text=True,
+        )
         for w in range(PROCESSES)
     ]
     failures = [w.stderr.read() for w in workers if w.wait(timeout=120) != 0]

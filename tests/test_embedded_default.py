@@ -33,7 +33,8 @@ def test_the_embedded_server_starts_migrates_and_keeps_data(tmp_path, now):
         "    print(conn.execute('SELECT trade_id FROM trade_signals').fetchone()['trade_id'])\n"
     )
     env = {"EDGELEDGER_DATA_DIR": str(tmp_path / "data"), "PATH": "/usr/bin:/bin"}
-    result = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True,
-                            text=True, timeout=120)
+    result = subprocess.run(
+        [sys.executable, "-c", script], env=env, capture_output=True, text=True, timeout=120
+    )
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "NVDA-20261120-001"

@@ -9,14 +9,16 @@ from pathlib import Path
 
 import pytest
 
-from edgeledger import exporter, importer, ledger, storage
+from edgeledger import exporter, importer, ledger
 from edgeledger.database import Database
 from edgeledger.errors import InvalidImport
 from edgeledger.validation import parse_signal
 from tests.factories import export_text, raw_signal
 
-HEADER = ("trade_id,ticker,trade_type,direction,entry,stop,target,target2,confidence,edges,"
-          "rationale,created_at,expires_at,strategy")
+HEADER = (
+    "trade_id,ticker,trade_type,direction,entry,stop,target,target2,confidence,edges,"
+    "rationale,created_at,expires_at,strategy"
+)
 GOOD_ROWS = [
     ",NVDA,day,long,181.20,179.90,184.00,186.50,4,VWAP reclaim;RS vs SPY,Reclaimed VWAP,"
     "2026-11-20T14:35:00Z,,momo-v2",
@@ -64,8 +66,13 @@ def test_a_bad_file_writes_nothing_and_names_every_problem(db, now, sql_conn, tm
     with pytest.raises(InvalidImport) as caught:
         importer.import_file(db, write_csv(tmp_path, rows), now=now)
     found = {(p.line, p.field) for p in caught.value.problems}
-    assert found == {(3, "stop"), (4, "ticker"), (4, "trade_type"), (4, "confidence"),
-                     (4, "created_at")}
+    assert found == {
+        (3, "stop"),
+        (4, "ticker"),
+        (4, "trade_type"),
+        (4, "confidence"),
+        (4, "created_at"),
+    }
     assert "line 3: stop: stop 181.50 must be below entry 181.20 for a long" in str(caught.value)
     assert count(sql_conn) == 0 and count(sql_conn, "signal_events") == 0
 
@@ -87,8 +94,17 @@ def test_an_unknown_or_missing_column_is_reported_on_line_one(db, now, tmp_path)
 
 
 def test_a_taken_trade_id_with_other_terms_refuses_the_file(db, now, sql_conn, tmp_path):
-    signal = parse_signal(raw_signal(ticker="AAPL", trade_id="AAPL-20261119-004", entry="228.10",
-                                     stop="224", target="236", target2=None), now=now)
+    signal = parse_signal(
+        raw_signal(
+            ticker="AAPL",
+            trade_id="AAPL-20261119-004",
+            entry="228.10",
+            stop="224",
+            target="236",
+            target2=None,
+        ),
+        now=now,
+    )
     ledger.log_signal(db, signal, actor="test", now=now)
     with pytest.raises(InvalidImport, match="line 4: trade_id: AAPL-20261119-004 is already used"):
         importer.import_file(db, write_csv(tmp_path, GOOD_ROWS), now=now)
@@ -122,8 +138,12 @@ def test_generated_ids_continue_after_ids_already_used(db, now, sql_conn, tmp_pa
     signal = parse_signal(raw_signal(created_at="2026-11-20T13:00:00Z"), now=now)
     ledger.log_signal(db, signal, actor="test", now=now)
     importer.import_file(db, write_csv(tmp_path, GOOD_ROWS[:2]), now=now)
-    ids = [r[0] for r in sql_conn.execute(
-        "SELECT trade_id FROM trade_signals WHERE ticker = 'NVDA' ORDER BY created_at")]
+    ids = [
+        r[0]
+        for r in sql_conn.execute(
+            "SELECT trade_id FROM trade_signals WHERE ticker = 'NVDA' ORDER BY created_at"
+        )
+    ]
     assert ids == ["NVDA-20261120-001", "NVDA-20261120-002", "NVDA-20261120-003"]
 
 
@@ -157,6 +177,10 @@ def test_an_export_reimported_into_its_own_ledger_adds_nothing(db, now, sql_conn
 
 def test_progress_is_reported_while_importing(db, now, tmp_path):
     seen: list[tuple[str, int]] = []
-    importer.import_file(db, write_csv(tmp_path, GOOD_ROWS), now=now,
-                         progress=lambda stage, n: seen.append((stage, n)))
+    importer.import_file(
+        db,
+        write_csv(tmp_path, GOOD_ROWS),
+        now=now,
+        progress=lambda stage, n: seen.append((stage, n)),
+    )
     assert ("checked", 3) in seen and ("copied", 3) in seen

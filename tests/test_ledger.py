@@ -98,8 +98,17 @@ def test_showing_an_unknown_trade_id_says_so(db):
 
 @pytest.mark.parametrize(
     "assignment",
-    ["entry = 100", "stop = 170", "ticker = 'AMD'", "confidence = 5", "edges = '[]'",
-     "created_at = now()", "direction = 'long'", "rationale = 'rewritten'", "trade_id = 'X-1'"],
+    [
+        "entry = 100",
+        "stop = 170",
+        "ticker = 'AMD'",
+        "confidence = 5",
+        "edges = '[]'",
+        "created_at = now()",
+        "direction = 'long'",
+        "rationale = 'rewritten'",
+        "trade_id = 'X-1'",
+    ],
 )
 def test_published_terms_cannot_be_updated(db, now, sql_conn, assignment):
     trade_id = log(db, now).signal.trade_id
@@ -130,8 +139,11 @@ def test_signals_cannot_be_deleted_or_truncated(db, now, sql_conn):
 
 @pytest.mark.parametrize(
     "statement",
-    ["UPDATE signal_events SET actor = 'someone else'", "DELETE FROM signal_events",
-     "TRUNCATE signal_events"],
+    [
+        "UPDATE signal_events SET actor = 'someone else'",
+        "DELETE FROM signal_events",
+        "TRUNCATE signal_events",
+    ],
 )
 def test_the_history_is_append_only(db, now, sql_conn, statement):
     log(db, now)

@@ -13,9 +13,18 @@ from edgeledger import migrations
 from edgeledger.database import Database, sql_dir
 from edgeledger.errors import MigrationError
 
-EXPECTED_TABLES = {"trade_signals", "signal_events", "trade_id_counters", "price_bars",
-                   "weekly_reports", "job_runs", "schema_migrations", "bar_coverage",
-                   "ticker_bar_state", "ticker_resolution"}
+EXPECTED_TABLES = {
+    "trade_signals",
+    "signal_events",
+    "trade_id_counters",
+    "price_bars",
+    "weekly_reports",
+    "job_runs",
+    "schema_migrations",
+    "bar_coverage",
+    "ticker_bar_state",
+    "ticker_resolution",
+}
 
 
 def tables(conninfo: str) -> set[str]:
@@ -69,7 +78,7 @@ def test_a_failing_migration_leaves_no_trace(empty_db_url, tmp_path):
         "CREATE TABLE half_done (id int);\nSELECT no_such_function();\n"
     )
     with Database(empty_db_url) as db:
-        with pytest.raises(MigrationError, match="0900_broken.sql failed"):
+        with pytest.raises(MigrationError, match=r"0900_broken\.sql failed"):
             migrations.upgrade(db, folder)
         assert migrations.status(db, folder)[-1].state == "pending"
     assert "half_done" not in tables(empty_db_url)

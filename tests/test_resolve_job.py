@@ -53,8 +53,9 @@ def price_dir(tmp_path):
 
 @pytest.fixture
 def provider(price_dir):
-    settings = PriceSettings.from_env({"EDGELEDGER_PRICE_PROVIDER": "csv",
-                                       "EDGELEDGER_PRICE_DIR": str(price_dir)})
+    settings = PriceSettings.from_env(
+        {"EDGELEDGER_PRICE_PROVIDER": "csv", "EDGELEDGER_PRICE_DIR": str(price_dir)}
+    )
     return make_provider(settings, clock=lambda: NOW)
 
 
@@ -69,21 +70,33 @@ def nvda_long(db):
 
 
 def amd_short(db):
-    return log(db, ticker="AMD", trade_type="swing", direction="short", entry="150.00",
-               stop="152.00", target="147.00", target2=None, created_at="2026-11-20T14:50:00Z")
+    return log(
+        db,
+        ticker="AMD",
+        trade_type="swing",
+        direction="short",
+        entry="150.00",
+        stop="152.00",
+        target="147.00",
+        target2=None,
+        created_at="2026-11-20T14:50:00Z",
+    )
 
 
 def outcome_row(sql_conn, trade_id):
     return sql_conn.execute(
         "SELECT status, fill_price, exit_price, exit_reason, r_achieved, ambiguous"
-        " FROM trade_signals WHERE trade_id = %s", (trade_id,)).fetchone()
+        " FROM trade_signals WHERE trade_id = %s",
+        (trade_id,),
+    ).fetchone()
 
 
 def events(sql_conn, trade_id=None):
     query = "SELECT trade_id, kind FROM signal_events"
     if trade_id:
-        return [r[1] for r in sql_conn.execute(query + " WHERE trade_id = %s ORDER BY id",
-                                               (trade_id,))]
+        return [
+            r[1] for r in sql_conn.execute(query + " WHERE trade_id = %s ORDER BY id", (trade_id,))
+        ]
     return sql_conn.execute(query + " ORDER BY id").fetchall()
 
 
@@ -127,8 +140,9 @@ def test_a_later_run_asks_only_for_the_new_bars(db, provider, price_dir, sql_con
     trade_id = log(db, trade_type="swing", target2=None, entry="190", stop="185", target="200")
     resolve(db, provider, as_of=datetime(2026, 11, 20, 17, 30, tzinfo=UTC))
     assert outcome_row(sql_conn, trade_id)[0] == "PENDING"
-    write_bars(price_dir, "1h", "NVDA", [*NVDA_1H, ("2026-11-20T18:30:00Z", 189.5, 190.5,
-                                                    189.2, 190.2)])
+    write_bars(
+        price_dir, "1h", "NVDA", [*NVDA_1H, ("2026-11-20T18:30:00Z", 189.5, 190.5, 189.2, 190.2)]
+    )
     later = resolve(db, provider)
     assert later.requests == 1 and later.bars_stored == 2  # 17:30 (then forming) and 18:30
     assert outcome_row(sql_conn, trade_id)[0] == "OPEN"
@@ -137,8 +151,16 @@ def test_a_later_run_asks_only_for_the_new_bars(db, provider, price_dir, sql_con
 def test_requests_grow_with_tickers_not_signals(db, provider):
     for i in range(8):
         log(db, trade_type="swing", target2=None, entry=f"19{i}", stop="185", target="205")
-        amd_short_id = log(db, ticker="AMD", trade_type="swing", direction="short",
-                           entry=f"15{i}", stop="160", target="140", target2=None)
+        amd_short_id = log(
+            db,
+            ticker="AMD",
+            trade_type="swing",
+            direction="short",
+            entry=f"15{i}",
+            stop="160",
+            target="140",
+            target2=None,
+        )
     assert amd_short_id
     report = resolve(db, provider)
     assert report.requests == 2 and report.signals_evaluated == 16
@@ -159,9 +181,11 @@ def test_finer_bars_are_fetched_only_for_the_ambiguous_hour(db, provider, sql_co
     assert (fill, exit_price, r) == (Decimal("150"), Decimal("147"), Decimal("1.5"))
     assert report.requests == 2  # the hours, then the minutes of one hour
     spans = sql_conn.execute(
-        "SELECT covered_from, covered_to FROM bar_coverage WHERE interval = '1m'").fetchall()
-    assert spans == [(datetime(2026, 11, 20, 15, 30, tzinfo=UTC),
-                      datetime(2026, 11, 20, 16, 30, tzinfo=UTC))]
+        "SELECT covered_from, covered_to FROM bar_coverage WHERE interval = '1m'"
+    ).fetchall()
+    assert spans == [
+        (datetime(2026, 11, 20, 15, 30, tzinfo=UTC), datetime(2026, 11, 20, 16, 30, tzinfo=UTC))
+    ]
 
 
 def test_stored_outcomes_re_derive_from_stored_bars(db, provider, sql_conn):

@@ -47,8 +47,9 @@ def test_a_long_stop_above_entry_is_explained_with_both_prices():
 
 
 def test_a_short_needs_target_below_entry_below_stop():
-    reasons = problems_of(raw_signal(direction="short", stop="183.00", target="185.00",
-                                     target2=None))
+    reasons = problems_of(
+        raw_signal(direction="short", stop="183.00", target="185.00", target2=None)
+    )
     assert reasons["target"] == "target 185.00 must be below entry 181.20 for a short"
     assert "stop" not in reasons
 
@@ -59,8 +60,9 @@ def test_target2_must_lie_beyond_target():
 
 
 def test_every_bad_field_is_named_at_once():
-    reasons = problems_of(raw_signal(entry="-5", confidence=6, trade_type="scalp",
-                                     created_at="2026-11-20 14:35"))
+    reasons = problems_of(
+        raw_signal(entry="-5", confidence=6, trade_type="scalp", created_at="2026-11-20 14:35")
+    )
     assert set(reasons) == {"entry", "confidence", "trade_type", "created_at"}
     assert "greater than 0" in reasons["entry"]
     assert "0 to 5" in reasons["confidence"]
@@ -80,8 +82,12 @@ def test_prices_keep_at_most_eight_decimals():
 
 
 def test_forex_prices_keep_five_decimals():
-    signal = parse_signal(raw_signal(ticker="EURUSD=X", entry="1.08215", stop="1.08010",
-                                     target="1.08650", target2=None), now=NOW)
+    signal = parse_signal(
+        raw_signal(
+            ticker="EURUSD=X", entry="1.08215", stop="1.08010", target="1.08650", target2=None
+        ),
+        now=NOW,
+    )
     assert signal.entry == Decimal("1.08215")
 
 
@@ -153,7 +159,8 @@ def test_text_that_postgres_cannot_store_is_refused():
 
 def test_context_must_be_a_json_object():
     assert "JSON" in problems_of(raw_signal(context="[1, 2"))["context"]
-    signal = parse_signal(raw_signal(context='{"vix": 14.2}', atr_value="3.1",
-                                     spy_bias="bullish"), now=NOW)
+    signal = parse_signal(
+        raw_signal(context='{"vix": 14.2}', atr_value="3.1", spy_bias="bullish"), now=NOW
+    )
     assert signal.context.extra == {"vix": 14.2}
     assert signal.context.atr_value == Decimal("3.1")

@@ -32,7 +32,7 @@ def cmd_prices_fetch(args: argparse.Namespace, ctx: Context) -> int:
         covered = storage.bar_coverage(conn, [args.ticker.upper()]).get(
             (args.ticker.upper(), args.interval), []
         )
-        stored = storage.store_bars(
+        stored, _ = storage.store_bars(
             conn,
             args.ticker.upper(),
             args.interval,

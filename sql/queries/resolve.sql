@@ -56,7 +56,8 @@ INSERT INTO ticker_bar_state AS s (ticker, bars_version, last_bar_end)
 VALUES (%(ticker)s, nextval('bar_batch_numbers'), %(last_bar_end)s)
 ON CONFLICT (ticker) DO UPDATE
 SET bars_version = EXCLUDED.bars_version,
-    last_bar_end = greatest(s.last_bar_end, EXCLUDED.last_bar_end);
+    last_bar_end = greatest(s.last_bar_end, EXCLUDED.last_bar_end)
+RETURNING bars_version;
 
 -- name: load_bars
 -- Bars as (ticker, interval, epoch microseconds, floats): what the outcome rules walk.

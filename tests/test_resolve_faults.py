@@ -1,0 +1,196 @@
+"""Breaking the resolve job for real: provider faults over HTTP, two runs at once, kill -9.
+
+Prices come from the Yahoo provider talking to a local HTTP server that plays back
+Yahoo-shaped responses; runs that must be killed or raced are real `edgeledger resolve`
+processes.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections import Counter
+from datetime import UTC, datetime
+
+import psycopg
+import pytest
+
+from edgeledger import importer
+from edgeledger.prices import PriceSettings, make_provider
+from edgeledger.resolver import run_resolve
+from tests.factories import export_text, yahoo_chart, yahoo_error, yahoo_rows
+
+AS_OF = datetime(2026, 11, 20, 21, 30, tzinfo=UTC)
+CHART = "/v8/finance/chart/"
+
+
+def hourly(base: float) -> list[tuple]:
+    """A Friday of hourly bars that fills a long at base and reaches base + 3."""
+    return [
+        ("2026-11-19T20:30:00Z", base + 0.5, base + 0.9, base + 0.3, base + 0.6),
+        ("2026-11-20T15:30:00Z", base + 0.6, base + 0.8, base - 0.2, base + 0.4),
+        ("2026-11-20T16:30:00Z", base + 0.4, base + 3.2, base + 0.2, base + 3.0),
+        ("2026-11-20T17:30:00Z", base + 3.0, base + 3.5, base + 2.5, base + 3.1),
+    ]
+
+
+def signals_file(tmp_path, tickers: list[str]):
+    path = tmp_path / "signals.csv"
+    rows = ["ticker,trade_type,direction,entry,stop,target,confidence,edges,created_at"]
+    for i, ticker in enumerate(tickers):
+        base = 100 + i
+        rows.append(
+            f"{ticker},swing,long,{base},{base - 2},{base + 3},3,Edge {i % 3},2026-11-20T15:00:00Z"
+        )
+    path.write_text("\n".join(rows) + "\n")
+    return path
+
+
+def serve_prices(server, tickers: list[str]) -> None:
+    for i, ticker in enumerate(tickers):
+        server.reply(
+            CHART + ticker, json_body=yahoo_chart(ticker, "1h", yahoo_rows(hourly(100 + i)))
+        )
+
+
+def yahoo_env(server, db_url: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("EDGELEDGER_")}
+    env.update(
+        DATABASE_URL=db_url,
+        EDGELEDGER_PRICE_PROVIDER="yahoo",
+        EDGELEDGER_YAHOO_URL=server.url,
+        EDGELEDGER_HTTP_TIMEOUT="20",
+        EDGELEDGER_LOG_LEVEL="WARNING",
+    )
+    return env
+
+
+def resolve_process(env: dict[str, str], *extra: str) -> subprocess.Popen:
+    command = [
+        sys.executable,
+        "-m",
+        "edgeledger",
+        "resolve",
+        "--as-of",
+        AS_OF.isoformat(),
+        "--interval",
+        "1h",
+        "--drill",
+        "none",
+        *extra,
+    ]
+    return subprocess.Popen(
+        command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
+
+
+def final_state(db) -> tuple[str, Counter]:
+    """The ledger export and the multiset of events (what happened, not when)."""
+    with db.connection() as conn:
+        rows = conn.execute("SELECT trade_id, kind, actor, payload FROM signal_events").fetchall()
+    kinds = Counter(
+        (r["trade_id"], r["kind"], r["actor"], str(sorted(r["payload"].items()))) for r in rows
+    )
+    return export_text(db, "jsonl"), kinds
+
+
+def test_provider_faults_skip_only_their_ticker(db, server, tmp_path, sql_conn):
+    tickers = ["GOOD", "GONE", "SLOW", "JUNK", "BUSY"]
+    importer.import_file(db, signals_file(tmp_path, tickers), now=AS_OF)
+    serve_prices(server, ["GOOD"])
+    server.reply(CHART + "GONE", status=404, json_body=yahoo_error("http_404_unknown_symbol"))
+    server.reply(CHART + "SLOW", delay=1.5, json_body={})
+    server.reply(
+        CHART + "JUNK", text="<html>not json</html>", headers={"Content-Type": "text/html"}
+    )
+    server.reply(
+        CHART + "BUSY",
+        status=429,
+        text=yahoo_error("http_429_body_plain_text"),
+        headers={"Retry-After": "1"},
+    )
+    server.reply(CHART + "BUSY", json_body=yahoo_chart("BUSY", "1h", yahoo_rows(hourly(104))))
+    slept: list[float] = []
+    settings = PriceSettings.from_env(
+        {"EDGELEDGER_YAHOO_URL": server.url, "EDGELEDGER_HTTP_TIMEOUT": "0.5"}
+    )
+    provider = make_provider(settings, sleep=slept.append, clock=lambda: AS_OF)
+
+    report = run_resolve(db, provider, as_of=AS_OF, now=AS_OF, interval="1h", drill=())
+
+    assert sorted(report.failed_tickers) == ["GONE", "JUNK", "SLOW"]
+    assert "GONE" in report.failed_tickers["GONE"] and "404" in report.failed_tickers["GONE"]
+    assert 1.0 in slept  # the 429's Retry-After was honoured before BUSY succeeded
+    statuses = dict(sql_conn.execute("SELECT ticker, status FROM trade_signals").fetchall())
+    assert statuses == {
+        "GOOD": "WIN",
+        "BUSY": "WIN",
+        "GONE": "PENDING",
+        "SLOW": "PENDING",
+        "JUNK": "PENDING",
+    }
+    status, counts = sql_conn.execute("SELECT status, counts FROM job_runs").fetchone()
+    assert status == "succeeded" and sorted(counts["failed_tickers"]) == ["GONE", "JUNK", "SLOW"]
+
+
+@pytest.mark.slow
+def test_two_runs_started_together_do_the_work_once(db, db_url, server, tmp_path, sql_conn):
+    tickers = [f"T{i:02d}" for i in range(12)]
+    importer.import_file(db, signals_file(tmp_path, tickers), now=AS_OF)
+    serve_prices(server, tickers)
+    env = yahoo_env(server, db_url)
+    runs = [resolve_process(env, "--slot", "2026-11-20T21:00:00Z") for _ in range(2)]
+    outputs = ["".join(run.communicate(timeout=120)) for run in runs]
+    assert [run.returncode for run in runs] == [0, 0], outputs
+    assert sum("skipped" in out for out in outputs) == 1, outputs
+    assert len(server.seen) == len(tickers)  # each ticker fetched once, by one run
+    kinds = Counter(r[0] for r in sql_conn.execute("SELECT kind FROM signal_events"))
+    assert kinds == {"created": 12, "triggered": 12, "resolved": 12}
+    rows = sql_conn.execute("SELECT status FROM job_runs").fetchall()
+    assert rows == [("succeeded",)]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("kill_after_requests", [1, 6, 11])
+def test_a_run_killed_mid_way_converges_on_rerun(clone_db, server, tmp_path, kill_after_requests):
+    from edgeledger.database import Database
+
+    tickers = [f"K{i:02d}" for i in range(12)]
+    path = signals_file(tmp_path, tickers)
+    with Database(clone_db()) as reference, Database(clone_db()) as crashed:
+        for db in (reference, crashed):
+            importer.import_file(db, path, now=AS_OF)
+
+        # The reference run is never interrupted.
+        serve_prices(server, tickers)
+        run = resolve_process(yahoo_env(server, reference.conninfo))
+        assert run.wait(timeout=120) == 0, run.communicate()[1]
+        expected = final_state(reference)
+
+        # The same run, killed -9 while it waits on a slow ticker, then run again.
+        server.reset()
+        serve_prices(server, tickers)
+        stuck = tickers[kill_after_requests]
+        server.reset_path(CHART + stuck)
+        server.reply(CHART + stuck, delay=30, json_body=yahoo_chart(stuck, "1h", []))
+        server.reply(
+            CHART + stuck,
+            json_body=yahoo_chart(stuck, "1h", yahoo_rows(hourly(100 + kill_after_requests))),
+        )
+        run = resolve_process(yahoo_env(server, crashed.conninfo))
+        deadline = time.monotonic() + 60
+        while not server.to(CHART + stuck) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        os.kill(run.pid, signal.SIGKILL)
+        run.wait(timeout=30)
+        assert run.returncode == -signal.SIGKILL
+
+        rerun = resolve_process(yahoo_env(server, crashed.conninfo))
+        assert rerun.wait(timeout=120) == 0, rerun.communicate()[1]
+        assert final_state(crashed) == expected
+        with psycopg.connect(crashed.conninfo) as conn:
+            runs = conn.execute("SELECT status FROM job_runs ORDER BY id").fetchall()
+        assert runs == [("running",), ("succeeded",)]  # the killed run's row tells the story
