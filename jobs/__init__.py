@@ -1,1 +1,1 @@
-"""jobs"""
+"""Scheduled entry points: each reads the clock once and calls the core."""

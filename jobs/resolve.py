@@ -1,0 +1,65 @@
+"""`python -m jobs.resolve`: one resolve run for the current hour, for cron or the scheduler.
+
+The run stands for the hour it starts in (its slot), so cron and the in-process scheduler
+firing in the same hour, or two replicas during a deploy, do the work once.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+from datetime import datetime
+
+from edgeledger import migrations
+from edgeledger.clock import utc_now
+from edgeledger.database import Database
+from edgeledger.errors import EdgeLedgerError
+from edgeledger.prices import PriceSettings, make_provider
+from edgeledger.resolution import RunReport
+from edgeledger.resolver import run_resolve
+from edgeledger.settings import Settings
+
+log = logging.getLogger("jobs.resolve")
+
+
+def hour_slot(now: datetime) -> datetime:
+    """The slot a run started at `now` stands for: the start of its hour."""
+    return now.replace(minute=0, second=0, microsecond=0)
+
+
+def run_once(settings: Settings, prices: PriceSettings) -> RunReport:
+    now = utc_now()
+    with Database.from_settings(settings) as db:
+        migrations.upgrade(db)
+        report = run_resolve(
+            db,
+            make_provider(prices),
+            as_of=now,
+            now=now,
+            interval=settings.resolve_interval,
+            drill=settings.drill_intervals,
+            slot=hour_slot(now),
+        )
+    log.info("resolve finished", extra={"job": "resolve", **report.counts()})
+    return report
+
+
+def main() -> int:
+    logging.basicConfig(
+        level=os.environ.get("EDGELEDGER_LOG_LEVEL", "INFO"),
+        stream=sys.stdout,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    try:
+        report = run_once(Settings.from_env(), PriceSettings.from_env(os.environ))
+    except EdgeLedgerError as exc:
+        log.error("resolve failed: %s", exc)
+        return 1
+    if report.skipped:
+        log.info("resolve skipped: %s", report.skipped)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
