@@ -1,0 +1,21 @@
+"""The README's first command: the demo settles the example signals as the rules say."""
+
+from __future__ import annotations
+
+from edgeledger import demo
+
+
+def test_the_demo_settles_every_example_signal_by_the_rules(capsys):
+    assert demo.main() == 0
+    out = capsys.readouterr().out
+    expected = [
+        "NVDA-20261120-001    long  swing WIN      target         +2.15R",
+        "TSLA-20261120-001    long  swing LOSS     stop           -1.00R",
+        "AMD-20261120-001     short swing WIN      target         +1.50R",
+        "NVDA-20261120-002    long  day   EXPIRED  timeout        +0.40R",
+        "AMD-20261120-002     long  day   LOSS     stop           -1.00R",
+        "TSLA-20261120-002    short day   EXPIRED  not_triggered",
+    ]
+    for line in expected:
+        assert line in out
+    assert "6 re-derived from stored bars, 0 differences" in out
