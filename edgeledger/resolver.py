@@ -35,7 +35,7 @@ from edgeledger.database import Database
 from edgeledger.errors import DatabaseUnavailable, EdgeLedgerError
 from edgeledger.model import EventKind, Outcome, Signal
 from edgeledger.outcome_rules import SignalTerms, resolve_signal, transition_events
-from edgeledger.prices import PriceError, PriceProvider
+from edgeledger.prices import PriceError, PriceProvider, RangeNotAvailable
 from edgeledger.resolution import (
     ClosedTrade,
     RunReport,
@@ -135,6 +135,10 @@ def _finish(
         log.warning("could not record the failed run", exc_info=True)
 
 
+class _DrillFailed(Exception):
+    """Finer bars could not be fetched for now (the ticker is reported and retried)."""
+
+
 class _Run:
     """The state of one run; methods follow the numbered steps of the module docstring."""
 
@@ -187,10 +191,23 @@ class _Run:
             for span in missing_spans(need, covered, interval):
                 try:
                     frame = self.provider.fetch_bars(ticker, interval, span[0], span[1])
-                except PriceError as exc:
-                    log.warning("prices failed", extra={"ticker": ticker, "reason": str(exc)})
+                except RangeNotAvailable as exc:
                     if interval == self.interval:
                         self.report.failed_tickers[ticker] = str(exc)
+                        return False
+                    # Finer bars that the provider no longer keeps will never come: record
+                    # the span as asked, so the bar is settled pessimistically, once.
+                    log.info("finer bars unavailable", extra={"ticker": ticker, "reason": str(exc)})
+                    frame = pd.DataFrame(
+                        columns=["start", "open", "high", "low", "close", "volume"]
+                    )
+                except PriceError as exc:
+                    log.warning("prices failed", extra={"ticker": ticker, "reason": str(exc)})
+                    self.report.failed_tickers[ticker] = (
+                        str(exc)
+                        if interval == self.interval
+                        else f"finer {interval} bars failed, retried next run: {exc}"
+                    )
                     return False
                 finally:
                     self.report.requests += 1
@@ -239,7 +256,11 @@ class _Run:
         series = self._load({ticker: span}).get(ticker, {})
         outcomes = {s.trade_id: self._derive(s, series) for s in signals}
         ambiguous = [s for s in signals if ambiguous_bar_spans(outcomes[s.trade_id], self.interval)]
-        if ambiguous and self.drill and self._drill(ticker, ambiguous, outcomes):
+        try:
+            drilled = bool(ambiguous and self.drill and self._drill(ticker, ambiguous, outcomes))
+        except _DrillFailed:
+            return  # not settled on the coarse bars alone: the next run tries again
+        if drilled:
             version = self.versions.get(ticker, 0)
             series = self._load({ticker: span}).get(ticker, {})
             for signal in ambiguous:
@@ -265,7 +286,8 @@ class _Run:
             wanted = [span for span in drill_requests(spans) if subtract_spans(span, covered)]
             if wanted:
                 asked = True
-                self._fetch(ticker, interval, wanted)
+                if not self._fetch(ticker, interval, wanted):
+                    raise _DrillFailed
         return asked
 
     # 4. record ------------------------------------------------------------------------------

@@ -136,6 +136,30 @@ def test_provider_faults_skip_only_their_ticker(db, server, tmp_path, sql_conn):
     assert status == "succeeded" and sorted(counts["failed_tickers"]) == ["GONE", "JUNK", "SLOW"]
 
 
+def test_finer_bars_past_the_providers_lookback_settle_pessimistically_once(
+    db, server, tmp_path, sql_conn
+):
+    importer.import_file(db, signals_file(tmp_path, ["AMD"]), now=AS_OF)
+    both_levels = [
+        ("2026-11-19T20:30:00Z", 100.5, 100.9, 100.3, 100.6),
+        ("2026-11-20T15:30:00Z", 100.6, 103.5, 97.5, 100.4),  # fills, then stop and target
+    ]
+    server.reply(CHART + "AMD", json_body=yahoo_chart("AMD", "1h", yahoo_rows(both_levels)))
+    server.reply(CHART + "AMD", json_body=yahoo_chart("AMD", "1h", yahoo_rows(both_levels)))
+    settings = PriceSettings.from_env({"EDGELEDGER_YAHOO_URL": server.url})
+    provider = make_provider(settings, sleep=lambda _: None, clock=lambda: AS_OF)
+    old = datetime(2027, 1, 5, tzinfo=UTC)  # 1m bars of November are past Yahoo's 30 days
+    old_provider = make_provider(settings, sleep=lambda _: None, clock=lambda: old)
+
+    report = run_resolve(db, old_provider, as_of=AS_OF, now=AS_OF, interval="1h", drill=("1m",))
+    assert report.failed_tickers == {}
+    row = sql_conn.execute("SELECT status, exit_reason, ambiguous FROM trade_signals").fetchone()
+    assert row == ("LOSS", "stop", True)
+    later = run_resolve(db, provider, as_of=AS_OF, now=AS_OF, interval="1h", drill=("1m",))
+    assert later.requests == 0  # the unavailable minutes are not asked for again
+    assert [s.query.get("interval") for s in server.seen] == ["1h"]
+
+
 @pytest.mark.slow
 def test_two_runs_started_together_do_the_work_once(db, db_url, server, tmp_path, sql_conn):
     tickers = [f"T{i:02d}" for i in range(12)]

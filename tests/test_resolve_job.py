@@ -251,3 +251,16 @@ def test_an_import_then_resolve_then_export_reproduces_the_rules(db, provider, t
     r = columns.index("r_achieved")
     assert (rows["NVDA"][status], rows["NVDA"][r]) == ("WIN", "2.1538")
     assert (rows["AMD"][status], rows["AMD"][r]) == ("WIN", "1.5")
+
+
+def test_finer_bars_that_fail_for_now_leave_the_signal_for_the_next_run(
+    db, provider, price_dir, sql_conn
+):
+    trade_id = amd_short(db)
+    (price_dir / "1m" / "AMD.csv").unlink()
+    report = resolve(db, provider, drill=("1m",))
+    assert "finer 1m bars failed" in report.failed_tickers["AMD"]
+    assert outcome_row(sql_conn, trade_id)[0] == "PENDING"  # not settled on the hour alone
+    write_bars(price_dir, "1m", "AMD", AMD_1M_INSIDE_THE_AMBIGUOUS_HOUR)
+    assert resolve(db, provider, drill=("1m",)).failed_tickers == {}
+    assert outcome_row(sql_conn, trade_id)[::3] == ("WIN", "target")
