@@ -16,6 +16,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import freezegun
+import hypothesis
 import psycopg
 import pytest
 from psycopg import sql
@@ -27,6 +28,16 @@ from tests.fake_http import FakeServer, serving
 
 # Frozen time is for our code; the connection pool's timers must keep running.
 freezegun.configure(extend_ignore_list=["psycopg_pool", "psycopg"])
+
+# Property tests judge correctness, not speed: a busy 2-core machine must not fail them.
+# In CI they are also derandomized, so a red run can be repeated exactly.
+hypothesis.settings.register_profile(
+    "default", deadline=None, suppress_health_check=[hypothesis.HealthCheck.too_slow]
+)
+hypothesis.settings.register_profile(
+    "ci", parent=hypothesis.settings.get_profile("default"), derandomize=True
+)
+hypothesis.settings.load_profile("ci" if os.environ.get("CI") else "default")
 
 TESTS_DIR = Path(__file__).resolve().parent
 FIXTURES = TESTS_DIR / "fixtures"
