@@ -139,3 +139,67 @@ def test_import_reports_counts_and_a_bad_file_exits_non_zero(ledger_env, tmp_pat
     code, out, err = run("signals", "import", str(bad))
     assert code == 2 and out == ""
     assert "line 2: stop: stop 155 must be below entry 150 for a long" in err
+
+
+@pytest.fixture
+def csv_prices(monkeypatch, tmp_path):
+    from tests.factories import write_bars
+
+    folder = tmp_path / "prices"
+    write_bars(
+        folder,
+        "1h",
+        "AMD",
+        [
+            ("2026-11-19T20:30:00Z", 150.0, 150.4, 149.8, 150.1),
+            ("2026-11-20T14:30:00Z", 150.1, 150.3, 144.9, 145.2),
+            ("2026-11-20T15:30:00Z", 145.2, 146.0, 144.5, 145.5),
+        ],
+    )
+    monkeypatch.setenv("EDGELEDGER_PRICE_PROVIDER", "csv")
+    monkeypatch.setenv("EDGELEDGER_PRICE_DIR", str(folder))
+    return folder
+
+
+@freeze_time("2026-11-21 12:00:00")
+def test_prices_fetch_stores_bars_and_export_prints_them(ledger_env, csv_prices):
+    code, out, _ = run(
+        "prices",
+        "fetch",
+        "amd",
+        "--interval",
+        "1h",
+        "--start",
+        "2026-11-19T00:00:00Z",
+        "--end",
+        "2026-11-21T00:00:00Z",
+    )
+    assert (code, out) == (0, "fetched 3 1h bars of AMD from csv; 3 new, 0 still forming\n")
+    code, out, _ = run("prices", "export", "AMD", "--interval", "1h")
+    assert out.splitlines() == [
+        "timestamp,open,high,low,close,volume",
+        "2026-11-19T20:30:00Z,150,150.4,149.8,150.1,1000",
+        "2026-11-20T14:30:00Z,150.1,150.3,144.9,145.2,1000",
+        "2026-11-20T15:30:00Z,145.2,146,144.5,145.5,1000",
+    ]
+
+
+@freeze_time("2026-11-21 12:00:00")
+def test_resolve_and_verify_from_the_command_line(ledger_env, csv_prices, tmp_path):
+    signals = tmp_path / "signals.csv"
+    signals.write_text(
+        "ticker,trade_type,direction,entry,stop,target,confidence,created_at\n"
+        "AMD,swing,short,150,152,145,3,2026-11-20T14:00:00Z\n"
+    )
+    assert run("signals", "import", str(signals))[0] == 0
+    code, out, _ = run("resolve", "--as-of", "2026-11-20T21:00:00Z", "--drill", "none")
+    assert code == 0
+    assert "1 closed, 1 price requests, 3 bars stored" in out
+    assert "closed AMD-20261120-001 WIN 2.5R" in out
+    code, out, _ = run("outcomes", "verify")
+    assert (code, out) == (0, "verified 1 outcomes: 0 differences\n")
+
+
+def test_a_bad_as_of_names_the_option(ledger_env):
+    code, _, err = run("resolve", "--as-of", "yesterday")
+    assert code == 2 and "--as-of: 'yesterday' is not an ISO 8601 time" in err

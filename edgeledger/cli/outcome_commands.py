@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import argparse
+from decimal import Decimal
 from typing import Any
 
 from edgeledger.bars import INTERVALS
 from edgeledger.cli.base import EXIT_ERROR, Context, add_command, add_group, examples
 from edgeledger.resolver import run_resolve
+from edgeledger.signals import decimal_text
 from edgeledger.validation import parse_timestamp
 from edgeledger.verify import verify_outcomes
 
@@ -41,7 +43,7 @@ def cmd_resolve(args: argparse.Namespace, ctx: Context) -> int:
         file=ctx.out,
     )
     for trade in report.closed:
-        r = f" {trade.r_achieved}R" if trade.r_achieved is not None else ""
+        r = f" {decimal_text(Decimal(trade.r_achieved))}R" if trade.r_achieved is not None else ""
         print(f"  closed {trade.trade_id} {trade.status}{r}", file=ctx.out)
     for ticker, reason in sorted(report.failed_tickers.items()):
         print(f"  skipped {ticker}: {reason}", file=ctx.err)

@@ -101,8 +101,7 @@ def cmd_signals_show(args: argparse.Namespace, ctx: Context) -> int:
     for event in history.events:
         payload = storage.dumps(event["payload"]) if event["payload"] else ""
         lines.append(
-            f"    {utc_text(event['occurred_at'])}  {event['kind']:<10}"
-            f" {event['actor']}  {payload}"
+            f"    {utc_text(event['occurred_at'])}  {event['kind']:<10} {event['actor']}  {payload}"
         )
     print("\n".join(lines), file=ctx.out)
     return 0
