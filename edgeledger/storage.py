@@ -31,43 +31,6 @@ from edgeledger.model import (
 )
 from edgeledger.resolution import merge_spans
 
-SIGNAL_COLUMNS = (
-    "trade_id",
-    "ticker",
-    "trade_type",
-    "direction",
-    "entry",
-    "stop",
-    "target",
-    "target2",
-    "confidence",
-    "edges",
-    "rationale",
-    "strategy",
-    "source",
-    "source_key",
-    "atr_value",
-    "market_volatility",
-    "spy_bias",
-    "context",
-    "created_at",
-    "expires_at",
-    "logged_at",
-    "status",
-    "fill_price",
-    "triggered_at",
-    "exit_price",
-    "closed_at",
-    "exit_reason",
-    "r_achieved",
-    "ambiguous",
-    "mfe_r",
-    "mae_r",
-    "target2_hit",
-    "user_notes",
-    "flagged_for_review",
-)
-
 
 def _q(name: str) -> str:
     return queries()[name]

@@ -8,46 +8,19 @@ from the trigger bar to the exit bar inclusive.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import pytest
 
-from edgeledger.model import Direction, Outcome, Status
-from edgeledger.outcome_rules import BarSeries, SignalTerms, resolve_signal
-
-DAY = datetime(2026, 3, 2, tzinfo=UTC)
-
-
-def at(when: int | str) -> datetime:
-    hour, _, minute = str(when).partition(":")
-    return DAY + timedelta(hours=int(hour), minutes=int(minute or 0))
-
-
-def bars(interval: str, *rows: tuple) -> BarSeries:
-    return BarSeries.from_rows(interval, [(at(when), *prices) for when, *prices in rows])
+from edgeledger.model import Direction, Status
+from edgeledger.outcome_rules import SignalTerms
+from tests.outcome_builders import at, bars, resolve
+from tests.outcome_builders import long as plain_long
 
 
 def long(**changes: object) -> SignalTerms:
-    terms = {
-        "trade_id": "L1",
-        "direction": Direction.LONG,
-        "entry": 100,
-        "stop": 95,
-        "target": 110,
-        "target2": 120,
-        "created_at": at(14),
-        "expires_at": at(22),
-    }
-    return SignalTerms(**(terms | changes))
-
-
-def resolve(
-    terms: SignalTerms, *series: BarSeries, as_of: datetime | None = None, primary: str = "1h"
-) -> Outcome:
-    return resolve_signal(
-        terms, {s.interval: s for s in series}, primary=primary, as_of=as_of or terms.expires_at
-    )
+    """The long of the module docstring, with target2 120."""
+    return plain_long(**({"target2": 120} | changes))
 
 
 PREV_101 = ("13:00", 101, 102, 100.5, 101)

@@ -8,53 +8,12 @@ created at 14:00 and expires at 22:00, so the 13:00 bar only gives the previous 
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from decimal import Decimal
 
-from edgeledger.model import Direction, ExitReason, Outcome, Status
-from edgeledger.outcome_rules import BarSeries, SignalTerms, resolve_signal
-
-DAY = datetime(2026, 3, 2, tzinfo=UTC)
-
-
-def at(when: int | str) -> datetime:
-    """A UTC time on DAY: 14 or "14:05"."""
-    hour, _, minute = str(when).partition(":")
-    return DAY + timedelta(hours=int(hour), minutes=int(minute or 0))
-
-
-def bars(interval: str, *rows: tuple) -> BarSeries:
-    return BarSeries.from_rows(interval, [(at(when), *prices) for when, *prices in rows])
-
-
-def long(**changes: object) -> SignalTerms:
-    terms = {
-        "trade_id": "L1",
-        "direction": Direction.LONG,
-        "entry": 100,
-        "stop": 95,
-        "target": 110,
-        "target2": None,
-        "created_at": at(14),
-        "expires_at": at(22),
-    }
-    return SignalTerms(**(terms | changes))
-
-
-def short(**changes: object) -> SignalTerms:
-    return long(trade_id="S1", direction=Direction.SHORT, stop=105, target=90, **changes)
-
-
-def resolve(
-    terms: SignalTerms, *series: BarSeries, as_of: datetime | None = None, primary: str = "1h"
-) -> Outcome:
-    return resolve_signal(
-        terms,
-        {s.interval: s for s in series},
-        primary=primary,
-        as_of=as_of or terms.expires_at,
-    )
-
+from edgeledger.model import ExitReason, Outcome, Status
+from edgeledger.outcome_rules import BarSeries
+from tests.outcome_builders import at, bars, long, resolve, short
 
 FILL_AT_14 = (14, 101, 101.5, 99.8, 100.5)  # touches 100 and nothing else
 PREV_101 = (13, 101, 102, 100.5, 101)  # before the signal: only its close counts
