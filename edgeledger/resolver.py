@@ -217,17 +217,7 @@ class _Run:
     def _store(self, ticker: str, interval: str, frame: pd.DataFrame, span: Span) -> None:
         step = INTERVALS[interval]
         complete = frame[frame["start"] + step <= span[1]] if len(frame) else frame
-        rows = [
-            (
-                r.start.to_pydatetime(),
-                r.open,
-                r.high,
-                r.low,
-                r.close,
-                None if pd.isna(r.volume) else r.volume,
-            )
-            for r in complete.itertuples(index=False)
-        ]
+        rows = _bar_rows(complete) if len(complete) else []
         covered = self.coverage[(ticker, interval)]
         with self.db.connection() as conn, conn.transaction():
             stored, version = storage.store_bars(
@@ -295,32 +285,25 @@ class _Run:
     def _record(
         self, ticker: str, signals: list[Signal], outcomes: dict[str, Outcome], version: int
     ) -> None:
-        changed = 0
-        events = 0
+        writes: list[tuple[str, Outcome]] = []
+        events: list[tuple[str, EventKind, dict]] = []
         closed: list[ClosedTrade] = []
+        changed = 0
+        for signal in signals:
+            after = outcomes[signal.trade_id]
+            before = signal.outcome
+            if after == before and signal.resolved_as_of is not None:
+                continue
+            writes.append((signal.trade_id, after))
+            changed += after != before
+            for kind, payload in transition_events(before, after):
+                events.append((signal.trade_id, kind, payload))
+                if kind is EventKind.RESOLVED and not before.status.is_settled:
+                    closed.append(_closed(signal, after))
         try:
             with self.db.connection() as conn, conn.transaction():
-                for signal in signals:
-                    after = outcomes[signal.trade_id]
-                    before = signal.outcome
-                    if after == before and signal.resolved_as_of is not None:
-                        continue
-                    storage.write_outcome(
-                        conn, signal.trade_id, after, as_of=self.as_of, interval=self.interval
-                    )
-                    changed += after != before
-                    for kind, payload in transition_events(before, after):
-                        storage.insert_event(
-                            conn,
-                            signal.trade_id,
-                            kind,
-                            actor=ACTOR,
-                            occurred_at=self.now,
-                            payload=payload,
-                        )
-                        events += 1
-                        if kind is EventKind.RESOLVED and not before.status.is_settled:
-                            closed.append(_closed(signal, after))
+                storage.write_outcomes(conn, writes, as_of=self.as_of, interval=self.interval)
+                storage.insert_events(conn, events, actor=ACTOR, occurred_at=self.now)
                 storage.save_ticker_resolution(
                     conn,
                     ticker,
@@ -336,7 +319,7 @@ class _Run:
             self.report.failed_tickers[ticker] = f"could not record outcomes: {exc}"
             return
         self.report.outcomes_changed += changed
-        self.report.events_written += events
+        self.report.events_written += len(events)
         self.report.closed.extend(closed)
 
 
@@ -373,6 +356,22 @@ def bar_series_by_ticker(rows: list[tuple]) -> dict[str, dict[str, BarSeries]]:
             interval, starts[lo:hi], data[lo:hi, 1], data[lo:hi, 2], data[lo:hi, 3], data[lo:hi, 4]
         )
     return found
+
+
+def _bar_rows(frame: pd.DataFrame) -> list[tuple]:
+    """(start, open, high, low, close, volume or None) rows of a provider's bars, built by
+    column: thousands of bars a run, so no per-row pandas objects."""
+    return list(
+        zip(
+            frame["start"].dt.to_pydatetime(),
+            frame["open"].tolist(),
+            frame["high"].tolist(),
+            frame["low"].tolist(),
+            frame["close"].tolist(),
+            [None if pd.isna(v) else v for v in frame["volume"].tolist()],
+            strict=True,
+        )
+    )
 
 
 def _resolution(row: dict | None) -> TickerResolution | None:

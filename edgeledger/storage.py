@@ -7,8 +7,10 @@ frozen dataclasses of edgeledger.model. Callers own the transaction.
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Iterable, Iterator, Sequence
 from datetime import date, datetime
+from decimal import Decimal
 from typing import Any
 
 import psycopg
@@ -299,14 +301,25 @@ def store_bars(
     adds bars takes a new bar version for the ticker, which tells the resolver to look
     again. Returns (bars added, the ticker's new bar version or None when nothing was added).
     """
-    conn.execute(_q("create_bar_staging"))
-    with conn.cursor() as cursor, cursor.copy(_q("copy_bar_staging")) as copy:
-        for row in rows:
-            copy.write_row(row)
-    inserted = conn.execute(
-        _q("insert_staged_bars"),
-        {"ticker": ticker, "interval": interval, "provider": provider, "fetched_at": fetched_at},
-    ).rowcount
+    bars = [
+        {
+            "start": start.isoformat(),
+            "open": _number(o),
+            "high": _number(h),
+            "low": _number(lw),
+            "close": _number(c),
+            "volume": _number(v),
+        }
+        for start, o, h, lw, c, v in rows
+    ]
+    params = {
+        "ticker": ticker,
+        "interval": interval,
+        "provider": provider,
+        "fetched_at": fetched_at,
+        "bars": json.dumps(bars),
+    }
+    inserted = conn.execute(_q("insert_bars"), params).rowcount
     conn.execute(_q("delete_coverage"), {"ticker": ticker, "interval": interval})
     for start, end in merge_spans([*coverage, covered]):
         conn.execute(
@@ -317,6 +330,15 @@ def store_bars(
         return 0, None
     params = {"ticker": ticker, "last_bar_end": covered[1]}
     return inserted, conn.execute(_q("bump_bar_version"), params).fetchone()["bars_version"]
+
+
+def _number(value: float | Decimal | None) -> float | str | None:
+    """A price for a JSON document: json writes a float as repr() does, the shortest text
+    that reads back as the same float, so numeric gets the provider's digits. NaN and
+    infinities, which JSON lacks, and Decimals travel as text numeric reads."""
+    if isinstance(value, float) and math.isfinite(value):
+        return float(value)  # numpy's float64 too
+    return None if value is None else str(value)
 
 
 def load_bar_arrays(
@@ -349,28 +371,60 @@ def bars_for_export(
     return conn.execute(_q("bars_for_export"), params).fetchall()
 
 
-def write_outcome(
-    conn: psycopg.Connection, trade_id: str, outcome: Outcome, *, as_of: datetime, interval: str
+def write_outcomes(
+    conn: psycopg.Connection,
+    outcomes: Sequence[tuple[str, Outcome]],
+    *,
+    as_of: datetime,
+    interval: str,
 ) -> None:
-    conn.execute(
-        _q("write_outcome"),
+    """Write (trade_id, outcome) pairs, each stamped with the run that derived it."""
+    if not outcomes:
+        return
+    rows = [
         {
             "trade_id": trade_id,
-            "status": outcome.status.value,
-            "fill_price": outcome.fill_price,
-            "triggered_at": outcome.triggered_at,
-            "exit_price": outcome.exit_price,
-            "closed_at": outcome.closed_at,
-            "exit_reason": outcome.exit_reason.value if outcome.exit_reason else None,
-            "r_achieved": outcome.r_achieved,
-            "ambiguous": outcome.ambiguous,
-            "mfe_r": outcome.mfe_r,
-            "mae_r": outcome.mae_r,
-            "target2_hit": outcome.target2_hit,
-            "resolved_as_of": as_of,
-            "resolved_interval": interval,
-        },
-    )
+            "status": o.status.value,
+            "fill_price": _text(o.fill_price),
+            "triggered_at": _text(o.triggered_at),
+            "exit_price": _text(o.exit_price),
+            "closed_at": _text(o.closed_at),
+            "exit_reason": o.exit_reason.value if o.exit_reason else None,
+            "r_achieved": _text(o.r_achieved),
+            "ambiguous": o.ambiguous,
+            "mfe_r": _text(o.mfe_r),
+            "mae_r": _text(o.mae_r),
+            "target2_hit": o.target2_hit,
+        }
+        for trade_id, o in outcomes
+    ]
+    params = {"outcomes": json.dumps(rows), "resolved_as_of": as_of, "resolved_interval": interval}
+    conn.execute(_q("write_outcomes"), params)
+
+
+def insert_events(
+    conn: psycopg.Connection,
+    events: Sequence[tuple[str, EventKind, dict[str, Any]]],
+    *,
+    actor: str,
+    occurred_at: datetime,
+) -> None:
+    """Append (trade_id, kind, payload) events, their ids in the order given."""
+    if not events:
+        return
+    rows = [
+        {"trade_id": trade_id, "kind": kind.value, "payload": payload or {}}
+        for trade_id, kind, payload in events
+    ]
+    params = {"events": json.dumps(rows), "actor": actor, "occurred_at": occurred_at}
+    conn.execute(_q("insert_events"), params)
+
+
+def _text(value: Decimal | datetime | None) -> str | None:
+    """Exact text of a Decimal or an ISO time, for a JSON document."""
+    if value is None:
+        return None
+    return value.isoformat() if isinstance(value, datetime) else str(value)
 
 
 def save_ticker_resolution(

@@ -22,26 +22,16 @@ SELECT ticker, bars_version FROM ticker_bar_state WHERE ticker = ANY(%(tickers)s
 -- name: ticker_resolutions
 SELECT ticker, bars_version, as_of, interval FROM ticker_resolution WHERE ticker = ANY(%(tickers)s);
 
--- name: create_bar_staging
-CREATE TEMPORARY TABLE bar_staging (
-    start  timestamptz NOT NULL,
-    open   numeric NOT NULL,
-    high   numeric NOT NULL,
-    low    numeric NOT NULL,
-    close  numeric NOT NULL,
-    volume numeric
-) ON COMMIT DROP;
-
--- name: copy_bar_staging
-COPY bar_staging (start, open, high, low, close, volume) FROM STDIN;
-
--- name: insert_staged_bars
--- The first stored version of a bar is kept: outcomes already derived from it stay
+-- name: insert_bars
+-- A batch of bars as one JSON array of objects: one statement, no staging table to create
+-- and drop per fetch. JSON numbers reach numeric as written, so every digit of a price is
+-- kept. The first stored version of a bar is kept: outcomes already derived from it stay
 -- re-derivable even if a provider later revises its history.
 INSERT INTO price_bars (ticker, interval, start, open, high, low, close, volume, provider, fetched_at)
-SELECT %(ticker)s, %(interval)s, start, open, high, low, close, volume, %(provider)s, %(fetched_at)s
-FROM bar_staging
-ORDER BY start
+SELECT %(ticker)s, %(interval)s, b.start, b.open, b.high, b.low, b.close, b.volume, %(provider)s, %(fetched_at)s
+FROM json_to_recordset(%(bars)s::json)
+     AS b(start timestamptz, open numeric, high numeric, low numeric, close numeric, volume numeric)
+ORDER BY b.start
 ON CONFLICT (ticker, interval, start) DO NOTHING;
 
 -- name: delete_coverage
@@ -78,14 +68,27 @@ WHERE ticker = %(ticker)s AND interval = %(interval)s
   AND (%(end)s::timestamptz IS NULL OR start < %(end)s)
 ORDER BY start;
 
--- name: write_outcome
-UPDATE trade_signals
-SET status = %(status)s, fill_price = %(fill_price)s, triggered_at = %(triggered_at)s,
-    exit_price = %(exit_price)s, closed_at = %(closed_at)s, exit_reason = %(exit_reason)s,
-    r_achieved = %(r_achieved)s, ambiguous = %(ambiguous)s, mfe_r = %(mfe_r)s,
-    mae_r = %(mae_r)s, target2_hit = %(target2_hit)s,
+-- name: write_outcomes
+-- A ticker's new or newly stamped outcomes in one statement, as one JSON array of objects.
+UPDATE trade_signals AS s
+SET status = o.status, fill_price = o.fill_price, triggered_at = o.triggered_at,
+    exit_price = o.exit_price, closed_at = o.closed_at, exit_reason = o.exit_reason,
+    r_achieved = o.r_achieved, ambiguous = o.ambiguous, mfe_r = o.mfe_r, mae_r = o.mae_r,
+    target2_hit = o.target2_hit,
     resolved_as_of = %(resolved_as_of)s, resolved_interval = %(resolved_interval)s
-WHERE trade_id = %(trade_id)s AND status <> 'CANCELLED';
+FROM json_to_recordset(%(outcomes)s::json)
+     AS o(trade_id text, status text, fill_price numeric, triggered_at timestamptz,
+          exit_price numeric, closed_at timestamptz, exit_reason text, r_achieved numeric,
+          ambiguous boolean, mfe_r numeric, mae_r numeric, target2_hit boolean)
+WHERE s.trade_id = o.trade_id AND s.status <> 'CANCELLED';
+
+-- name: insert_events
+-- A ticker's events in one statement, as one JSON array; ids are taken in the order given.
+INSERT INTO signal_events (trade_id, kind, actor, occurred_at, payload)
+SELECT e.trade_id, e.kind, %(actor)s, %(occurred_at)s, e.payload
+FROM ROWS FROM (json_to_recordset(%(events)s::json) AS (trade_id text, kind text, payload jsonb))
+     WITH ORDINALITY AS e(trade_id, kind, payload, n)
+ORDER BY e.n;
 
 -- name: save_ticker_resolution
 INSERT INTO ticker_resolution AS r (ticker, bars_version, as_of, interval, resolved_at)
