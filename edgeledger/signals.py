@@ -78,14 +78,19 @@ def fingerprint(signal: NewSignal) -> str:
     Where it came from (source, source_key, trade_id) is not part of it, so a signal seen
     through the bot channel and again in an import file is still recognised as one.
     """
-    canonical = json.dumps(
-        published_terms(signal),
-        sort_keys=True,
-        separators=(",", ":"),
-        ensure_ascii=False,
-        default=str,
-    )
-    return hashlib.sha256(canonical.encode()).hexdigest()
+    return terms_fingerprint(published_terms(signal))
+
+
+def terms_fingerprint(terms: dict[str, Any]) -> str:
+    """fingerprint() of terms already built by published_terms(): the importer reuses them as
+    its column values rather than spelling every price a second time."""
+    return hashlib.sha256(_canonical_json(terms).encode()).hexdigest()
+
+
+# One encoder for every fingerprint; json.dumps with these options would build one per call.
+_canonical_json = json.JSONEncoder(
+    sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str
+).encode
 
 
 def _utc_iso(moment: datetime) -> str:

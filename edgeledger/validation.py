@@ -25,15 +25,39 @@ MAX_PRICE_DECIMALS = 8
 MAX_PRICE = Decimal("1e12")
 MAX_EDGES = 50
 MAX_EDGE_NAME = 80
-MAX_TEXT = {"rationale": 4000, "strategy": 200, "source_key": 200,
-            "market_volatility": 50, "spy_bias": 50}
+MAX_TEXT = {
+    "rationale": 4000,
+    "strategy": 200,
+    "source_key": 200,
+    "market_volatility": 50,
+    "spy_bias": 50,
+}
 FUTURE_TOLERANCE = timedelta(minutes=5)
 
-KNOWN_FIELDS = frozenset({
-    "trade_id", "ticker", "trade_type", "direction", "entry", "stop", "target", "target2",
-    "confidence", "edges", "rationale", "strategy", "source", "source_key", "atr_value",
-    "market_volatility", "spy_bias", "context", "created_at", "expires_at",
-})
+KNOWN_FIELDS = frozenset(
+    {
+        "trade_id",
+        "ticker",
+        "trade_type",
+        "direction",
+        "entry",
+        "stop",
+        "target",
+        "target2",
+        "confidence",
+        "edges",
+        "rationale",
+        "strategy",
+        "source",
+        "source_key",
+        "atr_value",
+        "market_volatility",
+        "spy_bias",
+        "context",
+        "created_at",
+        "expires_at",
+    }
+)
 
 
 class _Problems:
@@ -68,25 +92,28 @@ def parse_signal(
 
     trade_id = problems.parse("trade_id", raw, _trade_id)
     ticker = problems.parse("ticker", raw, _ticker)
-    trade_type = problems.parse("trade_type", raw, _choice(TradeType, "day or swing"))
-    direction = problems.parse("direction", raw, _choice(Direction, "long or short"))
-    entry = problems.parse("entry", raw, _required(_price))
-    stop = problems.parse("stop", raw, _required(_price))
-    target = problems.parse("target", raw, _required(_price))
-    target2 = problems.parse("target2", raw, _optional(_price))
-    confidence = problems.parse("confidence", raw, _required(_confidence))
+    trade_type = problems.parse("trade_type", raw, _TRADE_TYPE)
+    direction = problems.parse("direction", raw, _DIRECTION)
+    entry = problems.parse("entry", raw, _REQUIRED_PRICE)
+    stop = problems.parse("stop", raw, _REQUIRED_PRICE)
+    target = problems.parse("target", raw, _REQUIRED_PRICE)
+    target2 = problems.parse("target2", raw, _OPTIONAL_PRICE)
+    confidence = problems.parse("confidence", raw, _REQUIRED_CONFIDENCE)
     edges = problems.parse("edges", raw, _edges)
-    rationale = problems.parse("rationale", raw, _text("rationale"))
-    strategy = problems.parse("strategy", raw, _text("strategy"))
+    rationale = problems.parse("rationale", raw, _TEXT["rationale"])
+    strategy = problems.parse("strategy", raw, _TEXT["strategy"])
     source = problems.parse("source", raw, _source(default_source))
-    source_key = problems.parse("source_key", raw, _text("source_key"))
-    atr_value = problems.parse("atr_value", raw, _optional(_non_negative))
-    market_volatility = problems.parse("market_volatility", raw, _text("market_volatility"))
-    spy_bias = problems.parse("spy_bias", raw, _text("spy_bias"))
+    source_key = problems.parse("source_key", raw, _TEXT["source_key"])
+    atr_value = problems.parse("atr_value", raw, _OPTIONAL_NON_NEGATIVE)
+    market_volatility = problems.parse("market_volatility", raw, _TEXT["market_volatility"])
+    spy_bias = problems.parse("spy_bias", raw, _TEXT["spy_bias"])
     extra = problems.parse("context", raw, _json_object)
-    created_default = now if created_at_defaults_to_now else None
-    created_at = problems.parse("created_at", raw, _timestamp(default=created_default))
-    expires_at = problems.parse("expires_at", raw, _timestamp(default=None, required=False))
+    created_at = problems.parse(
+        "created_at",
+        raw,
+        _timestamp(default=now) if created_at_defaults_to_now else _REQUIRED_TIMESTAMP,
+    )
+    expires_at = problems.parse("expires_at", raw, _OPTIONAL_TIMESTAMP)
 
     if created_at is not None and created_at > now + FUTURE_TOLERANCE:
         problems.add("created_at", f"{created_at.isoformat()} is in the future")
@@ -146,9 +173,7 @@ def _check_levels(
         and (target2 <= target if long else target2 >= target)
     ):
         relation = "above" if long else "below"
-        problems.add(
-            "target2", f"target2 {target2} must be {relation} target {target} for {side}"
-        )
+        problems.add("target2", f"target2 {target2} must be {relation} target {target} for {side}")
 
 
 def _is_blank(value: Any) -> bool:
@@ -317,8 +342,10 @@ def _edges(value: Any) -> tuple[Edge, ...]:
                 continue  # 'a;;b' or a trailing ';' in a file: nothing was named
             raise ValueError("an edge name is empty")
         if len(name) > MAX_EDGE_NAME:
-            raise ValueError(f"edge name {name[:20]!r}... is longer than {MAX_EDGE_NAME} characters")
-        if "\x00" in name or _has_nul(attributes):
+            raise ValueError(
+                f"edge name {name[:20]!r}... is longer than {MAX_EDGE_NAME} characters"
+            )
+        if "\x00" in name or (attributes and _has_nul(attributes)):
             raise ValueError(f"edge {name!r} contains a NUL character")
         if name.casefold() in seen:
             continue
@@ -358,7 +385,9 @@ def _timestamp(*, default: datetime | None, required: bool = True) -> Callable[[
         if _is_blank(value):
             if default is not None or not required:
                 return default
-            raise ValueError("is required (ISO 8601 with an offset or Z, e.g. 2026-11-20T14:35:00Z)")
+            raise ValueError(
+                "is required (ISO 8601 with an offset or Z, e.g. 2026-11-20T14:35:00Z)"
+            )
         if isinstance(value, datetime):
             stamp = value
         else:
@@ -384,3 +413,15 @@ def parse_timestamp(value: str, name: str) -> datetime:
         return _timestamp(default=None)(value)
     except ValueError as exc:
         raise InvalidSignal([FieldProblem(name, str(exc))]) from None
+
+
+# The field parsers are built once, not for every signal: an import calls them per row.
+_TRADE_TYPE = _choice(TradeType, "day or swing")
+_DIRECTION = _choice(Direction, "long or short")
+_REQUIRED_PRICE = _required(_price)
+_OPTIONAL_PRICE = _optional(_price)
+_REQUIRED_CONFIDENCE = _required(_confidence)
+_OPTIONAL_NON_NEGATIVE = _optional(_non_negative)
+_TEXT = {field: _text(field) for field in MAX_TEXT}
+_REQUIRED_TIMESTAMP = _timestamp(default=None)
+_OPTIONAL_TIMESTAMP = _timestamp(default=None, required=False)

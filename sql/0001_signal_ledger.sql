@@ -65,6 +65,8 @@ CREATE TABLE trade_signals (
 
 CREATE UNIQUE INDEX trade_signals_source_key ON trade_signals (source, source_key)
     WHERE source_key IS NOT NULL;
+-- The same terms logged twice are the same signal: a repeat finds the first, never a copy.
+CREATE UNIQUE INDEX trade_signals_fingerprint ON trade_signals (fingerprint);
 CREATE INDEX trade_signals_unsettled ON trade_signals (ticker, created_at)
     WHERE status IN ('PENDING', 'OPEN');
 CREATE INDEX trade_signals_created_at ON trade_signals (created_at);

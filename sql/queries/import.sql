@@ -45,9 +45,16 @@ ORDER BY s.line;
 
 -- name: drop_already_logged
 -- Re-importing adds nothing: rows whose terms (or trade_id) are already in the ledger go.
+-- Two joins, not one join ON a OR b: PostgreSQL can only run an OR join as a nested loop, which
+-- compared every staged row with every ledger row (ten minutes for 100,000 rows re-imported).
+WITH known AS (
+    SELECT s.line FROM import_staging s JOIN trade_signals t ON t.fingerprint = s.fingerprint
+    UNION
+    SELECT s.line FROM import_staging s JOIN trade_signals t ON t.trade_id = s.trade_id
+)
 DELETE FROM import_staging s
-USING trade_signals t
-WHERE t.fingerprint = s.fingerprint OR t.trade_id = s.trade_id;
+USING known k
+WHERE s.line = k.line;
 
 -- name: claim_staged_trade_numbers
 INSERT INTO trade_id_counters AS c (ticker, trade_date, last_number)
