@@ -1,0 +1,71 @@
+"""The data access layer: every read and write of the database goes through here.
+
+Statements live in sql/queries/*.sql; these modules bind parameters and turn rows into the
+frozen dataclasses of edgeledger.model. Callers own the transaction. Split by what is
+stored (signals, bars, outcomes and runs); callers use the names re-exported here.
+"""
+
+from edgeledger.storage.bars import (
+    bar_coverage,
+    bar_versions,
+    bars_for_export,
+    load_bar_arrays,
+    store_bars,
+)
+from edgeledger.storage.outcomes import (
+    claim_job_run,
+    finish_job_run,
+    insert_events,
+    save_ticker_resolution,
+    settled_signals,
+    ticker_resolutions,
+    unresolved_signals,
+    write_outcomes,
+)
+from edgeledger.storage.rows import dumps, json_default, signal_from_row, signal_params
+from edgeledger.storage.signals import (
+    claim_trade_number,
+    count_signals,
+    events_for_signal,
+    export_rows,
+    insert_event,
+    insert_signal,
+    insert_staged,
+    next_trade_number,
+    signal_by_trade_id,
+    signals_matching,
+    stage_import,
+    staged_trade_id_conflicts,
+)
+
+__all__ = [
+    "bar_coverage",
+    "bar_versions",
+    "bars_for_export",
+    "claim_job_run",
+    "claim_trade_number",
+    "count_signals",
+    "dumps",
+    "events_for_signal",
+    "export_rows",
+    "finish_job_run",
+    "insert_event",
+    "insert_events",
+    "insert_signal",
+    "insert_staged",
+    "json_default",
+    "load_bar_arrays",
+    "next_trade_number",
+    "save_ticker_resolution",
+    "settled_signals",
+    "signal_by_trade_id",
+    "signal_from_row",
+    "signal_params",
+    "signals_matching",
+    "stage_import",
+    "staged_trade_id_conflicts",
+    "store_bars",
+    "ticker_resolutions",
+    "unresolved_signals",
+    "write_outcomes",
+]

@@ -1,0 +1,157 @@
+"""What the resolve job reads and writes besides bars: signals to settle, outcomes, events,
+per-ticker bookkeeping and job runs."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+import psycopg
+import psycopg.rows
+from psycopg.types.json import Jsonb
+
+from edgeledger.model import (
+    EventKind,
+    Outcome,
+    Signal,
+)
+from edgeledger.storage.rows import dumps, named_query, signal_from_row
+
+# --- the resolve job ---------------------------------------------------------------------
+
+
+def unresolved_signals(conn: psycopg.Connection) -> list[Signal]:
+    """Signals a resolve run must look at (see resolution.is_unresolved)."""
+    return [signal_from_row(row) for row in conn.execute(named_query("unresolved_signals"))]
+
+
+def settled_signals(conn: psycopg.Connection) -> list[Signal]:
+    """Signals with an outcome derived by a run, for the determinism audit."""
+    return [signal_from_row(row) for row in conn.execute(named_query("settled_signals"))]
+
+
+def ticker_resolutions(conn: psycopg.Connection, tickers: Sequence[str]) -> dict[str, dict]:
+    rows = conn.execute(named_query("ticker_resolutions"), {"tickers": list(tickers)})
+    return {row["ticker"]: row for row in rows}
+
+
+def write_outcomes(
+    conn: psycopg.Connection,
+    outcomes: Sequence[tuple[str, Outcome]],
+    *,
+    as_of: datetime,
+    interval: str,
+) -> None:
+    """Write (trade_id, outcome) pairs, each stamped with the run that derived it."""
+    if not outcomes:
+        return
+    rows = [
+        {
+            "trade_id": trade_id,
+            "status": o.status.value,
+            "fill_price": _text(o.fill_price),
+            "triggered_at": _text(o.triggered_at),
+            "exit_price": _text(o.exit_price),
+            "closed_at": _text(o.closed_at),
+            "exit_reason": o.exit_reason.value if o.exit_reason else None,
+            "r_achieved": _text(o.r_achieved),
+            "ambiguous": o.ambiguous,
+            "mfe_r": _text(o.mfe_r),
+            "mae_r": _text(o.mae_r),
+            "target2_hit": o.target2_hit,
+        }
+        for trade_id, o in outcomes
+    ]
+    params = {"outcomes": json.dumps(rows), "resolved_as_of": as_of, "resolved_interval": interval}
+    conn.execute(named_query("write_outcomes"), params)
+
+
+def insert_events(
+    conn: psycopg.Connection,
+    events: Sequence[tuple[str, EventKind, dict[str, Any]]],
+    *,
+    actor: str,
+    occurred_at: datetime,
+) -> None:
+    """Append (trade_id, kind, payload) events, their ids in the order given."""
+    if not events:
+        return
+    rows = [
+        {"trade_id": trade_id, "kind": kind.value, "payload": payload or {}}
+        for trade_id, kind, payload in events
+    ]
+    params = {"events": json.dumps(rows), "actor": actor, "occurred_at": occurred_at}
+    conn.execute(named_query("insert_events"), params)
+
+
+def _text(value: Decimal | datetime | None) -> str | None:
+    """Exact text of a Decimal or an ISO time, for a JSON document."""
+    if value is None:
+        return None
+    return value.isoformat() if isinstance(value, datetime) else str(value)
+
+
+def save_ticker_resolution(
+    conn: psycopg.Connection,
+    ticker: str,
+    *,
+    bars_version: int,
+    as_of: datetime,
+    interval: str,
+    resolved_at: datetime,
+) -> None:
+    conn.execute(
+        named_query("save_ticker_resolution"),
+        {
+            "ticker": ticker,
+            "bars_version": bars_version,
+            "as_of": as_of,
+            "interval": interval,
+            "resolved_at": resolved_at,
+        },
+    )
+
+
+def claim_job_run(
+    conn: psycopg.Connection, job_name: str, scheduled_for: datetime | None, started_at: datetime
+) -> int | None:
+    """The job_runs row for this slot, or None when the slot already succeeded.
+
+    A manual run (no slot) always gets a row of its own.
+    """
+    if scheduled_for is None:
+        params = {"job_name": job_name, "started_at": started_at}
+        return conn.execute(named_query("start_manual_job_run"), params).fetchone()["id"]
+    row = conn.execute(
+        named_query("claim_job_run"),
+        {
+            "job_name": job_name,
+            "scheduled_for": scheduled_for,
+            "started_at": started_at,
+        },
+    ).fetchone()
+    return row["id"] if row else None
+
+
+def finish_job_run(
+    conn: psycopg.Connection,
+    run_id: int,
+    *,
+    status: str,
+    finished_at: datetime,
+    counts: dict[str, Any],
+    error: str | None = None,
+) -> None:
+    conn.execute(
+        named_query("finish_job_run"),
+        {
+            "id": run_id,
+            "status": status,
+            "finished_at": finished_at,
+            "counts": Jsonb(counts, dumps=dumps),
+            "error": error,
+        },
+    )

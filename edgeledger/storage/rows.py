@@ -1,0 +1,115 @@
+"""Rows to dataclasses and back, and the named-query lookup every storage module uses."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from typing import Any
+
+from edgeledger.database import queries
+from edgeledger.model import (
+    Direction,
+    Edge,
+    ExitReason,
+    MarketContext,
+    NewSignal,
+    Outcome,
+    Signal,
+    Source,
+    Status,
+    TradeType,
+)
+
+
+def named_query(name: str) -> str:
+    return queries()[name]
+
+
+def signal_params(signal: NewSignal) -> dict[str, Any]:
+    """A NewSignal as column values (edges as JSON-ready lists)."""
+    return {
+        "ticker": signal.ticker,
+        "trade_type": signal.trade_type.value,
+        "direction": signal.direction.value,
+        "entry": signal.entry,
+        "stop": signal.stop,
+        "target": signal.target,
+        "target2": signal.target2,
+        "confidence": signal.confidence,
+        "edges": [edge.to_json() for edge in signal.edges],
+        "rationale": signal.rationale,
+        "strategy": signal.strategy,
+        "source": signal.source.value,
+        "source_key": signal.source_key,
+        "atr_value": signal.context.atr_value,
+        "market_volatility": signal.context.market_volatility,
+        "spy_bias": signal.context.spy_bias,
+        "context": signal.context.extra,
+        "created_at": signal.created_at,
+        "expires_at": signal.expires_at,
+    }
+
+
+def signal_from_row(row: dict[str, Any]) -> Signal:
+    terms = NewSignal(
+        trade_id=row["trade_id"],
+        ticker=row["ticker"],
+        trade_type=TradeType(row["trade_type"]),
+        direction=Direction(row["direction"]),
+        entry=row["entry"],
+        stop=row["stop"],
+        target=row["target"],
+        target2=row["target2"],
+        confidence=row["confidence"],
+        edges=tuple(_edge(item) for item in row["edges"]),
+        rationale=row["rationale"],
+        strategy=row["strategy"],
+        source=Source(row["source"]),
+        source_key=row["source_key"],
+        context=MarketContext(
+            row["atr_value"], row["market_volatility"], row["spy_bias"], row["context"]
+        ),
+        created_at=row["created_at"],
+        expires_at=row["expires_at"],
+    )
+    outcome = Outcome(
+        status=Status(row["status"]),
+        fill_price=row["fill_price"],
+        triggered_at=row["triggered_at"],
+        exit_price=row["exit_price"],
+        closed_at=row["closed_at"],
+        exit_reason=ExitReason(row["exit_reason"]) if row["exit_reason"] else None,
+        r_achieved=row["r_achieved"],
+        ambiguous=row["ambiguous"],
+        mfe_r=row["mfe_r"],
+        mae_r=row["mae_r"],
+        target2_hit=row["target2_hit"],
+    )
+    return Signal(
+        trade_id=row["trade_id"],
+        terms=terms,
+        outcome=outcome,
+        user_notes=row["user_notes"],
+        flagged_for_review=row["flagged_for_review"],
+        logged_at=row["logged_at"],
+        resolved_as_of=row.get("resolved_as_of"),
+        resolved_interval=row.get("resolved_interval"),
+    )
+
+
+def _edge(item: Any) -> Edge:
+    if isinstance(item, str):  # tolerate hand-written rows
+        return Edge(item)
+    item = dict(item)
+    return Edge(item.pop("name"), item)
+
+
+def json_default(value: Any) -> Any:
+    """json.dumps fallback for Decimal and datetime values in exports and event payloads."""
+    if isinstance(value, datetime):
+        return value.isoformat()
+    return str(value)
+
+
+def dumps(value: Any) -> str:
+    return json.dumps(value, default=json_default, ensure_ascii=False)

@@ -1,0 +1,141 @@
+"""Reading and writing signals and their events, one at a time or in bulk."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from datetime import date, datetime
+from typing import Any
+
+import psycopg
+import psycopg.rows
+from psycopg.types.json import Jsonb
+
+from edgeledger.model import (
+    EventKind,
+    NewSignal,
+    Signal,
+)
+from edgeledger.storage.rows import named_query, signal_from_row, signal_params
+
+# --- reading -----------------------------------------------------------------------------
+
+
+def signal_by_trade_id(conn: psycopg.Connection, trade_id: str) -> Signal | None:
+    row = conn.execute(named_query("signal_by_trade_id"), {"trade_id": trade_id}).fetchone()
+    return signal_from_row(row) if row else None
+
+
+def signals_matching(
+    conn: psycopg.Connection,
+    *,
+    trade_id: str | None,
+    source: str,
+    source_key: str | None,
+    fingerprint: str,
+) -> list[dict[str, Any]]:
+    """Rows a new signal could be a repeat of (by trade_id, source key or terms)."""
+    params = {
+        "trade_id": trade_id,
+        "source": source,
+        "source_key": source_key,
+        "fingerprint": fingerprint,
+    }
+    return conn.execute(named_query("signals_matching"), params).fetchall()
+
+
+def events_for_signal(conn: psycopg.Connection, trade_id: str) -> list[dict[str, Any]]:
+    return conn.execute(named_query("events_for_signal"), {"trade_id": trade_id}).fetchall()
+
+
+def count_signals(conn: psycopg.Connection) -> int:
+    return conn.execute(named_query("count_signals")).fetchone()["n"]
+
+
+def export_rows(conn: psycopg.Connection, batch_size: int = 5000) -> Iterator[dict[str, Any]]:
+    """Every signal row in creation order, streamed with a server-side cursor."""
+    with conn.cursor(name="export_signals") as cursor:
+        cursor.itersize = batch_size
+        cursor.execute(named_query("export_signals"))
+        yield from cursor
+
+
+# --- writing -----------------------------------------------------------------------------
+
+
+def next_trade_number(conn: psycopg.Connection, ticker: str, day: date) -> int:
+    """The next free number for (ticker, day); the counter row lock serialises writers."""
+    row = conn.execute(
+        named_query("next_trade_number"), {"ticker": ticker, "trade_date": day}
+    ).fetchone()
+    return row["last_number"]
+
+
+def claim_trade_number(conn: psycopg.Connection, ticker: str, day: date, number: int) -> None:
+    conn.execute(
+        named_query("claim_trade_number"), {"ticker": ticker, "trade_date": day, "number": number}
+    )
+
+
+def insert_signal(
+    conn: psycopg.Connection,
+    signal: NewSignal,
+    *,
+    trade_id: str,
+    fingerprint: str,
+    logged_at: datetime,
+) -> dict[str, Any] | None:
+    """Insert one signal; None when a unique key (trade_id, source key, terms) already exists."""
+    params = signal_params(signal)
+    params.update(
+        trade_id=trade_id,
+        fingerprint=fingerprint,
+        logged_at=logged_at,
+        edges=Jsonb(params["edges"]),
+        context=Jsonb(params["context"]),
+    )
+    return conn.execute(named_query("insert_signal"), params).fetchone()
+
+
+def insert_event(
+    conn: psycopg.Connection,
+    trade_id: str,
+    kind: EventKind,
+    *,
+    actor: str,
+    occurred_at: datetime,
+    payload: dict[str, Any] | None = None,
+) -> int:
+    params = {
+        "trade_id": trade_id,
+        "kind": kind.value,
+        "actor": actor,
+        "occurred_at": occurred_at,
+        "payload": Jsonb(payload or {}),
+    }
+    return conn.execute(named_query("insert_event"), params).fetchone()["id"]
+
+
+# --- bulk import -------------------------------------------------------------------------
+
+
+def stage_import(conn: psycopg.Connection, lines: Iterable[bytes]) -> None:
+    """COPY rows already in COPY text format (importer.copy_line) into a staging table."""
+    conn.execute(named_query("create_import_staging"))
+    with conn.cursor() as cursor, cursor.copy(named_query("copy_import_staging")) as copy:
+        for line in lines:
+            copy.write(line)
+
+
+def staged_trade_id_conflicts(conn: psycopg.Connection) -> list[dict[str, Any]]:
+    return conn.execute(named_query("staged_trade_id_conflicts")).fetchall()
+
+
+def insert_staged(conn: psycopg.Connection, *, actor: str, logged_at: datetime) -> int:
+    """Number, insert and record `created` events for the staged rows; return how many."""
+    conn.execute(named_query("drop_already_logged"))
+    conn.execute(named_query("claim_staged_trade_numbers"))
+    conn.execute(named_query("number_staged_signals"))
+    cursor = conn.execute(
+        named_query("insert_staged_signals"), {"actor": actor, "logged_at": logged_at}
+    )
+    return cursor.rowcount
