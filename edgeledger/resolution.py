@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from edgeledger.bars import INTERVALS
-from edgeledger.model import Outcome, Signal, Status
+from edgeledger.model import Outcome
 
 Span = tuple[datetime, datetime]  # [start, end)
 
@@ -28,16 +28,6 @@ PREVIOUS_CLOSE_LOOKBACK = {
 }
 # Spans of finer bars closer than this are fetched with one request.
 DRILL_MERGE_GAP = timedelta(days=1)
-
-
-def is_unresolved(signal: Signal) -> bool:
-    """Still moving: PENDING, OPEN, or a WIN still watching whether target2 comes first."""
-    outcome, terms = signal.outcome, signal.terms
-    if outcome.status in (Status.PENDING, Status.OPEN):
-        return True
-    return (
-        outcome.status is Status.WIN and terms.target2 is not None and outcome.target2_hit is None
-    )
 
 
 # --- spans -----------------------------------------------------------------------------
@@ -85,13 +75,24 @@ def missing_spans(need: Span, covered: Sequence[Span], interval: str) -> list[Sp
     ]
 
 
-def bar_need(signals: Sequence[Signal], as_of: datetime, interval: str) -> Span | None:
+@dataclass(frozen=True)
+class TickerBook:
+    """A ticker's unresolved signals in summary: enough to plan its part of a run without
+    loading a single signal, so a run where nothing changed reads one row per ticker."""
+
+    ticker: str
+    signals: int
+    first_created: datetime
+    last_expiry: datetime
+    unevaluated: bool  # some signal has never been evaluated by a run
+    next_expiry: datetime | None  # the earliest expiry after the ticker's last evaluation
+
+
+def bar_need(book: TickerBook, as_of: datetime, interval: str) -> Span | None:
     """The bars the ticker's unresolved signals can use: from just before the first was
     created (for its previous close) to the last expiry, or now if sooner."""
-    if not signals:
-        return None
-    start = min(s.terms.created_at for s in signals) - PREVIOUS_CLOSE_LOOKBACK[interval]
-    end = min(as_of, max(s.terms.expires_at for s in signals))
+    start = book.first_created - PREVIOUS_CLOSE_LOOKBACK[interval]
+    end = min(as_of, book.last_expiry)
     return (start, end) if end > start else None
 
 
@@ -108,7 +109,7 @@ class TickerResolution:
 
 
 def needs_evaluation(
-    signals: Sequence[Signal],
+    book: TickerBook,
     last: TickerResolution | None,
     bars_version: int,
     *,
@@ -124,16 +125,9 @@ def needs_evaluation(
         return True
     if as_of < last.as_of:
         return True  # replaying an earlier moment
-    for signal in signals:
-        if signal.outcome.status is not Status.CANCELLED and _never_evaluated(signal):
-            return True
-        if last.as_of < signal.terms.expires_at <= as_of:
-            return True
-    return False
-
-
-def _never_evaluated(signal: Signal) -> bool:
-    return signal.resolved_as_of is None
+    if book.unevaluated:
+        return True
+    return book.next_expiry is not None and book.next_expiry <= as_of
 
 
 # --- drill-down ------------------------------------------------------------------------------

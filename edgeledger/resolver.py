@@ -159,28 +159,28 @@ class _Run:
 
     def execute(self) -> None:
         with self.db.connection() as conn:
-            signals = storage.unresolved_signals(conn)
-            by_ticker: dict[str, list[Signal]] = defaultdict(list)
-            for signal in signals:
-                by_ticker[signal.terms.ticker].append(signal)
-            tickers = sorted(by_ticker)
+            books = storage.unresolved_books(conn)
+            tickers = [book.ticker for book in books]
             self.coverage = storage.bar_coverage(conn, tickers)
             self.versions = storage.bar_versions(conn, tickers)
             last = storage.ticker_resolutions(conn, tickers)
-        self.report.tickers = len(tickers)
-        for ticker in tickers:
-            need = bar_need(by_ticker[ticker], self.as_of, self.interval)
+        self.report.tickers = len(books)
+        for book in books:
+            ticker = book.ticker
+            need = bar_need(book, self.as_of, self.interval)
             if need is not None and not self._fetch(ticker, self.interval, [need]):
                 continue
             if needs_evaluation(
-                by_ticker[ticker],
+                book,
                 _resolution(last.get(ticker)),
                 self.versions.get(ticker, 0),
                 as_of=self.as_of,
                 interval=self.interval,
             ):
                 self.report.tickers_evaluated += 1
-                self._evaluate_ticker(ticker, by_ticker[ticker], need or _empty_span(self.as_of))
+                with self.db.connection() as conn:
+                    signals = storage.unresolved_signals_of(conn, ticker)
+                self._evaluate_ticker(ticker, signals, need or _empty_span(self.as_of))
 
     # 1. fetch -------------------------------------------------------------------------
 

@@ -19,7 +19,8 @@ from edgeledger.storage.outcomes import (
     save_ticker_resolution,
     settled_signals,
     ticker_resolutions,
-    unresolved_signals,
+    unresolved_books,
+    unresolved_signals_of,
     write_outcomes,
 )
 from edgeledger.storage.rows import dumps, json_default, signal_from_row, signal_params
@@ -66,6 +67,7 @@ __all__ = [
     "staged_trade_id_conflicts",
     "store_bars",
     "ticker_resolutions",
-    "unresolved_signals",
+    "unresolved_books",
+    "unresolved_signals_of",
     "write_outcomes",
 ]

@@ -18,14 +18,21 @@ from edgeledger.model import (
     Outcome,
     Signal,
 )
+from edgeledger.resolution import TickerBook
 from edgeledger.storage.rows import dumps, named_query, signal_from_row
 
 # --- the resolve job ---------------------------------------------------------------------
 
 
-def unresolved_signals(conn: psycopg.Connection) -> list[Signal]:
-    """Signals a resolve run must look at (see resolution.is_unresolved)."""
-    return [signal_from_row(row) for row in conn.execute(named_query("unresolved_signals"))]
+def unresolved_books(conn: psycopg.Connection) -> list[TickerBook]:
+    """Per ticker, a summary of its unresolved signals (see resolution.TickerBook)."""
+    return [TickerBook(**row) for row in conn.execute(named_query("unresolved_books"))]
+
+
+def unresolved_signals_of(conn: psycopg.Connection, ticker: str) -> list[Signal]:
+    """One ticker's unresolved signals, in the order they were logged."""
+    rows = conn.execute(named_query("unresolved_signals_of"), {"ticker": ticker})
+    return [signal_from_row(row) for row in rows]
 
 
 def settled_signals(conn: psycopg.Connection) -> list[Signal]:

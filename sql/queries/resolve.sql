@@ -1,10 +1,26 @@
 -- Named queries for the resolve job: open signals, the bar store, and the bookkeeping that
 -- makes runs incremental.
 
--- name: unresolved_signals
+-- name: unresolved_books
+-- One row per ticker with unresolved signals: what a run needs to plan without loading them.
+-- next_expiry is the earliest expiry after the ticker's last evaluation.
+SELECT s.ticker,
+       count(*) AS signals,
+       min(s.created_at) AS first_created,
+       max(s.expires_at) AS last_expiry,
+       bool_or(s.resolved_as_of IS NULL) AS unevaluated,
+       min(s.expires_at) FILTER (WHERE r.as_of IS NULL OR s.expires_at > r.as_of) AS next_expiry
+FROM trade_signals s
+LEFT JOIN ticker_resolution r ON r.ticker = s.ticker
+WHERE s.status IN ('PENDING', 'OPEN') OR (s.status = 'WIN' AND s.target2 IS NOT NULL AND s.target2_hit IS NULL)
+GROUP BY s.ticker
+ORDER BY s.ticker;
+
+-- name: unresolved_signals_of
 SELECT * FROM trade_signals
-WHERE status IN ('PENDING', 'OPEN') OR (status = 'WIN' AND target2 IS NOT NULL AND target2_hit IS NULL)
-ORDER BY ticker, id;
+WHERE ticker = %(ticker)s
+  AND (status IN ('PENDING', 'OPEN') OR (status = 'WIN' AND target2 IS NOT NULL AND target2_hit IS NULL))
+ORDER BY id;
 
 -- name: settled_signals
 SELECT * FROM trade_signals
