@@ -327,7 +327,7 @@ def derive_outcome(
     signal: Signal, series: dict[str, BarSeries], *, primary: str, as_of: datetime
 ) -> Outcome:
     """The rules applied to one stored signal (a ticker with no stored bars has empty ones)."""
-    bars = {primary: BarSeries.empty(primary), **series}
+    bars = series if primary in series else {primary: BarSeries.empty(primary), **series}
     terms = SignalTerms.from_signal(signal.terms, signal.trade_id)
     return resolve_signal(terms, bars, primary=primary, as_of=as_of)
 
