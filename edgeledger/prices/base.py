@@ -7,19 +7,20 @@ and how they fail; settlement must not care. Every provider hands its raw rows t
 
 from __future__ import annotations
 
+import copy
 import logging
 import re
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime, time, timedelta
+from datetime import datetime, timedelta
 from typing import Protocol, runtime_checkable
-from zoneinfo import ZoneInfo
 
 import numpy as np
 import pandas as pd
 
 from edgeledger.bars import INTERVALS
-from edgeledger.market_calendar import sessions_between
+from edgeledger.prices import clean
+from edgeledger.prices.clean import BarColumns
 
 logger = logging.getLogger(__name__)
 
@@ -27,13 +28,12 @@ COLUMNS: tuple[str, ...] = ("start", "open", "high", "low", "close", "volume")
 PRICES: tuple[str, ...] = ("open", "high", "low", "close")
 # Polygon and Alpaca send bars as {"t", "o", "h", "l", "c", "v"}.
 SHORT_KEYS: dict[str, str] = {"open": "o", "high": "h", "low": "l", "close": "c", "volume": "v"}
-NEW_YORK = ZoneInfo("America/New_York")
-SESSION_OPEN = time(9, 30)
-SESSION_CLOSE = time(16, 0)
 # Hourly US-equity bars start at :30 (09:30, 10:30 ... 15:30), as Yahoo's do.
 HOUR_OFFSET = timedelta(minutes=30)
 
 Window = tuple[datetime, datetime]
+UTC_NS = pd.DatetimeTZDtype("ns", "UTC")
+INT64_MAX = np.iinfo(np.int64).max
 
 _CRYPTO = re.compile(r"^[A-Z0-9]+-(USD|USDT|USDC|EUR|GBP|BTC|ETH)$")
 
@@ -111,21 +111,26 @@ def check_request(ticker: str, interval: str, start: datetime, end: datetime) ->
 
 def empty_bars() -> pd.DataFrame:
     """A frame with the bar columns and dtypes and no rows."""
-    return pd.DataFrame(
-        {
-            "start": pd.Series([], dtype="datetime64[ns, UTC]"),
-            **{c: pd.Series([], dtype="float64") for c in (*PRICES, "volume")},
-        }
-    )
+    return _frame(BarColumns(np.empty(0, dtype=np.int64), *[np.empty(0)] * 5))
 
 
 def raw_bars(
     starts: pd.Series | pd.DatetimeIndex | Sequence[object], columns: dict[str, Iterable[object]]
 ) -> pd.DataFrame:
-    """Build an unchecked frame from a provider's parallel lists (missing columns become NaN)."""
-    frame = pd.DataFrame({"start": pd.Series(starts)})
-    for name in (*PRICES, "volume"):
-        values = list(columns.get(name, [None] * len(frame)))
+    """Build an unchecked frame from a provider's parallel lists (missing columns become NaN).
+
+    Values are read as pd.to_numeric(errors="coerce") reads them; lists of plain ints,
+    floats and None (what JSON gives) take a shortcut with the same result.
+    """
+    start = pd.Series(starts)
+    lists = {name: list(columns.get(name, [None] * len(start))) for name in (*PRICES, "volume")}
+    index = start.index
+    if isinstance(index, pd.RangeIndex) and index.start == 0 and index.step == 1:
+        arrays = {name: _plain_numbers(values, len(start)) for name, values in lists.items()}
+        if all(array is not None for array in arrays.values()):
+            return pd.DataFrame({"start": start, **arrays})
+    frame = pd.DataFrame({"start": start})
+    for name, values in lists.items():
         frame[name] = pd.to_numeric(pd.Series(values, dtype="object"), errors="coerce")
     return frame
 
@@ -154,19 +159,44 @@ def normalize_bars(
     restamped to 09:30 ET of their date in `daily_tz` (the provider's own stamping
     zone); intraday US-equity bars outside 09:30-16:00 ET on weekdays are removed;
     only bars with start <= bar < end are kept, ascending and unique.
+
+    The work is done on numpy columns (see edgeledger.prices.clean) and the frame is
+    built once at the end: a request's bars are few, and pandas' cost is per call.
     """
-    frame = _coerce(raw)
-    frame, dropped = _drop_bad(frame)
+    bars = _columns(raw)
+    codes = clean.reason_codes(bars)
+    dropped: list[DroppedBar] = []
+    bad = codes != clean.GOOD
+    if bad.any():
+        for code, reason in enumerate(clean.REASONS):  # grouped by reason, in rule order
+            dropped.extend(DroppedBar(s, reason) for s in _stamps(bars.start[codes == code]))
+        bars = bars.take(~bad)
     equity = not is_24h(ticker)
-    if interval == "1d" and equity:
-        frame["start"] = restamp_daily(frame["start"], daily_tz)
-    elif equity:
-        frame = _regular_session(frame, provider, ticker)
-    frame = frame[(frame["start"] >= pd.Timestamp(start)) & (frame["start"] < pd.Timestamp(end))]
-    frame, duplicates = _order_and_dedupe(frame, provider, ticker)
-    dropped.extend(duplicates)
+    if interval == "1d" and equity and len(bars):
+        bars = bars.restamped(clean.restamp_daily(clean.utc_index(bars.start), daily_tz).asi8)
+    elif equity and len(bars):
+        bars = _regular_session(bars, provider, ticker)
+    inside = _inside(bars.start, start, end)
+    if not inside.all():
+        bars = bars.take(inside)
+    if not clean.is_sorted(bars.start):
+        logger.info(
+            "%s: %s bars arrived out of order; sorted",
+            provider,
+            ticker,
+            extra={"ticker": ticker, "provider": provider},
+        )
+        bars = bars.take(np.argsort(bars.start, kind="stable"))
+    # Identical copies (overlapping request windows) are harmless; conflicting ones are not.
+    keep, conflicts = clean.last_of_each_start(bars)
+    if keep is not None:
+        dropped.extend(DroppedBar(s, clean.DUPLICATE) for s in _stamps(bars.start[conflicts]))
+        bars = bars.take(keep)
     log_dropped(dropped, provider=provider, ticker=ticker, interval=interval)
-    return FetchResult(frame.reset_index(drop=True), tuple(dropped), provider)
+    frame = _frame(bars)
+    if raw.attrs:  # pandas carries a frame's attrs through selections; so do we
+        frame.attrs = copy.deepcopy(raw.attrs)
+    return FetchResult(frame, tuple(dropped), provider)
 
 
 def restamp_daily(starts: pd.Series, source_tz: str) -> pd.Series:
@@ -177,9 +207,8 @@ def restamp_daily(starts: pd.Series, source_tz: str) -> pd.Series:
     """
     if starts.empty:
         return starts
-    dates = starts.dt.tz_convert(source_tz).dt.tz_localize(None).dt.normalize()
-    opens = (dates + pd.Timedelta(hours=9, minutes=30)).dt.tz_localize(NEW_YORK)
-    return opens.dt.tz_convert("UTC").astype("datetime64[ns, UTC]")
+    opens = clean.restamp_daily(pd.DatetimeIndex(starts), source_tz)
+    return pd.Series(opens, index=starts.index, name=starts.name)
 
 
 def aggregate_hourly(bars: pd.DataFrame, offset: timedelta = HOUR_OFFSET) -> pd.DataFrame:
@@ -247,94 +276,88 @@ def log_dropped(
         )
 
 
-def _coerce(raw: pd.DataFrame) -> pd.DataFrame:
+def _columns(raw: pd.DataFrame) -> BarColumns:
+    """The bar columns as arrays, read as pd.to_datetime(utc=True) and pd.to_numeric would."""
     missing = [c for c in COLUMNS if c not in raw.columns]
     if missing:
         raise ValueError(f"raw bars lack columns {missing}")
-    frame = raw.loc[:, list(COLUMNS)].copy()
-    frame["start"] = pd.to_datetime(frame["start"], utc=True).astype("datetime64[ns, UTC]")
-    for name in (*PRICES, "volume"):
-        frame[name] = pd.to_numeric(frame[name], errors="coerce").astype("float64")
-    return frame
-
-
-# Checked in order; a bar is dropped for the first rule it breaks.
-_RULES: tuple[tuple[str, Callable[[pd.DataFrame], pd.Series]], ...] = (
-    ("missing timestamp", lambda f: f["start"].isna()),
-    ("all prices missing", lambda f: f[list(PRICES)].isna().all(axis=1)),
-    ("some prices missing", lambda f: f[list(PRICES)].isna().any(axis=1)),
-    ("price not finite", lambda f: ~np.isfinite(f[list(PRICES)]).all(axis=1)),
-    ("zero or negative price", lambda f: (f[list(PRICES)] <= 0).any(axis=1)),
-    ("high below low", lambda f: f["high"] < f["low"]),
-    ("open or close outside [low, high]", lambda f: _outside_range(f)),
-    ("negative or infinite volume", lambda f: (f["volume"] < 0) | np.isinf(f["volume"])),
-)
-
-
-def _outside_range(frame: pd.DataFrame) -> pd.Series:
-    # Allow float noise (Yahoo sends float32 values widened to float64).
-    slack = frame["high"].abs() * 1e-9
-    low, high = frame["low"] - slack, frame["high"] + slack
-    return (
-        (frame["open"] < low)
-        | (frame["open"] > high)
-        | (frame["close"] < low)
-        | (frame["close"] > high)
-    )
-
-
-def _drop_bad(frame: pd.DataFrame) -> tuple[pd.DataFrame, list[DroppedBar]]:
-    dropped: list[DroppedBar] = []
-    for reason, rule in _RULES:
-        bad = rule(frame).fillna(False).astype(bool)
-        for stamp in frame.loc[bad, "start"]:
-            dropped.append(DroppedBar(None if pd.isna(stamp) else stamp, reason))
-        frame = frame[~bad]
-    return frame, dropped
-
-
-def _regular_session(frame: pd.DataFrame, provider: str, ticker: str) -> pd.DataFrame:
-    """Keep bars starting inside an NYSE regular session (early closes and holidays included)."""
-    if frame.empty:
-        return frame
-    days = frame["start"].dt.tz_convert(NEW_YORK).dt.date
-    try:
-        sessions = sessions_between(min(days), max(days))
-    except ValueError:  # outside the calendar's years: weekdays 09:30-16:00 ET
-        local = frame["start"].dt.tz_convert(NEW_YORK)
-        clock = local.dt.time
-        keep = (local.dt.day_of_week < 5) & (clock >= SESSION_OPEN) & (clock < SESSION_CLOSE)
+    start = raw["start"]
+    if isinstance(getattr(start, "dtype", None), pd.DatetimeTZDtype):
+        starts = start.array.as_unit("ns").asi8
     else:
-        opens = pd.to_datetime(days.map({s.day: s.open for s in sessions}), utc=True)
-        closes = pd.to_datetime(days.map({s.day: s.close for s in sessions}), utc=True)
-        keep = (frame["start"] >= opens) & (frame["start"] < closes)
-    if not keep.all():
-        logger.debug(
-            "%s: removed %d %s bars outside the regular session",
-            provider,
-            int((~keep).sum()),
-            ticker,
-            extra={"ticker": ticker, "provider": provider},
-        )
-    return frame[keep]
+        starts = pd.to_datetime(start, utc=True).astype(UTC_NS).array.asi8
+    return BarColumns(starts, *(_floats(raw[name]) for name in (*PRICES, "volume")))
 
 
-def _order_and_dedupe(
-    frame: pd.DataFrame, provider: str, ticker: str
-) -> tuple[pd.DataFrame, list[DroppedBar]]:
-    if not frame["start"].is_monotonic_increasing:
-        logger.info(
-            "%s: %s bars arrived out of order; sorted",
-            provider,
-            ticker,
-            extra={"ticker": ticker, "provider": provider},
-        )
-        frame = frame.sort_values("start", kind="mergesort")
-    # Identical copies (overlapping request windows) are harmless; conflicting ones are not.
-    frame = frame.drop_duplicates(keep="last")
-    duplicated = frame["start"].duplicated(keep="last")
-    dropped = [
-        DroppedBar(stamp, "duplicate timestamp (kept the last)")
-        for stamp in frame.loc[duplicated, "start"]
-    ]
-    return frame[~duplicated], dropped
+def _floats(column: pd.Series) -> np.ndarray:
+    dtype = getattr(column, "dtype", None)
+    if isinstance(dtype, np.dtype) and dtype.kind in "iuf":
+        return column.to_numpy().astype(np.float64)
+    return pd.to_numeric(column, errors="coerce").astype("float64").to_numpy()
+
+
+def _plain_numbers(values: list[object], length: int) -> np.ndarray | None:
+    """`values` as pd.to_numeric reads them if all are int, float or None; else None."""
+    kinds = set(map(type, values))
+    if len(values) != length or not values or not kinds <= {int, float, type(None)}:
+        return None
+    if kinds == {int}:
+        try:
+            return np.array(values, dtype=np.int64)
+        except OverflowError:
+            return None
+    array = np.array(values, dtype=np.float64)
+    if int in kinds and (np.abs(array) >= 2**53).any():  # pandas' rules for huge ints
+        return None
+    return array
+
+
+def _regular_session(bars: BarColumns, provider: str, ticker: str) -> BarColumns:
+    """Keep bars starting inside an NYSE regular session (early closes and holidays included)."""
+    keep = clean.in_regular_session(bars.start)
+    if keep.all():
+        return bars
+    logger.debug(
+        "%s: removed %d %s bars outside the regular session",
+        provider,
+        int((~keep).sum()),
+        ticker,
+        extra={"ticker": ticker, "provider": provider},
+    )
+    return bars.take(keep)
+
+
+def _inside(starts: np.ndarray, start: datetime, end: datetime) -> np.ndarray:
+    """start <= starts < end, as comparing the start column with pd.Timestamp(...) did."""
+    lo, hi = pd.Timestamp(start), pd.Timestamp(end)
+    if lo is pd.NaT or hi is pd.NaT or lo.tz is None or hi.tz is None:
+        index = clean.utc_index(starts)  # pandas answers False for NaT, TypeError if naive
+        return np.asarray((index >= lo) & (index < hi))
+    lo_ns, hi_ns = _ns(lo), _ns(hi)
+    # Bounds beyond datetime64[ns] (year 1 or 9999) still compare as instants.
+    after = starts >= max(lo_ns, clean.NAT) if lo_ns <= INT64_MAX else np.zeros(len(starts), bool)
+    before = starts < max(hi_ns, clean.NAT) if hi_ns <= INT64_MAX else np.ones(len(starts), bool)
+    return after & before
+
+
+def _ns(moment: pd.Timestamp) -> int:
+    """Epoch nanoseconds as a Python int: exact, even outside the int64 range."""
+    return int(moment.asm8.astype(np.int64)) * _NS_PER[moment.unit]
+
+
+_NS_PER = {"s": 10**9, "ms": 10**6, "us": 10**3, "ns": 1}
+
+
+def _stamps(starts: np.ndarray) -> list[pd.Timestamp | None]:
+    if not len(starts):
+        return []
+    return [None if pd.isna(stamp) else stamp for stamp in clean.utc_index(starts)]
+
+
+def _frame(bars: BarColumns) -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "start": clean.utc_index(bars.start),
+            **dict(zip((*PRICES, "volume"), bars.values(), strict=True)),
+        }
+    )

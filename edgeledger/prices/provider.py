@@ -69,7 +69,10 @@ class BarProvider(ABC):
         native = self.native_interval(ticker, interval)
         frames = [self.fetch_window(ticker, native, lo, hi) for lo, hi in windows]
         frames = [f for f in frames if not f.empty]
-        raw = pd.concat(frames, ignore_index=True) if frames else empty_bars()
+        if len(frames) > 1:
+            raw = pd.concat(frames, ignore_index=True)
+        else:  # normalize_bars reads columns by position: one frame needs no copy
+            raw = frames[0] if frames else empty_bars()
         if native == interval:
             return normalize_bars(
                 raw,

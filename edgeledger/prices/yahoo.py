@@ -11,6 +11,7 @@ from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import quote
 
+import numpy as np
 import pandas as pd
 
 from edgeledger.clock import utc_now
@@ -36,6 +37,8 @@ LOOKBACK: dict[str, timedelta | None] = {
     "1d": None,
 }
 MAX_SPAN: dict[str, timedelta | None] = {"1m": timedelta(days=7)}
+# Epoch seconds past this (the year 2255) go through pandas, as they always did.
+MAX_EPOCH_SECONDS = 9_000_000_000
 
 
 class YahooProvider(BarProvider):
@@ -118,8 +121,24 @@ def parse_chart(body: Any, ticker: str) -> pd.DataFrame:
             raise BadResponse(
                 "yahoo", ticker, f"sent {len(values)} {name} values for {len(stamps)} timestamps"
             )
-    starts = pd.to_datetime(pd.Series(stamps, dtype="int64"), unit="s", utc=True)
-    return raw_bars(starts, quote_)
+    return raw_bars(_starts(stamps), quote_)
+
+
+def _starts(stamps: list[Any]) -> pd.Series:
+    """Bar starts from epoch seconds, as pd.to_datetime(unit="s", utc=True) reads them.
+
+    Plain ints (what Yahoo sends) take a shortcut: pandas' parser cost more than the rest
+    of the parse. Anything else goes through pandas, with its results and errors.
+    """
+    if set(map(type, stamps)) == {int}:
+        try:
+            seconds = np.array(stamps, dtype=np.int64)
+        except OverflowError:
+            seconds = None
+        if seconds is not None and np.abs(seconds).max() <= MAX_EPOCH_SECONDS:
+            micros = (seconds * 1_000_000).view("M8[us]")
+            return pd.Series(pd.DatetimeIndex(micros).tz_localize("UTC"))
+    return pd.to_datetime(pd.Series(stamps, dtype="int64"), unit="s", utc=True)
 
 
 def _error_description(body: Any) -> str:
