@@ -23,7 +23,6 @@ import sys
 import tempfile
 import time
 import uuid
-import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, timezone
@@ -33,8 +32,9 @@ import psycopg
 from psycopg import sql
 from psycopg.conninfo import make_conninfo
 
+from bench.common import server
 from edgeledger import importer, migrations
-from edgeledger.database import Database, start_embedded_server
+from edgeledger.database import Database
 
 # The newest signal in the file; also the import's `now`, so no signal is "in the future" and
 # the file (and therefore every figure) is the same whatever day the benchmark runs.
@@ -245,28 +245,6 @@ def _price(units: int, places: int) -> str:
 
 
 # --- the server --------------------------------------------------------------------------
-
-
-@contextlib.contextmanager
-def server(database_url: str | None, data_dir: Path | None) -> Iterator[str]:
-    """Conninfo of a server we may create databases on: the one given, or an embedded one."""
-    if database_url:
-        yield database_url
-        return
-    with contextlib.ExitStack() as stack:
-        if data_dir is None:
-            data_dir = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="bench_pg_")))
-        conninfo = start_embedded_server(data_dir)
-        stack.callback(_stop_embedded, data_dir)
-        yield conninfo
-
-
-def _stop_embedded(data_dir: Path) -> None:
-    """Stop the server before its temporary directory is removed from under it."""
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        import pgserver
-    pgserver.get_server(data_dir / "pgdata").cleanup()
 
 
 @contextlib.contextmanager

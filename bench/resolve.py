@@ -49,9 +49,7 @@ import tempfile
 import threading
 import time
 import uuid
-import warnings
 from collections import Counter
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from decimal import ROUND_HALF_EVEN, Decimal
@@ -67,9 +65,10 @@ import requests
 from psycopg import sql
 from psycopg.conninfo import make_conninfo
 
+from bench.common import server
 from edgeledger import importer, migrations
 from edgeledger.bars import INTERVALS, to_epoch_us
-from edgeledger.database import Database, start_embedded_server
+from edgeledger.database import Database
 from edgeledger.market_calendar import sessions_between
 from edgeledger.prices import PriceProvider
 from edgeledger.prices.factory import PriceSettings, make_provider
@@ -525,28 +524,6 @@ def _cents(units: int) -> str:
 
 
 # --- the database server -------------------------------------------------------------------
-
-
-@contextlib.contextmanager
-def server(database_url: str | None, data_dir: Path | None) -> Iterator[str]:
-    """Conninfo of a server we may create databases on: the one given, or an embedded one."""
-    if database_url:
-        yield database_url
-        return
-    with contextlib.ExitStack() as stack:
-        if data_dir is None:
-            data_dir = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="bench_pg_")))
-        conninfo = start_embedded_server(data_dir)
-        stack.callback(_stop_embedded, data_dir)
-        yield conninfo
-
-
-def _stop_embedded(data_dir: Path) -> None:
-    """Stop the server before its temporary directory is removed from under it."""
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        import pgserver
-    pgserver.get_server(data_dir / "pgdata").cleanup()
 
 
 def _create_database(admin: str, name: str, template: str | None = None) -> str:

@@ -14,30 +14,10 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any, TextIO
 
+from edgeledger.model import SIGNAL_FIELDS
 from edgeledger.signals import decimal_text
 
-TERM_COLUMNS = (
-    "trade_id",
-    "ticker",
-    "trade_type",
-    "direction",
-    "entry",
-    "stop",
-    "target",
-    "target2",
-    "confidence",
-    "edges",
-    "rationale",
-    "strategy",
-    "source",
-    "source_key",
-    "atr_value",
-    "market_volatility",
-    "spy_bias",
-    "context",
-    "created_at",
-    "expires_at",
-)
+TERM_COLUMNS = SIGNAL_FIELDS
 OUTCOME_COLUMNS = (
     "status",
     "fill_price",

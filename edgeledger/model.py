@@ -8,6 +8,13 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 
+# The fields of a signal as published, in the order files and exports list them.
+SIGNAL_FIELDS: tuple[str, ...] = (
+    "trade_id", "ticker", "trade_type", "direction", "entry", "stop", "target", "target2",
+    "confidence", "edges", "rationale", "strategy", "source", "source_key", "atr_value",
+    "market_volatility", "spy_bias", "context", "created_at", "expires_at",
+)  # fmt: skip
+
 
 class TradeType(StrEnum):
     DAY = "day"

@@ -16,7 +16,15 @@ from typing import Any
 
 from edgeledger.errors import FieldProblem, InvalidSignal
 from edgeledger.market_calendar import default_expires_at
-from edgeledger.model import Direction, Edge, MarketContext, NewSignal, Source, TradeType
+from edgeledger.model import (
+    SIGNAL_FIELDS,
+    Direction,
+    Edge,
+    MarketContext,
+    NewSignal,
+    Source,
+    TradeType,
+)
 
 TICKER_PATTERN = re.compile(r"^\^?[A-Z0-9]+(?:[.-][A-Z0-9]+)*(?:=[A-Z]+)?$")
 TRADE_ID_PATTERN = re.compile(r"^\^?[A-Za-z0-9][A-Za-z0-9._^=:-]{0,63}$")
@@ -34,30 +42,7 @@ MAX_TEXT = {
 }
 FUTURE_TOLERANCE = timedelta(minutes=5)
 
-KNOWN_FIELDS = frozenset(
-    {
-        "trade_id",
-        "ticker",
-        "trade_type",
-        "direction",
-        "entry",
-        "stop",
-        "target",
-        "target2",
-        "confidence",
-        "edges",
-        "rationale",
-        "strategy",
-        "source",
-        "source_key",
-        "atr_value",
-        "market_volatility",
-        "spy_bias",
-        "context",
-        "created_at",
-        "expires_at",
-    }
-)
+KNOWN_FIELDS = frozenset(SIGNAL_FIELDS)
 
 
 class _Problems:
