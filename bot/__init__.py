@@ -1,1 +1,1 @@
-"""bot"""
+"""The Discord adapter: parse a command, call the core, format, respond (arrives with the bot issue)."""
