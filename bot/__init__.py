@@ -1,1 +1,4 @@
-"""The Discord adapter: parse a command, call the core, format, respond (arrives with the bot issue)."""
+"""The Discord adapter: parse a command, call the core, format, respond.
+
+Arrives with the bot issue.
+"""
