@@ -110,7 +110,7 @@ def test_provider_faults_skip_only_their_ticker(db, server, tmp_path, sql_conn):
         CHART + "BUSY",
         status=429,
         text=yahoo_error("http_429_body_plain_text"),
-        headers={"Retry-After": "1"},
+        headers={"Retry-After": "3"},
     )
     server.reply(CHART + "BUSY", json_body=yahoo_chart("BUSY", "1h", yahoo_rows(hourly(104))))
     slept: list[float] = []
@@ -123,7 +123,7 @@ def test_provider_faults_skip_only_their_ticker(db, server, tmp_path, sql_conn):
 
     assert sorted(report.failed_tickers) == ["GONE", "JUNK", "SLOW"]
     assert "GONE" in report.failed_tickers["GONE"] and "404" in report.failed_tickers["GONE"]
-    assert 1.0 in slept  # the 429's Retry-After was honoured before BUSY succeeded
+    assert 3.0 in slept  # the 429's Retry-After (3 s, no backoff step) was honoured
     statuses = dict(sql_conn.execute("SELECT ticker, status FROM trade_signals").fetchall())
     assert statuses == {
         "GOOD": "WIN",
