@@ -12,7 +12,6 @@ the "adds nothing" path costs. Figures are recorded in bench/README.md.
 from __future__ import annotations
 
 import argparse
-import contextlib
 import cProfile
 import csv
 import os
@@ -22,17 +21,13 @@ import resource
 import sys
 import tempfile
 import time
-import uuid
-from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
 import psycopg
-from psycopg import sql
-from psycopg.conninfo import make_conninfo
 
-from bench.common import server
+from bench.common import describe_server, scratch_database, server
 from edgeledger import importer, migrations
 from edgeledger.database import Database
 
@@ -244,36 +239,6 @@ def _price(units: int, places: int) -> str:
     return f"{whole}.{fraction:0{places}d}"
 
 
-# --- the server --------------------------------------------------------------------------
-
-
-@contextlib.contextmanager
-def scratch_database(admin: str) -> Iterator[str]:
-    """A new, empty database for this run only, dropped afterwards however the run ends."""
-    name = f"bench_import_{uuid.uuid4().hex[:8]}"
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-    try:
-        yield make_conninfo(admin, dbname=name)
-    finally:
-        with psycopg.connect(admin, autocommit=True) as conn:
-            conn.execute(
-                sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
-            )
-
-
-def describe_server(conninfo: str) -> list[str]:
-    """Version and the settings that move these figures most, to print beside them."""
-    with psycopg.connect(conninfo) as conn:
-        version = conn.execute("SELECT version()").fetchone()[0]
-        shown = [
-            conn.execute(sql.SQL("SHOW {}").format(sql.Identifier(name))).fetchone()[0]
-            for name in SETTINGS_SHOWN
-        ]
-    settings = [f"{name}={value}" for name, value in zip(SETTINGS_SHOWN, shown, strict=True)]
-    return [version, ", ".join(settings)]
-
-
 # --- what is timed -----------------------------------------------------------------------
 
 
@@ -351,8 +316,11 @@ def run(args: argparse.Namespace) -> None:
             f"generated {args.rows:,} signals ({path.stat().st_size / 2**20:.0f} MiB) in "
             f"{time.perf_counter() - start:.1f}s: {path}"
         )
-        with server(args.database_url, args.data_dir) as admin, scratch_database(admin) as url:
-            for line in describe_server(url):
+        with (
+            server(args.database_url, args.data_dir) as admin,
+            scratch_database(admin, "bench_import") as url,
+        ):
+            for line in describe_server(url, SETTINGS_SHOWN):
                 print(line)
             with Database(url, max_size=2) as db:
                 migrations.upgrade(db)

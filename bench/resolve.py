@@ -62,10 +62,8 @@ import numpy as np
 import pandas as pd
 import psycopg
 import requests
-from psycopg import sql
-from psycopg.conninfo import make_conninfo
 
-from bench.common import server
+from bench.common import create_database, describe_server, drop_database, server
 from edgeledger import importer, migrations
 from edgeledger.bars import INTERVALS, to_epoch_us
 from edgeledger.database import Database
@@ -523,36 +521,6 @@ def _cents(units: int) -> str:
     return f"{units // 100}.{units % 100:02d}"
 
 
-# --- the database server -------------------------------------------------------------------
-
-
-def _create_database(admin: str, name: str, template: str | None = None) -> str:
-    statement = sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name))
-    if template:
-        statement += sql.SQL(" TEMPLATE {}").format(sql.Identifier(template))
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(statement)
-    return make_conninfo(admin, dbname=name)
-
-
-def _drop_database(admin: str, name: str) -> None:
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(
-            sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
-        )
-
-
-def describe_server(conninfo: str) -> list[str]:
-    with psycopg.connect(conninfo) as conn:
-        version = conn.execute("SELECT version()").fetchone()[0]
-        shown = [
-            conn.execute(sql.SQL("SHOW {}").format(sql.Identifier(name))).fetchone()[0]
-            for name in SETTINGS_SHOWN
-        ]
-    settings = [f"{name}={value}" for name, value in zip(SETTINGS_SHOWN, shown, strict=True)]
-    return [version, ", ".join(settings)]
-
-
 @dataclass(frozen=True)
 class Writes:
     """Rows inserted, updated and deleted in the ledger's tables (pg_stat_user_tables)."""
@@ -994,17 +962,17 @@ def run(args: argparse.Namespace) -> None:
         admin = stack.enter_context(server(args.database_url, args.data_dir))
         suffix = uuid.uuid4().hex[:8]
         ours, naive = f"bench_resolve_{suffix}", f"bench_resolve_{suffix}_naive"
-        stack.callback(_drop_database, admin, naive)
-        stack.callback(_drop_database, admin, ours)
-        url = _create_database(admin, ours)
-        for line in describe_server(url):
+        stack.callback(drop_database, admin, naive)
+        stack.callback(drop_database, admin, ours)
+        url = create_database(admin, ours)
+        for line in describe_server(url, SETTINGS_SHOWN):
             print(line)
         with Database(url, max_size=2) as db:
             migrations.upgrade(db)
             start = time.perf_counter()
             imported = importer.import_file(db, path, now=AS_OF)
             print(f"imported {imported.inserted:,} signals in {time.perf_counter() - start:.1f}s")
-        naive_url = _create_database(admin, naive, template=ours)  # the same book, untouched
+        naive_url = create_database(admin, naive, template=ours)  # the same book, untouched
         probes = probe(prices, market, tickers, args.seed)
         print_probes(probes)
         results = measure(url, naive_url, prices, args)
