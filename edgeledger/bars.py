@@ -140,3 +140,28 @@ class BarSeries:
             return np.array([float(row[i]) for row in rows], dtype=np.float64)
 
         return cls(interval, starts, column(1), column(2), column(3), column(4))
+
+
+BarRow = tuple[datetime, float, float, float, float, float | None]
+
+
+def complete_bar_rows(frame: pd.DataFrame, interval: str, end: datetime) -> list[BarRow]:
+    """A provider's bars that had ended by `end`, as (start, o, h, l, c, volume or None) rows.
+
+    A bar still forming at the end of a fetch is left out: it is stored once complete, by
+    a later fetch. Built by column, as a run stores thousands of bars.
+    """
+    if not len(frame):
+        return []
+    complete = frame[frame["start"] + INTERVALS[interval] <= end]
+    return list(
+        zip(
+            complete["start"].dt.to_pydatetime(),
+            complete["open"].tolist(),
+            complete["high"].tolist(),
+            complete["low"].tolist(),
+            complete["close"].tolist(),
+            [None if pd.isna(v) else v for v in complete["volume"].tolist()],
+            strict=True,
+        )
+    )

@@ -30,7 +30,7 @@ import pandas as pd
 import psycopg
 
 from edgeledger import storage
-from edgeledger.bars import INTERVALS, BarSeries
+from edgeledger.bars import INTERVALS, BarSeries, complete_bar_rows
 from edgeledger.database import Database
 from edgeledger.errors import DatabaseUnavailable, EdgeLedgerError
 from edgeledger.model import EventKind, Outcome, Signal
@@ -215,9 +215,7 @@ class _Run:
         return True
 
     def _store(self, ticker: str, interval: str, frame: pd.DataFrame, span: Span) -> None:
-        step = INTERVALS[interval]
-        complete = frame[frame["start"] + step <= span[1]] if len(frame) else frame
-        rows = _bar_rows(complete) if len(complete) else []
+        rows = complete_bar_rows(frame, interval, span[1])
         covered = self.coverage[(ticker, interval)]
         with self.db.connection() as conn, conn.transaction():
             stored, version = storage.store_bars(
@@ -356,22 +354,6 @@ def bar_series_by_ticker(rows: list[tuple]) -> dict[str, dict[str, BarSeries]]:
             interval, starts[lo:hi], data[lo:hi, 1], data[lo:hi, 2], data[lo:hi, 3], data[lo:hi, 4]
         )
     return found
-
-
-def _bar_rows(frame: pd.DataFrame) -> list[tuple]:
-    """(start, open, high, low, close, volume or None) rows of a provider's bars, built by
-    column: thousands of bars a run, so no per-row pandas objects."""
-    return list(
-        zip(
-            frame["start"].dt.to_pydatetime(),
-            frame["open"].tolist(),
-            frame["high"].tolist(),
-            frame["low"].tolist(),
-            frame["close"].tolist(),
-            [None if pd.isna(v) else v for v in frame["volume"].tolist()],
-            strict=True,
-        )
-    )
 
 
 def _resolution(row: dict | None) -> TickerResolution | None:

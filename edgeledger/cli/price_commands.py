@@ -8,7 +8,7 @@ import json
 from typing import Any
 
 from edgeledger import storage
-from edgeledger.bars import INTERVALS
+from edgeledger.bars import INTERVALS, complete_bar_rows
 from edgeledger.cli.base import Context, add_command, add_group
 from edgeledger.exporter import utc_text
 from edgeledger.signals import decimal_text
@@ -22,12 +22,7 @@ def cmd_prices_fetch(args: argparse.Namespace, ctx: Context) -> int:
     end = parse_timestamp(args.end, "--end") if args.end else ctx.now
     provider = ctx.price_provider()
     frame = provider.fetch_bars(args.ticker.upper(), args.interval, start, end)
-    step = INTERVALS[args.interval]
-    complete = frame[frame["start"] + step <= min(end, ctx.now)] if len(frame) else frame
-    rows = [
-        (r.start.to_pydatetime(), r.open, r.high, r.low, r.close, r.volume)
-        for r in complete.itertuples(index=False)
-    ]
+    rows = complete_bar_rows(frame, args.interval, min(end, ctx.now))
     with ctx.db().connection() as conn, conn.transaction():
         covered = storage.bar_coverage(conn, [args.ticker.upper()]).get(
             (args.ticker.upper(), args.interval), []
@@ -44,7 +39,7 @@ def cmd_prices_fetch(args: argparse.Namespace, ctx: Context) -> int:
         )
     print(
         f"fetched {len(frame)} {args.interval} bars of {args.ticker.upper()} from "
-        f"{provider.name}; {stored} new, {len(frame) - len(complete)} still forming",
+        f"{provider.name}; {stored} new, {len(frame) - len(rows)} still forming",
         file=ctx.out,
     )
     return 0
