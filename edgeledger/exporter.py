@@ -77,12 +77,10 @@ def _csv_value(value: Any, column: str) -> Any:
 
 
 def _json_value(value: Any) -> Any:
+    """Numbers as JSON numbers when a float holds them exactly, else as exact text."""
     if isinstance(value, Decimal):
         text = decimal_text(value)
-        number = float(text)
-        return (
-            number if repr(number) == text or decimal_text(Decimal(repr(number))) == text else text
-        )
+        return float(text) if decimal_text(Decimal(repr(float(text)))) == text else text
     return _scalar(value)
 
 

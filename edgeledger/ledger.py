@@ -37,20 +37,20 @@ class _LostRace(Exception):
 
 def log_signal(db: Database, signal: NewSignal, *, actor: str, now: datetime) -> LogResult:
     """Store a validated signal once, with its `created` event."""
-    print_ = fingerprint(signal)
+    terms_hash = fingerprint(signal)
     for _ in range(MAX_ATTEMPTS):
         try:
             with db.connection() as conn, conn.transaction():
-                return _log_once(conn, signal, print_, actor=actor, now=now)
+                return _log_once(conn, signal, terms_hash, actor=actor, now=now)
         except _LostRace:
             continue
     raise EdgeLedgerError(f"could not log {signal.ticker}: too many concurrent writers")
 
 
 def _log_once(
-    conn: psycopg.Connection, signal: NewSignal, print_: str, *, actor: str, now: datetime
+    conn: psycopg.Connection, signal: NewSignal, terms_hash: str, *, actor: str, now: datetime
 ) -> LogResult:
-    existing = _already_logged(conn, signal, print_)
+    existing = _already_logged(conn, signal, terms_hash)
     if existing is not None:
         return LogResult(existing, created=False)
     trade_id = signal.trade_id or _new_trade_id(conn, signal)
@@ -58,31 +58,31 @@ def _log_once(
         claimed = standard_id_number(signal.trade_id, signal.ticker)
         if claimed:
             storage.claim_trade_number(conn, signal.ticker, *claimed)
-    row = storage.insert_signal(conn, signal, trade_id=trade_id, fingerprint=print_, logged_at=now)
+    row = storage.insert_signal(
+        conn, signal, trade_id=trade_id, fingerprint=terms_hash, logged_at=now
+    )
     if row is None:
         raise _LostRace
-    storage.insert_event(
+    storage.insert_events(
         conn,
-        trade_id,
-        EventKind.CREATED,
+        [(trade_id, EventKind.CREATED, _created_payload(signal))],
         actor=actor,
         occurred_at=now,
-        payload=_created_payload(signal),
     )
     log.debug("logged signal", extra={"trade_id": trade_id, "actor": actor})
     return LogResult(storage.signal_from_row(row), created=True)
 
 
-def _already_logged(conn: psycopg.Connection, signal: NewSignal, print_: str) -> Signal | None:
+def _already_logged(conn: psycopg.Connection, signal: NewSignal, terms_hash: str) -> Signal | None:
     rows = storage.signals_matching(
         conn,
         trade_id=signal.trade_id,
         source=signal.source.value,
         source_key=signal.source_key,
-        fingerprint=print_,
+        fingerprint=terms_hash,
     )
     for row in rows:
-        if row["fingerprint"] == print_:
+        if row["fingerprint"] == terms_hash:
             continue
         if signal.trade_id and row["trade_id"] == signal.trade_id:
             raise SignalConflict(
@@ -93,7 +93,7 @@ def _already_logged(conn: psycopg.Connection, signal: NewSignal, print_: str) ->
             f"{signal.source.value} key {signal.source_key} was already logged as"
             f" {row['trade_id']} with different terms"
         )
-    same = next((row for row in rows if row["fingerprint"] == print_), None)
+    same = next((row for row in rows if row["fingerprint"] == terms_hash), None)
     return storage.signal_from_row(same) if same else None
 
 

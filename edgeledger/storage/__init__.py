@@ -15,7 +15,6 @@ from edgeledger.storage.bars import (
 from edgeledger.storage.outcomes import (
     claim_job_run,
     finish_job_run,
-    insert_events,
     save_ticker_resolution,
     settled_signals,
     ticker_resolutions,
@@ -23,13 +22,12 @@ from edgeledger.storage.outcomes import (
     unresolved_signals_of,
     write_outcomes,
 )
-from edgeledger.storage.rows import dumps, json_default, signal_from_row, signal_params
+from edgeledger.storage.rows import dumps, signal_from_row, signal_params
 from edgeledger.storage.signals import (
     claim_trade_number,
-    count_signals,
     events_for_signal,
     export_rows,
-    insert_event,
+    insert_events,
     insert_signal,
     insert_staged,
     next_trade_number,
@@ -45,16 +43,13 @@ __all__ = [
     "bars_for_export",
     "claim_job_run",
     "claim_trade_number",
-    "count_signals",
     "dumps",
     "events_for_signal",
     "export_rows",
     "finish_job_run",
-    "insert_event",
     "insert_events",
     "insert_signal",
     "insert_staged",
-    "json_default",
     "load_bar_arrays",
     "next_trade_number",
     "save_ticker_resolution",

@@ -14,7 +14,6 @@ import psycopg.rows
 from psycopg.types.json import Jsonb
 
 from edgeledger.model import (
-    EventKind,
     Outcome,
     Signal,
 )
@@ -74,24 +73,6 @@ def write_outcomes(
     ]
     params = {"outcomes": json.dumps(rows), "resolved_as_of": as_of, "resolved_interval": interval}
     conn.execute(named_query("write_outcomes"), params)
-
-
-def insert_events(
-    conn: psycopg.Connection,
-    events: Sequence[tuple[str, EventKind, dict[str, Any]]],
-    *,
-    actor: str,
-    occurred_at: datetime,
-) -> None:
-    """Append (trade_id, kind, payload) events, their ids in the order given."""
-    if not events:
-        return
-    rows = [
-        {"trade_id": trade_id, "kind": kind.value, "payload": payload or {}}
-        for trade_id, kind, payload in events
-    ]
-    params = {"events": json.dumps(rows), "actor": actor, "occurred_at": occurred_at}
-    conn.execute(named_query("insert_events"), params)
 
 
 def _text(value: Decimal | datetime | None) -> str | None:

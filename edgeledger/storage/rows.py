@@ -104,7 +104,7 @@ def _edge(item: Any) -> Edge:
     return Edge(item.pop("name"), item)
 
 
-def json_default(value: Any) -> Any:
+def _json_default(value: Any) -> Any:
     """json.dumps fallback for Decimal and datetime values in exports and event payloads."""
     if isinstance(value, datetime):
         return value.isoformat()
@@ -112,4 +112,4 @@ def json_default(value: Any) -> Any:
 
 
 def dumps(value: Any) -> str:
-    return json.dumps(value, default=json_default, ensure_ascii=False)
+    return json.dumps(value, default=_json_default, ensure_ascii=False)

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+import json
+from collections.abc import Iterable, Iterator, Sequence
 from datetime import date, datetime
 from typing import Any
 
@@ -45,10 +46,6 @@ def signals_matching(
 
 def events_for_signal(conn: psycopg.Connection, trade_id: str) -> list[dict[str, Any]]:
     return conn.execute(named_query("events_for_signal"), {"trade_id": trade_id}).fetchall()
-
-
-def count_signals(conn: psycopg.Connection) -> int:
-    return conn.execute(named_query("count_signals")).fetchone()["n"]
 
 
 def export_rows(conn: psycopg.Connection, batch_size: int = 5000) -> Iterator[dict[str, Any]]:
@@ -96,23 +93,22 @@ def insert_signal(
     return conn.execute(named_query("insert_signal"), params).fetchone()
 
 
-def insert_event(
+def insert_events(
     conn: psycopg.Connection,
-    trade_id: str,
-    kind: EventKind,
+    events: Sequence[tuple[str, EventKind, dict[str, Any]]],
     *,
     actor: str,
     occurred_at: datetime,
-    payload: dict[str, Any] | None = None,
-) -> int:
-    params = {
-        "trade_id": trade_id,
-        "kind": kind.value,
-        "actor": actor,
-        "occurred_at": occurred_at,
-        "payload": Jsonb(payload or {}),
-    }
-    return conn.execute(named_query("insert_event"), params).fetchone()["id"]
+) -> None:
+    """Append (trade_id, kind, payload) events, their ids in the order given."""
+    if not events:
+        return
+    rows = [
+        {"trade_id": trade_id, "kind": kind.value, "payload": payload or {}}
+        for trade_id, kind, payload in events
+    ]
+    params = {"events": json.dumps(rows), "actor": actor, "occurred_at": occurred_at}
+    conn.execute(named_query("insert_events"), params)
 
 
 # --- bulk import -------------------------------------------------------------------------

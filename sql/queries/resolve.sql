@@ -98,14 +98,6 @@ FROM json_to_recordset(%(outcomes)s::json)
           ambiguous boolean, mfe_r numeric, mae_r numeric, target2_hit boolean)
 WHERE s.trade_id = o.trade_id AND s.status <> 'CANCELLED';
 
--- name: insert_events
--- A ticker's events in one statement, as one JSON array; ids are taken in the order given.
-INSERT INTO signal_events (trade_id, kind, actor, occurred_at, payload)
-SELECT e.trade_id, e.kind, %(actor)s, %(occurred_at)s, e.payload
-FROM ROWS FROM (json_to_recordset(%(events)s::json) AS (trade_id text, kind text, payload jsonb))
-     WITH ORDINALITY AS e(trade_id, kind, payload, n)
-ORDER BY e.n;
-
 -- name: save_ticker_resolution
 INSERT INTO ticker_resolution AS r (ticker, bars_version, as_of, interval, resolved_at)
 VALUES (%(ticker)s, %(bars_version)s, %(as_of)s, %(interval)s, %(resolved_at)s)

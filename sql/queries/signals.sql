@@ -37,10 +37,13 @@ INSERT INTO trade_signals (
 ON CONFLICT DO NOTHING
 RETURNING *;
 
--- name: insert_event
+-- name: insert_events
+-- A ticker's events in one statement, as one JSON array; ids are taken in the order given.
 INSERT INTO signal_events (trade_id, kind, actor, occurred_at, payload)
-VALUES (%(trade_id)s, %(kind)s, %(actor)s, %(occurred_at)s, %(payload)s)
-RETURNING id;
+SELECT e.trade_id, e.kind, %(actor)s, %(occurred_at)s, e.payload
+FROM ROWS FROM (json_to_recordset(%(events)s::json) AS (trade_id text, kind text, payload jsonb))
+     WITH ORDINALITY AS e(trade_id, kind, payload, n)
+ORDER BY e.n;
 
 -- name: events_for_signal
 SELECT id, trade_id, kind, actor, occurred_at, payload
@@ -48,6 +51,3 @@ FROM signal_events WHERE trade_id = %(trade_id)s ORDER BY id;
 
 -- name: export_signals
 SELECT * FROM trade_signals ORDER BY created_at, id;
-
--- name: count_signals
-SELECT count(*) AS n FROM trade_signals;
