@@ -178,9 +178,7 @@ class _Run:
                 interval=self.interval,
             ):
                 self.report.tickers_evaluated += 1
-                with self.db.connection() as conn:
-                    signals = storage.unresolved_signals_of(conn, ticker)
-                self._evaluate_ticker(ticker, signals, need or _empty_span(self.as_of))
+                self._evaluate_ticker(ticker, need or _empty_span(self.as_of))
 
     # 1. fetch -------------------------------------------------------------------------
 
@@ -239,9 +237,11 @@ class _Run:
         with self.db.connection() as conn:
             return load_series(conn, spans, self.interval)
 
-    def _evaluate_ticker(self, ticker: str, signals: list[Signal], span: Span) -> None:
+    def _evaluate_ticker(self, ticker: str, span: Span) -> None:
         version = self.versions.get(ticker, 0)  # read before the bars it stands for
-        series = self._load({ticker: span}).get(ticker, {})
+        with self.db.connection() as conn:
+            signals = storage.unresolved_signals_of(conn, ticker)
+            series = load_series(conn, {ticker: span}, self.interval).get(ticker, {})
         outcomes = {s.trade_id: self._derive(s, series) for s in signals}
         ambiguous = [s for s in signals if ambiguous_bar_spans(outcomes[s.trade_id], self.interval)]
         try:
