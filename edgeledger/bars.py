@@ -142,26 +142,57 @@ class BarSeries:
         return cls(interval, starts, column(1), column(2), column(3), column(4))
 
 
-BarRow = tuple[datetime, float, float, float, float, float | None]
+@dataclass(frozen=True, eq=False)
+class BarBatch:
+    """The complete bars one fetch returned for a (ticker, interval), with the span the
+    provider was asked for: the bar store records both together.
 
-
-def complete_bar_rows(frame: pd.DataFrame, interval: str, end: datetime) -> list[BarRow]:
-    """A provider's bars that had ended by `end`, as (start, o, h, l, c, volume or None) rows.
-
-    A bar still forming at the end of a fetch is left out: it is stored once complete, by
-    a later fetch. Built by column, as a run stores thousands of bars.
+    Columns, not rows: a run stores tens of thousands of bars, and the store sends each
+    column as one array. `starts` holds int64 UTC epoch microseconds; `volume` is NaN
+    where the provider gave none.
     """
-    if not len(frame):
-        return []
-    complete = frame[frame["start"] + INTERVALS[interval] <= end]
-    return list(
-        zip(
-            complete["start"].dt.to_pydatetime(),
-            complete["open"].tolist(),
-            complete["high"].tolist(),
-            complete["low"].tolist(),
-            complete["close"].tolist(),
-            [None if pd.isna(v) else v for v in complete["volume"].tolist()],
-            strict=True,
+
+    ticker: str
+    interval: str
+    covered: tuple[datetime, datetime]
+    starts: np.ndarray
+    open: np.ndarray
+    high: np.ndarray
+    low: np.ndarray
+    close: np.ndarray
+    volume: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.starts)
+
+    @classmethod
+    def complete(
+        cls, ticker: str, interval: str, frame: pd.DataFrame, covered: tuple[datetime, datetime]
+    ) -> BarBatch:
+        """The bars of a provider's frame that had ended by the end of `covered`.
+
+        A bar still forming at the end of a fetch is left out: it is stored once complete,
+        by a later fetch.
+        """
+        if len(frame):
+            starts = frame["start"].dt.tz_convert("UTC").dt.as_unit("us").astype("int64")
+            keep = (starts + interval_us(interval) <= to_epoch_us(covered[1])).to_numpy()
+        else:
+            starts, keep = pd.Series([], dtype="int64"), np.zeros(0, dtype=bool)
+
+        def column(name: str) -> np.ndarray:
+            if name not in frame:
+                return np.full(int(keep.sum()), np.nan)
+            return frame[name].to_numpy(dtype=np.float64, na_value=np.nan)[keep]
+
+        return cls(
+            ticker,
+            interval,
+            covered,
+            starts.to_numpy(dtype=np.int64)[keep],
+            column("open"),
+            column("high"),
+            column("low"),
+            column("close"),
+            column("volume"),
         )
-    )

@@ -7,7 +7,7 @@ through edgeledger.resolver) does the I/O these plans call for.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -94,6 +94,24 @@ def bar_need(book: TickerBook, as_of: datetime, interval: str) -> Span | None:
     start = book.first_created - PREVIOUS_CLOSE_LOOKBACK[interval]
     end = min(as_of, book.last_expiry)
     return (start, end) if end > start else None
+
+
+def chunk_books(
+    books: Iterable[TickerBook], *, max_signals: int, max_tickers: int
+) -> Iterator[list[TickerBook]]:
+    """Consecutive groups of tickers to resolve together: each group's bars are stored,
+    its signals loaded and its outcomes recorded in a few statements. A group closes at
+    `max_tickers`, or once it holds `max_signals` signals (a ticker is never split)."""
+    chunk: list[TickerBook] = []
+    signals = 0
+    for book in books:
+        chunk.append(book)
+        signals += book.signals
+        if len(chunk) >= max_tickers or signals >= max_signals:
+            yield chunk
+            chunk, signals = [], 0
+    if chunk:
+        yield chunk
 
 
 # --- which tickers need evaluating ---------------------------------------------------------

@@ -1,16 +1,20 @@
 """One resolve run: fetch the bars open signals are missing, apply the rules, record outcomes.
 
-The order of work is what keeps a run safe to kill and cheap to repeat:
+Tickers are taken in groups (`group_tickers`, at most GROUP_SIGNALS signals), and each
+step below reads or writes a whole group in a few statements, so database round trips grow
+with groups, not tickers. The order of work is what keeps a run safe to kill and cheap to repeat:
 1. Fetch. For each ticker with unresolved signals, ask the provider only for spans not yet
-   covered, and store the complete bars with their coverage in one transaction per fetch.
+   covered, and store the group's complete bars with their coverage in one transaction.
    A ticker whose prices fail is skipped and reported; the others go on.
 2. Evaluate. Only tickers whose bars, signals or expiries changed since their last
    evaluation are re-derived, from the stored bars, by edgeledger.outcome_rules.
 3. Drill down. Signals settled pessimistically on an ambiguous bar get finer bars for that
    bar alone, then are derived again.
-4. Record. Per ticker, changed outcomes, their events and the ticker's bookkeeping are
+4. Record. The group's changed outcomes, their events and its tickers' bookkeeping are
    written in one transaction. A run killed anywhere leaves each ticker either before or
    after its write; the rerun re-derives the same outcomes and appends no duplicate event.
+If the database refuses a group's write (bad data rather than a lost connection), the
+group is written ticker by ticker, so only the offending ticker is skipped and reported.
 The run holds an advisory lock on a dedicated connection and a job_runs row for its slot,
 so two runs started together do the work once.
 """
@@ -21,16 +25,18 @@ import hashlib
 import itertools
 import logging
 from collections import defaultdict
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass, field
 from datetime import datetime
+from typing import TypeVar
 
 import numpy as np
 import pandas as pd
 import psycopg
 
 from edgeledger import storage
-from edgeledger.bars import INTERVALS, BarSeries, complete_bar_rows
+from edgeledger.bars import INTERVALS, BarBatch, BarSeries
 from edgeledger.database import Database
 from edgeledger.errors import DatabaseUnavailable, EdgeLedgerError
 from edgeledger.model import EventKind, Outcome, Signal
@@ -40,9 +46,11 @@ from edgeledger.resolution import (
     ClosedTrade,
     RunReport,
     Span,
+    TickerBook,
     TickerResolution,
     ambiguous_bar_spans,
     bar_need,
+    chunk_books,
     drill_requests,
     missing_spans,
     needs_evaluation,
@@ -55,6 +63,13 @@ JOB_NAME = "resolve"
 ACTOR = "resolver"
 DEFAULT_INTERVAL = "1h"
 DEFAULT_DRILL = ("1m",)
+# A group of tickers is fetched, stored, evaluated and recorded together: a few statements
+# per group. Groups bound the memory of a run and how much a kill makes the rerun redo.
+DEFAULT_GROUP_TICKERS = 50
+GROUP_SIGNALS = 5_000
+
+W = TypeVar("W")
+R = TypeVar("R")
 
 
 def lock_key(job_name: str) -> int:
@@ -92,6 +107,7 @@ def run_resolve(
     interval: str = DEFAULT_INTERVAL,
     drill: Sequence[str] = DEFAULT_DRILL,
     slot: datetime | None = None,
+    group_tickers: int = DEFAULT_GROUP_TICKERS,
 ) -> RunReport:
     """One pass over every unresolved signal; see the module docstring."""
     if interval not in INTERVALS:
@@ -108,7 +124,7 @@ def run_resolve(
             report.skipped = f"the run for {slot.isoformat()} already succeeded"
             return report
         try:
-            _Run(db, provider, report, now=now, drill=drill).execute()
+            _Run(db, provider, report, now=now, drill=drill, group=group_tickers).execute()
         except BaseException as exc:
             _finish(db, run_id, report, now, error=f"{type(exc).__name__}: {exc}")
             raise
@@ -135,8 +151,14 @@ def _finish(
         log.warning("could not record the failed run", exc_info=True)
 
 
-class _DrillFailed(Exception):
-    """Finer bars could not be fetched for now (the ticker is reported and retried)."""
+@dataclass
+class _Changes:
+    """What recording one ticker's new outcomes writes, and what the run reports of it."""
+
+    writes: list[tuple[str, Outcome]] = field(default_factory=list)
+    events: list[tuple[str, EventKind, dict]] = field(default_factory=list)
+    closed: list[ClosedTrade] = field(default_factory=list)
+    changed: int = 0
 
 
 class _Run:
@@ -150,12 +172,14 @@ class _Run:
         *,
         now: datetime,
         drill: Sequence[str],
+        group: int,
     ) -> None:
         self.db, self.provider, self.report = db, provider, report
-        self.now, self.drill = now, list(drill)
+        self.now, self.drill, self.group = now, list(drill), group
         self.as_of, self.interval = report.as_of, report.interval
         self.coverage: dict[tuple[str, str], list[Span]] = {}
         self.versions: dict[str, int] = {}
+        self.last: dict[str, dict] = {}
 
     def execute(self) -> None:
         with self.db.connection() as conn:
@@ -163,29 +187,50 @@ class _Run:
             tickers = [book.ticker for book in books]
             self.coverage = storage.bar_coverage(conn, tickers)
             self.versions = storage.bar_versions(conn, tickers)
-            last = storage.ticker_resolutions(conn, tickers)
+            self.last = storage.ticker_resolutions(conn, tickers)
         self.report.tickers = len(books)
-        for book in books:
-            ticker = book.ticker
-            need = bar_need(book, self.as_of, self.interval)
-            if need is not None and not self._fetch(ticker, self.interval, [need]):
-                continue
-            if needs_evaluation(
+        for group in chunk_books(books, max_signals=GROUP_SIGNALS, max_tickers=self.group):
+            self._resolve_group(group)
+
+    def _resolve_group(self, books: list[TickerBook]) -> None:
+        needs = {book.ticker: bar_need(book, self.as_of, self.interval) for book in books}
+        wanted = {ticker: [need] for ticker, need in needs.items() if need is not None}
+        failed = self._fetch(wanted, self.interval)
+        due = [
+            book
+            for book in books
+            if book.ticker not in failed
+            and needs_evaluation(
                 book,
-                _resolution(last.get(ticker)),
-                self.versions.get(ticker, 0),
+                _resolution(self.last.get(book.ticker)),
+                self.versions.get(book.ticker, 0),
                 as_of=self.as_of,
                 interval=self.interval,
-            ):
-                self.report.tickers_evaluated += 1
-                self._evaluate_ticker(ticker, need or _empty_span(self.as_of))
+            )
+        ]
+        if due:
+            self.report.tickers_evaluated += len(due)
+            self._evaluate({b.ticker: needs[b.ticker] or _empty_span(self.as_of) for b in due})
 
     # 1. fetch -------------------------------------------------------------------------
 
-    def _fetch(self, ticker: str, interval: str, needed: list[Span]) -> bool:
-        """Fetch what is missing of `needed`; False (and the ticker reported) on failure."""
-        covered = self.coverage.setdefault((ticker, interval), [])
-        for need in needed:
+    def _fetch(self, wanted: dict[str, list[Span]], interval: str) -> set[str]:
+        """Fetch what is missing of each ticker's wanted spans and store it; returns the
+        tickers whose prices failed (each is reported)."""
+        batches: list[BarBatch] = []
+        failed = {
+            ticker
+            for ticker, spans in wanted.items()
+            if not self._fetch_ticker(ticker, interval, spans, batches)
+        }
+        return failed | self._store(batches)
+
+    def _fetch_ticker(
+        self, ticker: str, interval: str, wanted: list[Span], batches: list[BarBatch]
+    ) -> bool:
+        """Append a batch per missing span to `batches`; False (reported) on failure."""
+        covered = list(self.coverage.get((ticker, interval), []))
+        for need in wanted:
             for span in missing_spans(need, covered, interval):
                 try:
                     frame = self.provider.fetch_bars(ticker, interval, span[0], span[1])
@@ -209,51 +254,72 @@ class _Run:
                     return False
                 finally:
                     self.report.requests += 1
-                self._store(ticker, interval, frame, span)
+                batches.append(BarBatch.complete(ticker, interval, frame, span))
+                covered.append(span)
         return True
 
-    def _store(self, ticker: str, interval: str, frame: pd.DataFrame, span: Span) -> None:
-        rows = complete_bar_rows(frame, interval, span[1])
-        covered = self.coverage[(ticker, interval)]
-        with self.db.connection() as conn, conn.transaction():
-            stored, version = storage.store_bars(
-                conn,
-                ticker,
-                interval,
-                rows,
-                provider=self.provider.name,
-                fetched_at=self.now,
-                covered=span,
-                coverage=covered,
+    def _store(self, batches: list[BarBatch]) -> set[str]:
+        """Store fetched bars with their coverage; returns the tickers the database refused."""
+        by_ticker: dict[str, list[BarBatch]] = defaultdict(list)
+        for batch in batches:
+            by_ticker[batch.ticker].append(batch)
+
+        def write(
+            conn: psycopg.Connection, part: dict[str, list[BarBatch]]
+        ) -> dict[str, tuple[int, int]]:
+            flat = [batch for ticker_batches in part.values() for batch in ticker_batches]
+            return storage.store_bars(
+                conn, flat, provider=self.provider.name, fetched_at=self.now, coverage=self.coverage
             )
-        covered.append(span)
-        if version is not None:
-            self.versions[ticker] = version
-        self.report.bars_stored += stored
+
+        results, failed = self._in_transactions(by_ticker, write, "could not store bars")
+        for batch in batches:
+            if batch.ticker not in failed:
+                self.coverage.setdefault((batch.ticker, batch.interval), []).append(batch.covered)
+        for stored in results:
+            for ticker, (added, version) in stored.items():
+                self.versions[ticker] = version
+                self.report.bars_stored += added
+        return failed
 
     # 2. evaluate ------------------------------------------------------------------------
 
-    def _load(self, spans: dict[str, Span]) -> dict[str, dict[str, BarSeries]]:
+    def _evaluate(self, spans: dict[str, Span]) -> None:
+        """Derive the outcomes of these tickers' signals from their stored bars, drill into
+        ambiguous bars, and record the lot."""
+        versions = {t: self.versions.get(t, 0) for t in spans}  # read before their bars
         with self.db.connection() as conn:
-            return load_series(conn, spans, self.interval)
-
-    def _evaluate_ticker(self, ticker: str, span: Span) -> None:
-        version = self.versions.get(ticker, 0)  # read before the bars it stands for
-        with self.db.connection() as conn:
-            signals = storage.unresolved_signals_of(conn, ticker)
-            series = load_series(conn, {ticker: span}, self.interval).get(ticker, {})
-        outcomes = {s.trade_id: self._derive(s, series) for s in signals}
-        ambiguous = [s for s in signals if ambiguous_bar_spans(outcomes[s.trade_id], self.interval)]
-        try:
-            drilled = bool(ambiguous and self.drill and self._drill(ticker, ambiguous, outcomes))
-        except _DrillFailed:
-            return  # not settled on the coarse bars alone: the next run tries again
-        if drilled:
-            version = self.versions.get(ticker, 0)
-            series = self._load({ticker: span}).get(ticker, {})
-            for signal in ambiguous:
-                outcomes[signal.trade_id] = self._derive(signal, series)
-        self._record(ticker, signals, outcomes, version)
+            signals = storage.unresolved_signals_of(conn, list(spans))
+            series = load_series(conn, spans, self.interval)
+        outcomes = {
+            s.trade_id: self._derive(s, series.get(ticker, {}))
+            for ticker, ticker_signals in signals.items()
+            for s in ticker_signals
+        }
+        ambiguous = {
+            ticker: found
+            for ticker, ticker_signals in signals.items()
+            if (
+                found := [
+                    s
+                    for s in ticker_signals
+                    if ambiguous_bar_spans(outcomes[s.trade_id], self.interval)
+                ]
+            )
+        }
+        if ambiguous and self.drill:
+            asked, failed = self._drill(ambiguous, outcomes)
+            for ticker in failed:
+                del signals[ticker]  # not settled on the coarse bars alone: retried next run
+            if asked - failed:
+                drilled = {t: spans[t] for t in asked - failed}
+                versions.update({t: self.versions.get(t, 0) for t in drilled})
+                with self.db.connection() as conn:
+                    series.update(load_series(conn, drilled, self.interval))
+                for ticker in drilled:
+                    for signal in ambiguous[ticker]:
+                        outcomes[signal.trade_id] = self._derive(signal, series.get(ticker, {}))
+        self._record(signals, outcomes, versions)
 
     def _derive(self, signal: Signal, series: dict[str, BarSeries]) -> Outcome:
         self.report.signals_evaluated += 1
@@ -261,64 +327,101 @@ class _Run:
 
     # 3. drill down ------------------------------------------------------------------------
 
-    def _drill(self, ticker: str, signals: list[Signal], outcomes: dict[str, Outcome]) -> bool:
-        """Fetch finer bars for the ambiguous bars; True when any new span was asked for."""
-        spans = [
-            span
-            for s in signals
-            for span in ambiguous_bar_spans(outcomes[s.trade_id], self.interval)
-        ]
-        asked = False
+    def _drill(
+        self, ambiguous: dict[str, list[Signal]], outcomes: dict[str, Outcome]
+    ) -> tuple[set[str], set[str]]:
+        """Fetch finer bars for the ambiguous bars; returns (tickers that asked for a new
+        span, tickers whose finer bars failed)."""
+        asked: set[str] = set()
+        failed: set[str] = set()
         for interval in self.drill:
-            covered = self.coverage.get((ticker, interval), [])
-            wanted = [span for span in drill_requests(spans) if subtract_spans(span, covered)]
-            if wanted:
-                asked = True
-                if not self._fetch(ticker, interval, wanted):
-                    raise _DrillFailed
-        return asked
+            wanted: dict[str, list[Span]] = {}
+            for ticker, signals in ambiguous.items():
+                if ticker in failed:
+                    continue
+                bars = [
+                    span
+                    for s in signals
+                    for span in ambiguous_bar_spans(outcomes[s.trade_id], self.interval)
+                ]
+                covered = self.coverage.get((ticker, interval), [])
+                spans = [span for span in drill_requests(bars) if subtract_spans(span, covered)]
+                if spans:
+                    wanted[ticker] = spans
+            asked |= wanted.keys()
+            failed |= self._fetch(wanted, interval)
+        return asked, failed
 
     # 4. record ------------------------------------------------------------------------------
 
     def _record(
-        self, ticker: str, signals: list[Signal], outcomes: dict[str, Outcome], version: int
+        self,
+        signals: dict[str, list[Signal]],
+        outcomes: dict[str, Outcome],
+        versions: dict[str, int],
     ) -> None:
-        writes: list[tuple[str, Outcome]] = []
-        events: list[tuple[str, EventKind, dict]] = []
-        closed: list[ClosedTrade] = []
-        changed = 0
-        for signal in signals:
-            after = outcomes[signal.trade_id]
-            before = signal.outcome
-            if after == before and signal.resolved_as_of is not None:
-                continue
-            writes.append((signal.trade_id, after))
-            changed += after != before
-            for kind, payload in transition_events(before, after):
-                events.append((signal.trade_id, kind, payload))
-                if kind is EventKind.RESOLVED and not before.status.is_settled:
-                    closed.append(_closed(signal, after))
+        changes = {ticker: _changes(found, outcomes) for ticker, found in signals.items()}
+
+        def write(conn: psycopg.Connection, part: dict[str, _Changes]) -> None:
+            writes = [w for c in part.values() for w in c.writes]
+            events = [e for c in part.values() for e in c.events]
+            storage.write_outcomes(conn, writes, as_of=self.as_of, interval=self.interval)
+            storage.insert_events(conn, events, actor=ACTOR, occurred_at=self.now)
+            storage.save_ticker_resolutions(
+                conn,
+                {ticker: versions[ticker] for ticker in part},
+                as_of=self.as_of,
+                interval=self.interval,
+                resolved_at=self.now,
+            )
+
+        _, failed = self._in_transactions(changes, write, "could not record outcomes")
+        for ticker, change in changes.items():
+            if ticker not in failed:
+                self.report.outcomes_changed += change.changed
+                self.report.events_written += len(change.events)
+                self.report.closed.extend(change.closed)
+
+    def _in_transactions(
+        self,
+        work: dict[str, W],
+        write: Callable[[psycopg.Connection, dict[str, W]], R],
+        what: str,
+    ) -> tuple[list[R], set[str]]:
+        """Write a group's work in one transaction. If the database refuses it (bad data,
+        not a lost connection, which ends the run), write ticker by ticker so that only the
+        offending ticker fails; it is reported and the others go on.
+
+        Returns what each committed write returned, and the tickers that failed.
+        """
+        if not work:
+            return [], set()
         try:
-            with self.db.connection() as conn, conn.transaction():
-                storage.write_outcomes(conn, writes, as_of=self.as_of, interval=self.interval)
-                storage.insert_events(conn, events, actor=ACTOR, occurred_at=self.now)
-                storage.save_ticker_resolution(
-                    conn,
-                    ticker,
-                    bars_version=version,
-                    as_of=self.as_of,
-                    interval=self.interval,
-                    resolved_at=self.now,
-                )
+            return [self._write(work, write)], set()
         except psycopg.Error as exc:
             if isinstance(exc, psycopg.OperationalError):
                 raise
-            log.error("could not record outcomes", extra={"ticker": ticker}, exc_info=True)
-            self.report.failed_tickers[ticker] = f"could not record outcomes: {exc}"
-            return
-        self.report.outcomes_changed += changed
-        self.report.events_written += len(events)
-        self.report.closed.extend(closed)
+            refused: dict[str, psycopg.Error] = {next(iter(work)): exc}
+        results: list[R] = []
+        if len(work) > 1:
+            refused = {}
+            for ticker, item in work.items():
+                try:
+                    results.append(self._write({ticker: item}, write))
+                except psycopg.Error as exc:
+                    if isinstance(exc, psycopg.OperationalError):
+                        raise
+                    refused[ticker] = exc
+        for ticker, exc in refused.items():
+            log.error(what, extra={"ticker": ticker}, exc_info=exc)
+            self.report.failed_tickers[ticker] = f"{what}: {exc}"
+        return results, set(refused)
+
+    def _write(
+        self, part: dict[str, W], write: Callable[[psycopg.Connection, dict[str, W]], R]
+    ) -> R:
+        with self.db.connection() as conn, conn.transaction():
+            return write(conn, part)
 
 
 def derive_outcome(
@@ -364,6 +467,26 @@ def _resolution(row: dict | None) -> TickerResolution | None:
 
 def _empty_span(as_of: datetime) -> Span:
     return (as_of, as_of)
+
+
+def _changes(signals: list[Signal], outcomes: dict[str, Outcome]) -> _Changes:
+    """The outcomes to write and events to append for one ticker's newly derived outcomes.
+
+    An unchanged outcome is written again only to stamp a signal never evaluated before.
+    """
+    change = _Changes()
+    for signal in signals:
+        after = outcomes[signal.trade_id]
+        before = signal.outcome
+        if after == before and signal.resolved_as_of is not None:
+            continue
+        change.writes.append((signal.trade_id, after))
+        change.changed += after != before
+        for kind, payload in transition_events(before, after):
+            change.events.append((signal.trade_id, kind, payload))
+            if kind is EventKind.RESOLVED and not before.status.is_settled:
+                change.closed.append(_closed(signal, after))
+    return change
 
 
 def _closed(signal: Signal, outcome: Outcome) -> ClosedTrade:

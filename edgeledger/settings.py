@@ -31,6 +31,7 @@ class Settings:
     log_level: str = "INFO"
     resolve_interval: str = "1h"
     drill_intervals: tuple[str, ...] = ("1m",)
+    resolve_group: int = 50
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -43,6 +44,7 @@ class Settings:
             log_level=env.get("EDGELEDGER_LOG_LEVEL", "INFO").strip().upper() or "INFO",
             resolve_interval=_interval(env, "EDGELEDGER_RESOLVE_INTERVAL", "1h"),
             drill_intervals=_intervals(env, "EDGELEDGER_DRILL_INTERVALS", "1m"),
+            resolve_group=_positive_int(env, "EDGELEDGER_RESOLVE_GROUP", 50),
         )
 
 

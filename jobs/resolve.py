@@ -40,6 +40,7 @@ def run_once(settings: Settings, prices: PriceSettings) -> RunReport:
             interval=settings.resolve_interval,
             drill=settings.drill_intervals,
             slot=hour_slot(now),
+            group_tickers=settings.resolve_group,
         )
     log.info("resolve finished", extra={"job": "resolve", **report.counts()})
     return report

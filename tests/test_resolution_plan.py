@@ -10,6 +10,7 @@ from edgeledger.resolution import (
     TickerResolution,
     ambiguous_bar_spans,
     bar_need,
+    chunk_books,
     drill_requests,
     merge_spans,
     missing_spans,
@@ -119,3 +120,17 @@ def test_only_the_trigger_and_exit_bars_of_an_ambiguous_outcome_are_drilled():
 def test_nearby_ambiguous_bars_share_one_request():
     spans = [(t(2, 14), t(2, 15)), (t(2, 18), t(2, 19)), (t(9, 14), t(9, 15))]
     assert drill_requests(spans) == [(t(2, 14), t(2, 19)), (t(9, 14), t(9, 15))]
+
+
+def test_tickers_are_grouped_up_to_a_number_of_tickers_or_signals():
+    books = [book(ticker=name, signals=n) for name, n in [("A", 2), ("B", 2), ("C", 9), ("D", 1)]]
+    groups = chunk_books(books, max_signals=10, max_tickers=3)
+    assert [[b.ticker for b in g] for g in groups] == [["A", "B", "C"], ["D"]]
+    groups = chunk_books(books, max_signals=4, max_tickers=50)
+    assert [[b.ticker for b in g] for g in groups] == [["A", "B"], ["C"], ["D"]]
+
+
+def test_a_ticker_with_more_signals_than_a_group_holds_is_a_group_of_its_own():
+    books = [book(ticker="A", signals=1), book(ticker="B", signals=500), book(ticker="C")]
+    groups = chunk_books(books, max_signals=100, max_tickers=50)
+    assert [[b.ticker for b in g] for g in groups] == [["A", "B"], ["C"]]

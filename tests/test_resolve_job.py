@@ -213,6 +213,45 @@ def test_a_missing_ticker_is_skipped_and_the_others_resolve(db, provider, sql_co
     assert outcome_row(sql_conn, trade_id)[0] == "WIN"
 
 
+@pytest.fixture(params=[1, 2, 50], ids=lambda n: f"groups of {n}")
+def group_size(request):
+    """Tickers grouped this many at a time: one, part of the book, all of it."""
+    return request.param
+
+
+def test_a_ticker_whose_bars_the_database_refuses_is_reported_and_the_others_resolve(
+    db, provider, price_dir, sql_conn, group_size
+):
+    # 2e12 does not fit numeric(20, 8): the store refuses BIG's bars, and only BIG's.
+    write_bars(price_dir, "1h", "BIG", [(at, 2e12, 2e12, 2e12, 2e12) for at, *_ in NVDA_1H])
+    nvda, amd = nvda_long(db), amd_short(db)
+    big = log(db, ticker="BIG", trade_type="swing")
+    report = resolve(db, provider, group_tickers=group_size)
+    assert list(report.failed_tickers) == ["BIG"]
+    assert "could not store bars" in report.failed_tickers["BIG"]
+    assert [outcome_row(sql_conn, t)[0] for t in (nvda, amd, big)] == ["WIN", "LOSS", "PENDING"]
+    stored = sql_conn.execute("SELECT DISTINCT ticker FROM price_bars ORDER BY 1").fetchall()
+    covered = sql_conn.execute("SELECT DISTINCT ticker FROM bar_coverage ORDER BY 1").fetchall()
+    assert stored == covered == [("AMD",), ("NVDA",)]
+
+
+def test_a_ticker_whose_outcome_the_database_refuses_is_reported_and_the_others_resolve(
+    db, provider, sql_conn, group_size
+):
+    nvda = nvda_long(db)
+    # A risk of 0.00000001 makes the MFE hundreds of millions of R: more than
+    # numeric(12, 4) holds, so recording this outcome fails.
+    tiny_risk = log(db, ticker="AMD", trade_type="swing", entry="149.20000001", stop="149.2")
+    report = resolve(db, provider, group_tickers=group_size)
+    assert list(report.failed_tickers) == ["AMD"]
+    assert "could not record outcomes" in report.failed_tickers["AMD"]
+    assert outcome_row(sql_conn, nvda)[0] == "WIN"
+    assert outcome_row(sql_conn, tiny_risk)[0] == "PENDING"
+    assert events(sql_conn, tiny_risk) == ["created"]
+    resolved = sql_conn.execute("SELECT ticker FROM ticker_resolution").fetchall()
+    assert resolved == [("NVDA",)]  # AMD is looked at again next run
+
+
 def test_a_run_waits_for_no_one_when_another_holds_the_lock(db, provider, db_url, sql_conn):
     nvda_long(db)
     with psycopg.connect(db_url, autocommit=True) as other:

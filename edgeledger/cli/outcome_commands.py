@@ -30,6 +30,7 @@ def cmd_resolve(args: argparse.Namespace, ctx: Context) -> int:
         interval=args.interval or ctx.settings.resolve_interval,
         drill=drill,
         slot=slot,
+        group_tickers=ctx.settings.resolve_group,
     )
     if report.skipped:
         print(f"skipped: {report.skipped}", file=ctx.out)

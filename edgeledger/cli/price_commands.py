@@ -8,7 +8,7 @@ import json
 from typing import Any
 
 from edgeledger import storage
-from edgeledger.bars import INTERVALS, complete_bar_rows
+from edgeledger.bars import INTERVALS, BarBatch
 from edgeledger.cli.base import Context, add_command, add_group
 from edgeledger.exporter import utc_text
 from edgeledger.signals import decimal_text
@@ -21,25 +21,18 @@ def cmd_prices_fetch(args: argparse.Namespace, ctx: Context) -> int:
     start = parse_timestamp(args.start, "--start")
     end = parse_timestamp(args.end, "--end") if args.end else ctx.now
     provider = ctx.price_provider()
-    frame = provider.fetch_bars(args.ticker.upper(), args.interval, start, end)
-    rows = complete_bar_rows(frame, args.interval, min(end, ctx.now))
+    ticker = args.ticker.upper()
+    frame = provider.fetch_bars(ticker, args.interval, start, end)
+    batch = BarBatch.complete(ticker, args.interval, frame, (start, min(end, ctx.now)))
     with ctx.db().connection() as conn, conn.transaction():
-        covered = storage.bar_coverage(conn, [args.ticker.upper()]).get(
-            (args.ticker.upper(), args.interval), []
+        coverage = storage.bar_coverage(conn, [ticker])
+        stored = storage.store_bars(
+            conn, [batch], provider=provider.name, fetched_at=ctx.now, coverage=coverage
         )
-        stored, _ = storage.store_bars(
-            conn,
-            args.ticker.upper(),
-            args.interval,
-            rows,
-            provider=provider.name,
-            fetched_at=ctx.now,
-            covered=(start, min(end, ctx.now)),
-            coverage=covered,
-        )
+    added = stored.get(ticker, (0, None))[0]
     print(
-        f"fetched {len(frame)} {args.interval} bars of {args.ticker.upper()} from "
-        f"{provider.name}; {stored} new, {len(frame) - len(rows)} still forming",
+        f"fetched {len(frame)} {args.interval} bars of {ticker} from "
+        f"{provider.name}; {added} new, {len(frame) - len(batch)} still forming",
         file=ctx.out,
     )
     return 0

@@ -15,7 +15,7 @@ from edgeledger.storage.bars import (
 from edgeledger.storage.outcomes import (
     claim_job_run,
     finish_job_run,
-    save_ticker_resolution,
+    save_ticker_resolutions,
     settled_signals,
     ticker_resolutions,
     unresolved_books,
@@ -52,7 +52,7 @@ __all__ = [
     "insert_staged",
     "load_bar_arrays",
     "next_trade_number",
-    "save_ticker_resolution",
+    "save_ticker_resolutions",
     "settled_signals",
     "signal_by_trade_id",
     "signal_from_row",

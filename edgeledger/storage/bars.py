@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-import json
-import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
-from decimal import Decimal
 from typing import Any
 
+import numpy as np
 import psycopg
 import psycopg.rows
 
+from edgeledger.bars import BarBatch
 from edgeledger.resolution import merge_spans
 from edgeledger.storage.rows import named_query
 
@@ -35,61 +34,87 @@ def bar_versions(conn: psycopg.Connection, tickers: Sequence[str]) -> dict[str, 
 
 def store_bars(
     conn: psycopg.Connection,
-    ticker: str,
-    interval: str,
-    rows: Iterable[tuple[datetime, float, float, float, float, float | None]],
+    batches: Sequence[BarBatch],
     *,
     provider: str,
     fetched_at: datetime,
-    covered: tuple[datetime, datetime],
-    coverage: Sequence[tuple[datetime, datetime]],
-) -> tuple[int, int | None]:
-    """Store complete bars and record the span as asked for.
+    coverage: Mapping[tuple[str, str], Sequence[tuple[datetime, datetime]]],
+) -> dict[str, tuple[int, int]]:
+    """Store complete bars and record each batch's span as asked for, in a few statements.
 
-    `coverage` is what was covered before; the union is written back merged. A batch that
-    adds bars takes a new bar version for the ticker, which tells the resolver to look
-    again. Returns (bars added, the ticker's new bar version or None when nothing was added).
+    `coverage` is what was covered before, by (ticker, interval); the union with the new
+    spans is written back merged. A ticker that gains bars takes a new bar version, which
+    tells the resolver to look again. The first stored version of a bar is kept. Returns
+    {ticker: (bars added, new bar version)} for the tickers that gained bars.
     """
-    bars = [
+    if not batches:
+        return {}
+    keys = list(dict.fromkeys((b.ticker, b.interval) for b in batches))
+    sizes = [len(b) for b in batches]
+    inserted = conn.execute(
+        named_query("insert_bars"),
         {
-            "start": start.isoformat(),
-            "open": _number(o),
-            "high": _number(h),
-            "low": _number(lw),
-            "close": _number(c),
-            "volume": _number(v),
-        }
-        for start, o, h, lw, c, v in rows
-    ]
-    params = {
-        "ticker": ticker,
-        "interval": interval,
-        "provider": provider,
-        "fetched_at": fetched_at,
-        "bars": json.dumps(bars),
-    }
-    inserted = conn.execute(named_query("insert_bars"), params).rowcount
-    conn.execute(named_query("delete_coverage"), {"ticker": ticker, "interval": interval})
-    for start, end in merge_spans([*coverage, covered]):
-        conn.execute(
-            named_query("insert_coverage"),
-            {"ticker": ticker, "interval": interval, "covered_from": start, "covered_to": end},
-        )
-    if not inserted:
-        return 0, None
-    params = {"ticker": ticker, "last_bar_end": covered[1]}
-    return inserted, conn.execute(named_query("bump_bar_version"), params).fetchone()[
-        "bars_version"
-    ]
+            "tickers": [b.ticker for b in batches],
+            "intervals": [b.interval for b in batches],
+            "batch": _array(np.repeat(np.arange(1, len(batches) + 1), sizes)),
+            "starts": _array(np.concatenate([b.starts for b in batches])),
+            "opens": _array(np.concatenate([b.open for b in batches])),
+            "highs": _array(np.concatenate([b.high for b in batches])),
+            "lows": _array(np.concatenate([b.low for b in batches])),
+            "closes": _array(np.concatenate([b.close for b in batches])),
+            "volumes": _array(np.concatenate([b.volume for b in batches])),
+            "provider": provider,
+            "fetched_at": fetched_at,
+        },
+    ).fetchall()
+    added = {(row["ticker"], row["interval"]): row["added"] for row in inserted}
+
+    spans: list[tuple[str, str, datetime, datetime]] = []
+    for ticker, interval in keys:
+        asked = [b.covered for b in batches if (b.ticker, b.interval) == (ticker, interval)]
+        for start, end in merge_spans([*coverage.get((ticker, interval), ()), *asked]):
+            spans.append((ticker, interval, start, end))
+    conn.execute(
+        named_query("delete_coverage"),
+        {"tickers": [k[0] for k in keys], "intervals": [k[1] for k in keys]},
+    )
+    conn.execute(
+        named_query("insert_coverage"),
+        {
+            "tickers": [s[0] for s in spans],
+            "intervals": [s[1] for s in spans],
+            "froms": [s[2] for s in spans],
+            "tos": [s[3] for s in spans],
+        },
+    )
+
+    last_bar_end: dict[str, datetime] = {}
+    for b in batches:
+        if added.get((b.ticker, b.interval)):
+            last_bar_end[b.ticker] = max(b.covered[1], last_bar_end.get(b.ticker, b.covered[1]))
+    if not last_bar_end:
+        return {}
+    versions = conn.execute(
+        named_query("bump_bar_versions"),
+        {"tickers": list(last_bar_end), "ends": list(last_bar_end.values())},
+    ).fetchall()
+    counts: dict[str, int] = {}
+    for (ticker, _), n in added.items():
+        counts[ticker] = counts.get(ticker, 0) + n
+    return {row["ticker"]: (counts[row["ticker"]], row["bars_version"]) for row in versions}
 
 
-def _number(value: float | Decimal | None) -> float | str | None:
-    """A price for a JSON document: json writes a float as repr() does, the shortest text
-    that reads back as the same float, so numeric gets the provider's digits. NaN and
-    infinities, which JSON lacks, and Decimals travel as text numeric reads."""
-    if isinstance(value, float) and math.isfinite(value):
-        return float(value)  # numpy's float64 too
-    return None if value is None else str(value)
+def _array(values: np.ndarray) -> str:
+    """A numeric column as a PostgreSQL array literal, NaN as NULL.
+
+    repr() writes the shortest text that reads back as the same float, so numeric gets
+    the provider's digits; one text parameter per column is far cheaper to build than an
+    object per bar.
+    """
+    texts = map(repr, values.tolist())
+    if values.dtype.kind == "f" and np.isnan(values).any():
+        texts = ("NULL" if t == "nan" else t for t in texts)
+    return "{" + ",".join(texts) + "}"
 
 
 def load_bar_arrays(

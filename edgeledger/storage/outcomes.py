@@ -4,7 +4,7 @@ per-ticker bookkeeping and job runs."""
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -13,10 +13,7 @@ import psycopg
 import psycopg.rows
 from psycopg.types.json import Jsonb
 
-from edgeledger.model import (
-    Outcome,
-    Signal,
-)
+from edgeledger.model import Outcome, Signal
 from edgeledger.resolution import TickerBook
 from edgeledger.storage.rows import dumps, named_query, signal_from_row
 
@@ -28,10 +25,14 @@ def unresolved_books(conn: psycopg.Connection) -> list[TickerBook]:
     return [TickerBook(**row) for row in conn.execute(named_query("unresolved_books"))]
 
 
-def unresolved_signals_of(conn: psycopg.Connection, ticker: str) -> list[Signal]:
-    """One ticker's unresolved signals, in the order they were logged."""
-    rows = conn.execute(named_query("unresolved_signals_of"), {"ticker": ticker})
-    return [signal_from_row(row) for row in rows]
+def unresolved_signals_of(
+    conn: psycopg.Connection, tickers: Sequence[str]
+) -> dict[str, list[Signal]]:
+    """The unresolved signals of these tickers, each ticker's in the order they were logged."""
+    found: dict[str, list[Signal]] = {ticker: [] for ticker in tickers}
+    for row in conn.execute(named_query("unresolved_signals_of"), {"tickers": list(tickers)}):
+        found[row["ticker"]].append(signal_from_row(row))
+    return found
 
 
 def settled_signals(conn: psycopg.Connection) -> list[Signal]:
@@ -82,20 +83,22 @@ def _text(value: Decimal | datetime | None) -> str | None:
     return value.isoformat() if isinstance(value, datetime) else str(value)
 
 
-def save_ticker_resolution(
+def save_ticker_resolutions(
     conn: psycopg.Connection,
-    ticker: str,
+    bars_versions: Mapping[str, int],
     *,
-    bars_version: int,
     as_of: datetime,
     interval: str,
     resolved_at: datetime,
 ) -> None:
+    """Record, per ticker, the bar version and moment its signals were last evaluated at."""
+    if not bars_versions:
+        return
     conn.execute(
-        named_query("save_ticker_resolution"),
+        named_query("save_ticker_resolutions"),
         {
-            "ticker": ticker,
-            "bars_version": bars_version,
+            "tickers": list(bars_versions),
+            "versions": list(bars_versions.values()),
             "as_of": as_of,
             "interval": interval,
             "resolved_at": resolved_at,

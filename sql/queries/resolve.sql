@@ -18,9 +18,9 @@ ORDER BY s.ticker;
 
 -- name: unresolved_signals_of
 SELECT * FROM trade_signals
-WHERE ticker = %(ticker)s
+WHERE ticker = ANY(%(tickers)s)
   AND (status IN ('PENDING', 'OPEN') OR (status = 'WIN' AND target2 IS NOT NULL AND target2_hit IS NULL))
-ORDER BY id;
+ORDER BY ticker, id;
 
 -- name: settled_signals
 SELECT * FROM trade_signals
@@ -39,31 +39,46 @@ SELECT ticker, bars_version FROM ticker_bar_state WHERE ticker = ANY(%(tickers)s
 SELECT ticker, bars_version, as_of, interval FROM ticker_resolution WHERE ticker = ANY(%(tickers)s);
 
 -- name: insert_bars
--- A batch of bars as one JSON array of objects: one statement, no staging table to create
--- and drop per fetch. JSON numbers reach numeric as written, so every digit of a price is
--- kept. The first stored version of a bar is kept: outcomes already derived from it stay
+-- The bars of several fetches in one statement. Each column travels as one array literal
+-- (numbers written as the shortest text that reads back as the same float, so numeric
+-- keeps the provider's digits); bar.batch points into the (ticker, interval) arrays. The
+-- first stored version of a bar is kept: outcomes already derived from it stay
 -- re-derivable even if a provider later revises its history.
-INSERT INTO price_bars (ticker, interval, start, open, high, low, close, volume, provider, fetched_at)
-SELECT %(ticker)s, %(interval)s, b.start, b.open, b.high, b.low, b.close, b.volume, %(provider)s, %(fetched_at)s
-FROM json_to_recordset(%(bars)s::json)
-     AS b(start timestamptz, open numeric, high numeric, low numeric, close numeric, volume numeric)
-ORDER BY b.start
-ON CONFLICT (ticker, interval, start) DO NOTHING;
+WITH fetched AS (
+    SELECT f.ticker, f.interval, f.batch
+    FROM unnest(%(tickers)s::text[], %(intervals)s::text[]) WITH ORDINALITY AS f(ticker, interval, batch)
+), inserted AS (
+    INSERT INTO price_bars AS p (ticker, interval, start, open, high, low, close, volume, provider, fetched_at)
+    SELECT fetched.ticker, fetched.interval,
+           timestamptz 'epoch' + bar.start_us * interval '1 microsecond',
+           bar.open, bar.high, bar.low, bar.close, bar.volume, %(provider)s, %(fetched_at)s
+    FROM unnest(%(batch)s::int8[], %(starts)s::int8[], %(opens)s::numeric[], %(highs)s::numeric[],
+                %(lows)s::numeric[], %(closes)s::numeric[], %(volumes)s::numeric[])
+         AS bar(batch, start_us, open, high, low, close, volume)
+    JOIN fetched ON fetched.batch = bar.batch
+    ORDER BY fetched.ticker, fetched.interval, bar.start_us
+    ON CONFLICT (ticker, interval, start) DO NOTHING
+    RETURNING p.ticker, p.interval
+)
+SELECT ticker, interval, count(*) AS added FROM inserted GROUP BY ticker, interval;
 
 -- name: delete_coverage
-DELETE FROM bar_coverage WHERE ticker = %(ticker)s AND interval = %(interval)s;
+DELETE FROM bar_coverage c
+USING unnest(%(tickers)s::text[], %(intervals)s::text[]) AS k(ticker, interval)
+WHERE c.ticker = k.ticker AND c.interval = k.interval;
 
 -- name: insert_coverage
 INSERT INTO bar_coverage (ticker, interval, covered_from, covered_to)
-VALUES (%(ticker)s, %(interval)s, %(covered_from)s, %(covered_to)s);
+SELECT * FROM unnest(%(tickers)s::text[], %(intervals)s::text[], %(froms)s::timestamptz[], %(tos)s::timestamptz[]);
 
--- name: bump_bar_version
+-- name: bump_bar_versions
 INSERT INTO ticker_bar_state AS s (ticker, bars_version, last_bar_end)
-VALUES (%(ticker)s, nextval('bar_batch_numbers'), %(last_bar_end)s)
+SELECT b.ticker, nextval('bar_batch_numbers'), b.last_bar_end
+FROM unnest(%(tickers)s::text[], %(ends)s::timestamptz[]) AS b(ticker, last_bar_end)
 ON CONFLICT (ticker) DO UPDATE
 SET bars_version = EXCLUDED.bars_version,
     last_bar_end = greatest(s.last_bar_end, EXCLUDED.last_bar_end)
-RETURNING bars_version;
+RETURNING ticker, bars_version;
 
 -- name: load_bars
 -- Bars as (ticker, interval, epoch microseconds, floats): what the outcome rules walk.
@@ -98,9 +113,10 @@ FROM json_to_recordset(%(outcomes)s::json)
           ambiguous boolean, mfe_r numeric, mae_r numeric, target2_hit boolean)
 WHERE s.trade_id = o.trade_id AND s.status <> 'CANCELLED';
 
--- name: save_ticker_resolution
+-- name: save_ticker_resolutions
 INSERT INTO ticker_resolution AS r (ticker, bars_version, as_of, interval, resolved_at)
-VALUES (%(ticker)s, %(bars_version)s, %(as_of)s, %(interval)s, %(resolved_at)s)
+SELECT t.ticker, t.bars_version, %(as_of)s, %(interval)s, %(resolved_at)s
+FROM unnest(%(tickers)s::text[], %(versions)s::int8[]) AS t(ticker, bars_version)
 ON CONFLICT (ticker) DO UPDATE
 SET bars_version = EXCLUDED.bars_version, as_of = EXCLUDED.as_of,
     interval = EXCLUDED.interval, resolved_at = EXCLUDED.resolved_at;
