@@ -40,6 +40,19 @@ def from_epoch_us(us: int) -> datetime:
     return _EPOCH + timedelta(microseconds=int(us))
 
 
+_PER_US = {"s": (1_000_000, 1), "ms": (1_000, 1), "us": (1, 1), "ns": (1, 1_000)}
+
+
+def series_epoch_us(starts: pd.Series) -> np.ndarray:
+    """Timezone-aware datetimes as int64 epoch microseconds, straight from their int64
+    storage rather than through a Timestamp object each."""
+    if not isinstance(starts.dtype, pd.DatetimeTZDtype):
+        raise ValueError("bar starts must be timezone-aware datetimes")
+    multiply, divide = _PER_US[starts.dtype.unit]
+    values = np.asarray(starts.array.asi8, dtype=np.int64)
+    return values * multiply if divide == 1 else values // divide
+
+
 def interval_us(interval: str) -> int:
     """How many microseconds a bar of this interval lasts."""
     try:
@@ -107,9 +120,7 @@ class BarSeries:
         start = frame["start"]
         if not isinstance(start.dtype, pd.DatetimeTZDtype):
             raise ValueError("bar frame column 'start' must hold timezone-aware datetimes")
-        ordered = frame.assign(
-            _us=start.dt.tz_convert("UTC").dt.as_unit("us").astype("int64")
-        ).sort_values("_us", kind="stable")
+        ordered = frame.assign(_us=series_epoch_us(start)).sort_values("_us", kind="stable")
         starts = ordered["_us"].to_numpy(dtype=np.int64)
         duplicated = np.flatnonzero(np.diff(starts) == 0)
         if len(duplicated):
@@ -174,11 +185,8 @@ class BarBatch:
         A bar still forming at the end of a fetch is left out: it is stored once complete,
         by a later fetch.
         """
-        if len(frame):
-            starts = frame["start"].dt.tz_convert("UTC").dt.as_unit("us").astype("int64")
-            keep = (starts + interval_us(interval) <= to_epoch_us(covered[1])).to_numpy()
-        else:
-            starts, keep = pd.Series([], dtype="int64"), np.zeros(0, dtype=bool)
+        starts = series_epoch_us(frame["start"]) if len(frame) else np.zeros(0, dtype=np.int64)
+        keep = starts + interval_us(interval) <= to_epoch_us(covered[1])
 
         def column(name: str) -> np.ndarray:
             if name not in frame:
@@ -189,7 +197,7 @@ class BarBatch:
             ticker,
             interval,
             covered,
-            starts.to_numpy(dtype=np.int64)[keep],
+            starts[keep],
             column("open"),
             column("high"),
             column("low"),

@@ -13,6 +13,7 @@ from datetime import datetime, timedelta
 
 from edgeledger.bars import INTERVALS
 from edgeledger.model import Outcome
+from edgeledger.outcome_rules import SignalTerms
 
 Span = tuple[datetime, datetime]  # [start, end)
 
@@ -73,6 +74,20 @@ def missing_spans(need: Span, covered: Sequence[Span], interval: str) -> list[Sp
         (start - step if start in ends else start, end)
         for start, end in subtract_spans(need, covered)
     ]
+
+
+@dataclass(frozen=True)
+class OpenSignal:
+    """An unresolved signal as a run sees it: the terms the rules need, the outcome stored
+    so far (to tell what changed), and what a trade that closes is reported with."""
+
+    trade_id: str
+    ticker: str
+    strategy: str | None
+    edges: tuple[str, ...]
+    terms: SignalTerms
+    outcome: Outcome
+    resolved_as_of: datetime | None  # None: never evaluated by a run
 
 
 @dataclass(frozen=True)

@@ -39,11 +39,12 @@ from edgeledger import storage
 from edgeledger.bars import INTERVALS, BarBatch, BarSeries
 from edgeledger.database import Database
 from edgeledger.errors import DatabaseUnavailable, EdgeLedgerError
-from edgeledger.model import EventKind, Outcome, Signal
+from edgeledger.model import EventKind, Outcome
 from edgeledger.outcome_rules import SignalTerms, resolve_signal, transition_events
 from edgeledger.prices import PriceError, PriceProvider, RangeNotAvailable
 from edgeledger.resolution import (
     ClosedTrade,
+    OpenSignal,
     RunReport,
     Span,
     TickerBook,
@@ -289,7 +290,7 @@ class _Run:
         ambiguous bars, and record the lot."""
         versions = {t: self.versions.get(t, 0) for t in spans}  # read before their bars
         with self.db.connection() as conn:
-            signals = storage.unresolved_signals_of(conn, list(spans))
+            signals = storage.open_signals_of(conn, list(spans))
             series = load_series(conn, spans, self.interval)
         outcomes = {
             s.trade_id: self._derive(s, series.get(ticker, {}))
@@ -321,14 +322,14 @@ class _Run:
                         outcomes[signal.trade_id] = self._derive(signal, series.get(ticker, {}))
         self._record(signals, outcomes, versions)
 
-    def _derive(self, signal: Signal, series: dict[str, BarSeries]) -> Outcome:
+    def _derive(self, signal: OpenSignal, series: dict[str, BarSeries]) -> Outcome:
         self.report.signals_evaluated += 1
-        return derive_outcome(signal, series, primary=self.interval, as_of=self.as_of)
+        return derive_outcome(signal.terms, series, primary=self.interval, as_of=self.as_of)
 
     # 3. drill down ------------------------------------------------------------------------
 
     def _drill(
-        self, ambiguous: dict[str, list[Signal]], outcomes: dict[str, Outcome]
+        self, ambiguous: dict[str, list[OpenSignal]], outcomes: dict[str, Outcome]
     ) -> tuple[set[str], set[str]]:
         """Fetch finer bars for the ambiguous bars; returns (tickers that asked for a new
         span, tickers whose finer bars failed)."""
@@ -356,7 +357,7 @@ class _Run:
 
     def _record(
         self,
-        signals: dict[str, list[Signal]],
+        signals: dict[str, list[OpenSignal]],
         outcomes: dict[str, Outcome],
         versions: dict[str, int],
     ) -> None:
@@ -425,11 +426,11 @@ class _Run:
 
 
 def derive_outcome(
-    signal: Signal, series: dict[str, BarSeries], *, primary: str, as_of: datetime
+    terms: SignalTerms, series: dict[str, BarSeries], *, primary: str, as_of: datetime
 ) -> Outcome:
-    """The rules applied to one stored signal (a ticker with no stored bars has empty ones)."""
+    """The rules applied to a stored signal's terms (a ticker with no stored bars has empty
+    ones)."""
     bars = series if primary in series else {primary: BarSeries.empty(primary), **series}
-    terms = SignalTerms.from_signal(signal.terms, signal.trade_id)
     return resolve_signal(terms, bars, primary=primary, as_of=as_of)
 
 
@@ -469,7 +470,7 @@ def _empty_span(as_of: datetime) -> Span:
     return (as_of, as_of)
 
 
-def _changes(signals: list[Signal], outcomes: dict[str, Outcome]) -> _Changes:
+def _changes(signals: list[OpenSignal], outcomes: dict[str, Outcome]) -> _Changes:
     """The outcomes to write and events to append for one ticker's newly derived outcomes.
 
     An unchanged outcome is written again only to stamp a signal never evaluated before.
@@ -489,12 +490,12 @@ def _changes(signals: list[Signal], outcomes: dict[str, Outcome]) -> _Changes:
     return change
 
 
-def _closed(signal: Signal, outcome: Outcome) -> ClosedTrade:
+def _closed(signal: OpenSignal, outcome: Outcome) -> ClosedTrade:
     return ClosedTrade(
         trade_id=signal.trade_id,
-        ticker=signal.terms.ticker,
-        strategy=signal.terms.strategy,
-        edges=tuple(e.name for e in signal.terms.edges),
+        ticker=signal.ticker,
+        strategy=signal.strategy,
+        edges=signal.edges,
         status=outcome.status.value,
         r_achieved=None if outcome.r_achieved is None else str(outcome.r_achieved),
     )

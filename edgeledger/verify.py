@@ -13,6 +13,7 @@ from dataclasses import dataclass, fields
 from edgeledger import storage
 from edgeledger.database import Database
 from edgeledger.model import Outcome, Signal
+from edgeledger.outcome_rules import SignalTerms
 from edgeledger.resolution import PREVIOUS_CLOSE_LOOKBACK
 from edgeledger.resolver import derive_outcome, load_series
 
@@ -50,7 +51,8 @@ def verify_outcomes(db: Database) -> VerifyReport:
         with db.connection() as conn:
             series = load_series(conn, {ticker: (start, end)}, interval).get(ticker, {})
         for signal in group:
-            derived = derive_outcome(signal, series, primary=interval, as_of=signal.resolved_as_of)
+            terms = SignalTerms.from_signal(signal.terms, signal.trade_id)
+            derived = derive_outcome(terms, series, primary=interval, as_of=signal.resolved_as_of)
             differences.extend(compare(signal.trade_id, signal.outcome, derived))
     return VerifyReport(checked=len(signals), differences=differences)
 

@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 
 from edgeledger import storage
-from edgeledger.bars import BarBatch
+from edgeledger.bars import BarBatch, series_epoch_us
 
 FRIDAY = datetime(2026, 11, 20, 14, 30, tzinfo=UTC)
 HOUR = timedelta(hours=1)
@@ -85,3 +85,11 @@ def test_fetches_of_several_tickers_are_stored_together_with_their_coverage(db):
         ("AMD", "1h"): [(FRIDAY, FRIDAY + HOUR)],
         ("AMD", "1m"): [(FRIDAY, FRIDAY + HOUR)],  # asked for, even though no bars came
     }
+
+
+def test_bar_starts_become_the_same_microseconds_whatever_their_unit_or_zone():
+    starts = pd.Series(pd.to_datetime(["2026-11-20T14:30:00Z", "1969-12-31T23:59:59Z"], utc=True))
+    expected = [1_795_185_000_000_000, -1_000_000]
+    for unit in ("s", "ms", "us", "ns"):
+        for zone in ("UTC", "America/New_York"):
+            assert series_epoch_us(starts.dt.as_unit(unit).dt.tz_convert(zone)).tolist() == expected

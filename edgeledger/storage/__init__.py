@@ -15,11 +15,11 @@ from edgeledger.storage.bars import (
 from edgeledger.storage.outcomes import (
     claim_job_run,
     finish_job_run,
+    open_signals_of,
     save_ticker_resolutions,
     settled_signals,
     ticker_resolutions,
     unresolved_books,
-    unresolved_signals_of,
     write_outcomes,
 )
 from edgeledger.storage.rows import dumps, signal_from_row, signal_params
@@ -52,6 +52,7 @@ __all__ = [
     "insert_staged",
     "load_bar_arrays",
     "next_trade_number",
+    "open_signals_of",
     "save_ticker_resolutions",
     "settled_signals",
     "signal_by_trade_id",
@@ -63,6 +64,5 @@ __all__ = [
     "store_bars",
     "ticker_resolutions",
     "unresolved_books",
-    "unresolved_signals_of",
     "write_outcomes",
 ]

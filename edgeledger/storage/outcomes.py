@@ -13,8 +13,9 @@ import psycopg
 import psycopg.rows
 from psycopg.types.json import Jsonb
 
-from edgeledger.model import Outcome, Signal
-from edgeledger.resolution import TickerBook
+from edgeledger.model import Direction, ExitReason, Outcome, Signal, Status
+from edgeledger.outcome_rules import SignalTerms
+from edgeledger.resolution import OpenSignal, TickerBook
 from edgeledger.storage.rows import dumps, named_query, signal_from_row
 
 # --- the resolve job ---------------------------------------------------------------------
@@ -25,14 +26,49 @@ def unresolved_books(conn: psycopg.Connection) -> list[TickerBook]:
     return [TickerBook(**row) for row in conn.execute(named_query("unresolved_books"))]
 
 
-def unresolved_signals_of(
+def open_signals_of(
     conn: psycopg.Connection, tickers: Sequence[str]
-) -> dict[str, list[Signal]]:
-    """The unresolved signals of these tickers, each ticker's in the order they were logged."""
-    found: dict[str, list[Signal]] = {ticker: [] for ticker in tickers}
-    for row in conn.execute(named_query("unresolved_signals_of"), {"tickers": list(tickers)}):
-        found[row["ticker"]].append(signal_from_row(row))
+) -> dict[str, list[OpenSignal]]:
+    """The unresolved signals of these tickers, each ticker's in the order they were logged.
+
+    Only what resolution needs is read, prices of the terms already as floats: a run loads
+    every open signal of every ticker that got new bars.
+    """
+    found: dict[str, list[OpenSignal]] = {ticker: [] for ticker in tickers}
+    with conn.cursor(row_factory=psycopg.rows.tuple_row) as cursor:
+        cursor.execute(named_query("open_signals_of"), {"tickers": list(tickers)})
+        for row in cursor:
+            found[row[1]].append(_open_signal(row))
     return found
+
+
+def _open_signal(row: tuple) -> OpenSignal:
+    (trade_id, ticker, strategy, edges, direction, entry, stop, target, target2, created_at,
+     expires_at, status, fill_price, triggered_at, exit_price, closed_at, exit_reason,
+     r_achieved, ambiguous, mfe_r, mae_r, target2_hit, resolved_as_of) = row  # fmt: skip
+    return OpenSignal(
+        trade_id=trade_id,
+        ticker=ticker,
+        strategy=strategy,
+        edges=tuple(edges),
+        terms=SignalTerms(
+            trade_id, Direction(direction), entry, stop, target, target2, created_at, expires_at
+        ),
+        outcome=Outcome(
+            status=Status(status),
+            fill_price=fill_price,
+            triggered_at=triggered_at,
+            exit_price=exit_price,
+            closed_at=closed_at,
+            exit_reason=ExitReason(exit_reason) if exit_reason else None,
+            r_achieved=r_achieved,
+            ambiguous=ambiguous,
+            mfe_r=mfe_r,
+            mae_r=mae_r,
+            target2_hit=target2_hit,
+        ),
+        resolved_as_of=resolved_as_of,
+    )
 
 
 def settled_signals(conn: psycopg.Connection) -> list[Signal]:

@@ -16,8 +16,17 @@ WHERE s.status IN ('PENDING', 'OPEN') OR (s.status = 'WIN' AND s.target2 IS NOT 
 GROUP BY s.ticker
 ORDER BY s.ticker;
 
--- name: unresolved_signals_of
-SELECT * FROM trade_signals
+-- name: open_signals_of
+-- What resolution needs of the unresolved signals of some tickers: terms (prices as the
+-- floats the rules walk), the stored outcome, and the edge names a closed trade reports.
+SELECT trade_id, ticker, strategy,
+       ARRAY(SELECT CASE jsonb_typeof(e) WHEN 'string' THEN e #>> '{}' ELSE e ->> 'name' END
+             FROM jsonb_array_elements(edges) AS e) AS edge_names,
+       direction, entry::float8, stop::float8, target::float8, target2::float8,
+       created_at, expires_at,
+       status, fill_price, triggered_at, exit_price, closed_at, exit_reason, r_achieved,
+       ambiguous, mfe_r, mae_r, target2_hit, resolved_as_of
+FROM trade_signals
 WHERE ticker = ANY(%(tickers)s)
   AND (status IN ('PENDING', 'OPEN') OR (status = 'WIN' AND target2 IS NOT NULL AND target2_hit IS NULL))
 ORDER BY ticker, id;
