@@ -71,7 +71,7 @@ from edgeledger.market_calendar import sessions_between
 from edgeledger.prices import PriceProvider
 from edgeledger.prices.factory import PriceSettings, make_provider
 from edgeledger.resolution import RunReport
-from edgeledger.resolver import run_resolve
+from edgeledger.resolver import DEFAULT_FETCH_WORKERS, DEFAULT_GROUP_TICKERS, run_resolve
 
 # Friday 15:30 ET: the 14:30 ET hour has just ended. An hour later the session's last hour
 # (15:30-16:30 ET by the rules) is complete: one new hourly bar for every ticker.
@@ -265,9 +265,10 @@ NOT_FOUND = {
 class _ChartServer(ThreadingHTTPServer):
     daemon_threads = True
 
-    def __init__(self, address: tuple[str, int], market: Market) -> None:
+    def __init__(self, address: tuple[str, int], market: Market, latency: float) -> None:
         super().__init__(address, _ChartHandler)
         self.market = market
+        self.latency = latency  # seconds each chart reply waits, as a network round trip would
         self.lock = threading.Lock()
         self.requests: Counter[str] = Counter()
         self.bytes_sent = 0
@@ -296,6 +297,9 @@ class _ChartHandler(BaseHTTPRequestHandler):
         if not parts.path.startswith(CHART_PATH):
             self._send(404, b'{"finance": {"error": {"description": "no such path"}}}')
             return
+        if srv.latency:
+            time.sleep(srv.latency)  # each connection waits on its own, like a network
+            started = time.perf_counter()
         ticker = unquote(parts.path[len(CHART_PATH) :])
         query = dict(parse_qsl(parts.query))
         interval = query.get("interval", "")
@@ -343,8 +347,8 @@ class ServerStats:
 class ChartServer:
     """The price server, in a process of its own (forked, so it shares the generated bars)."""
 
-    def __init__(self, market: Market) -> None:
-        self._httpd = _ChartServer(("127.0.0.1", 0), market)
+    def __init__(self, market: Market, latency: float = 0.0) -> None:
+        self._httpd = _ChartServer(("127.0.0.1", 0), market, latency)
         self.url = f"http://127.0.0.1:{self._httpd.server_address[1]}"
         self._process = multiprocessing.get_context("fork").Process(
             target=self._httpd.serve_forever, name="bench-chart-server", daemon=True
@@ -952,8 +956,12 @@ def run(args: argparse.Namespace) -> None:
         f" {AS_OF:%Y-%m-%d %H:%M} UTC); generated in {time.perf_counter() - t0:.1f}s"
     )
     # The price server forks before any thread (psycopg pools) exists in this process.
-    with ChartServer(market) as prices, contextlib.ExitStack() as stack:
-        print(f"price server {prices.url} (pid {prices._process.pid})")
+    with ChartServer(market, args.latency_ms / 1000) as prices, contextlib.ExitStack() as stack:
+        print(
+            f"price server {prices.url} (pid {prices._process.pid}), chart replies delayed"
+            f" {args.latency_ms:g} ms; the resolver fetches with {DEFAULT_FETCH_WORKERS} workers"
+            f" in groups of {DEFAULT_GROUP_TICKERS} tickers"
+        )
         handle, name = tempfile.mkstemp(prefix="bench_resolve_", suffix=".csv")
         os.close(handle)
         path = Path(name)
@@ -1068,6 +1076,13 @@ def main(argv: list[str] | None = None) -> None:
         "--data-dir",
         type=Path,
         help="where the embedded server lives (default: a temporary directory)",
+    )
+    parser.add_argument(
+        "--latency-ms",
+        type=float,
+        default=0.0,
+        help="delay every chart reply this long, as a network round trip would (default 0: "
+        "loopback only); measured, unlike the modelled figures",
     )
     parser.add_argument(
         "--naive-nothing-new",

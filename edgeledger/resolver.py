@@ -26,6 +26,7 @@ import itertools
 import logging
 from collections import defaultdict
 from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -55,7 +56,6 @@ from edgeledger.resolution import (
     drill_requests,
     missing_spans,
     needs_evaluation,
-    subtract_spans,
 )
 
 log = logging.getLogger(__name__)
@@ -67,6 +67,10 @@ DEFAULT_DRILL = ("1m",)
 # A group of tickers is fetched, stored, evaluated and recorded together: a few statements
 # per group. Groups bound the memory of a run and how much a kill makes the rerun redo.
 DEFAULT_GROUP_TICKERS = 50
+# Price requests in flight at once. Over the internet a request is mostly waiting, so a
+# few workers divide a run's fetch time; providers are safe to call from several threads
+# and rate limits (Polygon's free tier) still hold across them.
+DEFAULT_FETCH_WORKERS = 4
 GROUP_SIGNALS = 5_000
 
 W = TypeVar("W")
@@ -109,6 +113,7 @@ def run_resolve(
     drill: Sequence[str] = DEFAULT_DRILL,
     slot: datetime | None = None,
     group_tickers: int = DEFAULT_GROUP_TICKERS,
+    fetch_workers: int = DEFAULT_FETCH_WORKERS,
 ) -> RunReport:
     """One pass over every unresolved signal; see the module docstring."""
     if interval not in INTERVALS:
@@ -125,7 +130,15 @@ def run_resolve(
             report.skipped = f"the run for {slot.isoformat()} already succeeded"
             return report
         try:
-            _Run(db, provider, report, now=now, drill=drill, group=group_tickers).execute()
+            _Run(
+                db,
+                provider,
+                report,
+                now=now,
+                drill=drill,
+                group=group_tickers,
+                workers=fetch_workers,
+            ).execute()
         except BaseException as exc:
             _finish(db, run_id, report, now, error=f"{type(exc).__name__}: {exc}")
             raise
@@ -153,6 +166,18 @@ def _finish(
 
 
 @dataclass
+class _Download:
+    """What downloading one ticker's missing spans gave."""
+
+    batches: list[BarBatch] = field(default_factory=list)
+    requests: int = 0
+    error: str | None = None  # why the ticker's prices failed, as reported
+
+
+_Downloads = dict[str, Future[_Download]]
+
+
+@dataclass
 class _Changes:
     """What recording one ticker's new outcomes writes, and what the run reports of it."""
 
@@ -174,6 +199,7 @@ class _Run:
         now: datetime,
         drill: Sequence[str],
         group: int,
+        workers: int,
     ) -> None:
         self.db, self.provider, self.report = db, provider, report
         self.now, self.drill, self.group = now, list(drill), group
@@ -181,6 +207,7 @@ class _Run:
         self.coverage: dict[tuple[str, str], list[Span]] = {}
         self.versions: dict[str, int] = {}
         self.last: dict[str, dict] = {}
+        self.pool = ThreadPoolExecutor(workers, thread_name_prefix="edgeledger-fetch")
 
     def execute(self) -> None:
         with self.db.connection() as conn:
@@ -190,13 +217,19 @@ class _Run:
             self.versions = storage.bar_versions(conn, tickers)
             self.last = storage.ticker_resolutions(conn, tickers)
         self.report.tickers = len(books)
-        for group in chunk_books(books, max_signals=GROUP_SIGNALS, max_tickers=self.group):
-            self._resolve_group(group)
+        groups = list(chunk_books(books, max_signals=GROUP_SIGNALS, max_tickers=self.group))
+        try:
+            # The next group's prices download while this group is stored and evaluated.
+            ahead = self._start_fetch(groups[0]) if groups else {}
+            for i, group in enumerate(groups):
+                downloads = ahead
+                ahead = self._start_fetch(groups[i + 1]) if i + 1 < len(groups) else {}
+                self._resolve_group(group, downloads)
+        finally:
+            self.pool.shutdown(wait=True, cancel_futures=True)
 
-    def _resolve_group(self, books: list[TickerBook]) -> None:
-        needs = {book.ticker: bar_need(book, self.as_of, self.interval) for book in books}
-        wanted = {ticker: [need] for ticker, need in needs.items() if need is not None}
-        failed = self._fetch(wanted, self.interval)
+    def _resolve_group(self, books: list[TickerBook], downloads: _Downloads) -> None:
+        failed = self._store_downloads(downloads)
         due = [
             book
             for book in books
@@ -211,53 +244,70 @@ class _Run:
         ]
         if due:
             self.report.tickers_evaluated += len(due)
-            self._evaluate({b.ticker: needs[b.ticker] or _empty_span(self.as_of) for b in due})
+            self._evaluate(
+                {
+                    b.ticker: bar_need(b, self.as_of, self.interval) or _empty_span(self.as_of)
+                    for b in due
+                }
+            )
 
     # 1. fetch -------------------------------------------------------------------------
 
-    def _fetch(self, wanted: dict[str, list[Span]], interval: str) -> set[str]:
-        """Fetch what is missing of each ticker's wanted spans and store it; returns the
-        tickers whose prices failed (each is reported)."""
-        batches: list[BarBatch] = []
-        failed = {
-            ticker
-            for ticker, spans in wanted.items()
-            if not self._fetch_ticker(ticker, interval, spans, batches)
-        }
-        return failed | self._store(batches)
+    def _start_fetch(self, books: list[TickerBook]) -> _Downloads:
+        """Start downloading what each ticker's signals need of the primary interval."""
+        wanted: dict[str, list[Span]] = {}
+        for book in books:
+            need = bar_need(book, self.as_of, self.interval)
+            covered = self.coverage.get((book.ticker, self.interval), [])
+            if need is not None and (spans := missing_spans(need, covered, self.interval)):
+                wanted[book.ticker] = spans
+        return self._submit(wanted, self.interval)
 
-    def _fetch_ticker(
-        self, ticker: str, interval: str, wanted: list[Span], batches: list[BarBatch]
-    ) -> bool:
-        """Append a batch per missing span to `batches`; False (reported) on failure."""
-        covered = list(self.coverage.get((ticker, interval), []))
-        for need in wanted:
-            for span in missing_spans(need, covered, interval):
-                try:
-                    frame = self.provider.fetch_bars(ticker, interval, span[0], span[1])
-                except RangeNotAvailable as exc:
-                    if interval == self.interval:
-                        self.report.failed_tickers[ticker] = str(exc)
-                        return False
-                    # Finer bars that the provider no longer keeps will never come: record
-                    # the span as asked, so the bar is settled pessimistically, once.
-                    log.info("finer bars unavailable", extra={"ticker": ticker, "reason": str(exc)})
-                    frame = pd.DataFrame(
-                        columns=["start", "open", "high", "low", "close", "volume"]
-                    )
-                except PriceError as exc:
-                    log.warning("prices failed", extra={"ticker": ticker, "reason": str(exc)})
-                    self.report.failed_tickers[ticker] = (
-                        str(exc)
-                        if interval == self.interval
-                        else f"finer {interval} bars failed, retried next run: {exc}"
-                    )
-                    return False
-                finally:
-                    self.report.requests += 1
-                batches.append(BarBatch.complete(ticker, interval, frame, span))
-                covered.append(span)
-        return True
+    def _submit(self, wanted: dict[str, list[Span]], interval: str) -> _Downloads:
+        return {
+            ticker: self.pool.submit(self._download, ticker, interval, spans)
+            for ticker, spans in wanted.items()
+        }
+
+    def _download(self, ticker: str, interval: str, spans: list[Span]) -> _Download:
+        """Fetch each span (on a worker thread: nothing shared is touched here)."""
+        done = _Download()
+        for span in spans:
+            done.requests += 1
+            try:
+                frame = self.provider.fetch_bars(ticker, interval, span[0], span[1])
+            except RangeNotAvailable as exc:
+                if interval == self.interval:
+                    done.error = str(exc)
+                    return done
+                # Finer bars that the provider no longer keeps will never come: record the
+                # span as asked, so the bar is settled pessimistically, once.
+                log.info("finer bars unavailable", extra={"ticker": ticker, "reason": str(exc)})
+                frame = pd.DataFrame(columns=["start", "open", "high", "low", "close", "volume"])
+            except PriceError as exc:
+                log.warning("prices failed", extra={"ticker": ticker, "reason": str(exc)})
+                done.error = (
+                    str(exc)
+                    if interval == self.interval
+                    else f"finer {interval} bars failed, retried next run: {exc}"
+                )
+                return done
+            done.batches.append(BarBatch.complete(ticker, interval, frame, span))
+        return done
+
+    def _store_downloads(self, downloads: _Downloads) -> set[str]:
+        """Wait for the downloads and store their bars; returns the tickers whose prices
+        failed (each is reported). Bars fetched before a ticker failed are kept."""
+        batches: list[BarBatch] = []
+        failed: set[str] = set()
+        for ticker, future in downloads.items():
+            done = future.result()
+            self.report.requests += done.requests
+            batches.extend(done.batches)
+            if done.error is not None:
+                self.report.failed_tickers[ticker] = done.error
+                failed.add(ticker)
+        return failed | self._store(batches)
 
     def _store(self, batches: list[BarBatch]) -> set[str]:
         """Store fetched bars with their coverage; returns the tickers the database refused."""
@@ -346,11 +396,15 @@ class _Run:
                     for span in ambiguous_bar_spans(outcomes[s.trade_id], self.interval)
                 ]
                 covered = self.coverage.get((ticker, interval), [])
-                spans = [span for span in drill_requests(bars) if subtract_spans(span, covered)]
+                spans = [
+                    m
+                    for span in drill_requests(bars)
+                    for m in missing_spans(span, covered, interval)
+                ]
                 if spans:
                     wanted[ticker] = spans
             asked |= wanted.keys()
-            failed |= self._fetch(wanted, interval)
+            failed |= self._store_downloads(self._submit(wanted, interval))
         return asked, failed
 
     # 4. record ------------------------------------------------------------------------------

@@ -32,6 +32,7 @@ class Settings:
     resolve_interval: str = "1h"
     drill_intervals: tuple[str, ...] = ("1m",)
     resolve_group: int = 50
+    fetch_workers: int = 4
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -45,6 +46,7 @@ class Settings:
             resolve_interval=_interval(env, "EDGELEDGER_RESOLVE_INTERVAL", "1h"),
             drill_intervals=_intervals(env, "EDGELEDGER_DRILL_INTERVALS", "1m"),
             resolve_group=_positive_int(env, "EDGELEDGER_RESOLVE_GROUP", 50),
+            fetch_workers=_positive_int(env, "EDGELEDGER_FETCH_WORKERS", 4, most=16),
         )
 
 
@@ -66,7 +68,9 @@ def _intervals(env: Mapping[str, str], name: str, default: str) -> tuple[str, ..
     return tuple(_interval({name: part.strip()}, name, "") for part in raw.split(","))
 
 
-def _positive_int(env: Mapping[str, str], name: str, default: int) -> int:
+def _positive_int(
+    env: Mapping[str, str], name: str, default: int, *, most: int | None = None
+) -> int:
     raw = env.get(name, "").strip()
     if not raw:
         return default
@@ -76,4 +80,6 @@ def _positive_int(env: Mapping[str, str], name: str, default: int) -> int:
         raise ConfigError(f"{name} must be a whole number, got {raw!r}") from None
     if value < 1:
         raise ConfigError(f"{name} must be at least 1, got {value}")
+    if most is not None and value > most:
+        raise ConfigError(f"{name} must be at most {most}, got {value}")
     return value

@@ -41,6 +41,7 @@ def run_once(settings: Settings, prices: PriceSettings) -> RunReport:
             drill=settings.drill_intervals,
             slot=hour_slot(now),
             group_tickers=settings.resolve_group,
+            fetch_workers=settings.fetch_workers,
         )
     log.info("resolve finished", extra={"job": "resolve", **report.counts()})
     return report

@@ -31,6 +31,7 @@ def cmd_resolve(args: argparse.Namespace, ctx: Context) -> int:
         drill=drill,
         slot=slot,
         group_tickers=ctx.settings.resolve_group,
+        fetch_workers=ctx.settings.fetch_workers,
     )
     if report.skipped:
         print(f"skipped: {report.skipped}", file=ctx.out)

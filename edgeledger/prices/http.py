@@ -10,6 +10,7 @@ which knows what a 404 or 422 means for it.
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from collections import deque
 from collections.abc import Callable, Mapping
@@ -111,9 +112,15 @@ class RateLimiter:
         self._sleep = sleep
         self._monotonic = monotonic
         self._sent: deque[float] = deque()
+        self._lock = threading.Lock()
 
     def acquire(self) -> None:
-        """Block until another call fits in the window, then record it."""
+        """Block until another call fits in the window, then record it. Callers on other
+        threads queue behind the one waiting, so the window holds across threads."""
+        with self._lock:
+            self._acquire()
+
+    def _acquire(self) -> None:
         now = self._monotonic()
         while self._sent and now - self._sent[0] >= self.period:
             self._sent.popleft()

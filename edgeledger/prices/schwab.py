@@ -9,6 +9,7 @@ the refresh token we raise LoginRequired saying exactly that.
 from __future__ import annotations
 
 import logging
+import threading
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -76,6 +77,7 @@ class SchwabProvider(BarProvider):
         self._refresh_token = refresh_token
         self._access_token: str | None = None
         self._expires_at: datetime | None = None
+        self._token_lock = threading.Lock()  # one refresh at a time across fetch threads
 
     def native_interval(self, ticker: str, interval: str) -> str:
         # Schwab has no hourly candles; 30-minute ones aggregate to 09:30-aligned hours.
@@ -108,12 +110,15 @@ class SchwabProvider(BarProvider):
     def _get(self, url: str, ticker: str, params: dict[str, Any]) -> Any:
         """GET with a bearer token, refreshing it once if Schwab answers 401."""
         for attempt in (1, 2):
-            headers = {"Authorization": f"Bearer {self._token()}"}
+            token = self._token()
+            headers = {"Authorization": f"Bearer {token}"}
             response = self.http.get(url, ticker=ticker, params=params, headers=headers)
             if response.status_code != 401 or attempt == 2:
                 break
             logger.info("schwab: access token refused; refreshing", extra={"ticker": ticker})
-            self._access_token = None
+            with self._token_lock:
+                if self._access_token == token:  # not already replaced by another thread
+                    self._access_token = None
         status = response.status_code
         if status == 200:
             return read_json(response, self.name, ticker)
@@ -125,10 +130,11 @@ class SchwabProvider(BarProvider):
         raise BadResponse(self.name, ticker, f"request refused (HTTP {status}: {detail})")
 
     def _token(self) -> str:
-        now = self._clock()
-        if self._access_token is None or self._expires_at is None or now >= self._expires_at:
-            return self._refresh(now)
-        return self._access_token
+        with self._token_lock:
+            now = self._clock()
+            if self._access_token is None or self._expires_at is None or now >= self._expires_at:
+                return self._refresh(now)
+            return self._access_token
 
     def _refresh(self, now: datetime) -> str:
         """Trade the refresh token for a 30-minute access token (HTTP Basic app key:secret)."""
