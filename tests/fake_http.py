@@ -44,6 +44,8 @@ class FakeServer:
     def __init__(self) -> None:
         self.url = ""
         self.seen: list[Seen] = []
+        self.most_in_flight = 0  # the most requests being answered at one moment
+        self._in_flight = 0
         self._routes: dict[str, deque[Reply]] = {}
         self._lock = threading.Lock()
 
@@ -81,6 +83,12 @@ class FakeServer:
         with self._lock:
             self._routes.clear()
             self.seen.clear()
+            self.most_in_flight = 0
+
+    def _arrived(self, change: int) -> None:
+        with self._lock:
+            self._in_flight += change
+            self.most_in_flight = max(self.most_in_flight, self._in_flight)
 
     def _take(self, seen: Seen) -> Reply:
         with self._lock:
@@ -117,10 +125,11 @@ class _Handler(BaseHTTPRequestHandler):
             headers={k: v for k, v in self.headers.items()},
             body=self.rfile.read(length).decode() if length else "",
         )
-        reply = self.server.fake._take(seen)
-        if reply.delay:
-            threading.Event().wait(reply.delay)
+        self.server.fake._arrived(+1)
         try:
+            reply = self.server.fake._take(seen)
+            if reply.delay:
+                threading.Event().wait(reply.delay)
             self.send_response(reply.status)
             for name, value in reply.headers.items():
                 self.send_header(name, value)
@@ -129,6 +138,8 @@ class _Handler(BaseHTTPRequestHandler):
             self.wfile.write(reply.body)
         except (BrokenPipeError, ConnectionResetError):
             pass  # the client timed out and left, as the timeout tests intend
+        finally:
+            self.server.fake._arrived(-1)
 
     def log_message(self, format: str, *args: Any) -> None:
         pass

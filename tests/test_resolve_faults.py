@@ -136,6 +136,23 @@ def test_provider_faults_skip_only_their_ticker(db, server, tmp_path, sql_conn):
     assert status == "succeeded" and sorted(counts["failed_tickers"]) == ["GONE", "JUNK", "SLOW"]
 
 
+@pytest.mark.parametrize("workers", [1, 4])
+def test_prices_download_on_as_many_workers_as_configured(db, server, tmp_path, workers):
+    tickers = [f"W{i}" for i in range(8)]
+    importer.import_file(db, signals_file(tmp_path, tickers), now=AS_OF)
+    for i, ticker in enumerate(tickers):  # slow replies, so requests in flight overlap
+        body = yahoo_chart(ticker, "1h", yahoo_rows(hourly(100 + i)))
+        server.reply(CHART + ticker, delay=0.2, json_body=body)
+    provider = make_provider(
+        PriceSettings.from_env({"EDGELEDGER_YAHOO_URL": server.url}), clock=lambda: AS_OF
+    )
+    report = run_resolve(
+        db, provider, as_of=AS_OF, now=AS_OF, interval="1h", drill=(), fetch_workers=workers
+    )
+    assert report.failed_tickers == {} and len(report.closed) == len(tickers)
+    assert server.most_in_flight == workers
+
+
 def test_finer_bars_past_the_providers_lookback_settle_pessimistically_once(
     db, server, tmp_path, sql_conn
 ):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import socket
+import threading
 from collections.abc import Callable
 from datetime import timedelta
 from email.utils import format_datetime
@@ -181,3 +182,28 @@ def test_rate_limiter_does_not_wait_below_the_limit(fake_time: FakeTime) -> None
     for _ in range(5):
         limiter.acquire()
     assert fake_time.sleeps == []
+
+
+def test_rate_limiter_lets_one_thread_wait_at_a_time_so_the_window_holds() -> None:
+    """Two threads find the window full: the second queues behind the first's wait rather
+    than sleeping beside it and then both sending."""
+    clock = [0.0]
+    sleeping: list[str] = []
+    release = threading.Event()
+
+    def sleep(seconds: float) -> None:
+        sleeping.append(threading.current_thread().name)
+        release.wait(5)
+        clock[0] += seconds
+
+    limiter = RateLimiter(1, 60.0, sleep=sleep, monotonic=lambda: clock[0])
+    limiter.acquire()  # the window is full for 60 s
+    threads = [threading.Thread(target=limiter.acquire, name=f"t{i}") for i in range(2)]
+    for thread in threads:
+        thread.start()
+    threads[0].join(0.3)
+    assert len(sleeping) == 1  # the other thread is queued on the limiter, not sleeping
+    release.set()
+    for thread in threads:
+        thread.join(5)
+    assert len(sleeping) == 2 and clock[0] == 120.0  # each call waited for its own window

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from urllib.parse import parse_qsl
 
@@ -72,6 +73,16 @@ def test_access_token_is_refreshed_after_30_minutes(server, schwab, token, fake_
     fake_time.advance(30 * 60)
     fetch_30m(schwab)
     assert len(server.to(TOKEN)) == 2
+
+
+def test_threads_that_find_no_token_refresh_it_once_between_them(server, schwab) -> None:
+    server.reply(TOKEN, delay=0.3, json_body=load("handmade_schwab_token.json"))
+    server.reply(HISTORY, json_body=load("handmade_schwab_AAPL_30m.json"))
+    with ThreadPoolExecutor(4) as pool:
+        frames = list(pool.map(lambda _: fetch_30m(schwab), range(4)))
+    assert [len(f) for f in frames] == [3, 3, 3, 3]
+    assert len(server.to(TOKEN)) == 1
+    assert len(server.to(HISTORY)) == 4
 
 
 def test_a_401_refreshes_the_token_once_and_retries(server, schwab, token) -> None:
