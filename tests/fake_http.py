@@ -46,6 +46,7 @@ class FakeServer:
         self.seen: list[Seen] = []
         self.most_in_flight = 0  # the most requests being answered at one moment
         self._in_flight = 0
+        self._generation = 0  # bumped by reset: a request left over from before is not counted
         self._routes: dict[str, deque[Reply]] = {}
         self._lock = threading.Lock()
 
@@ -83,12 +84,19 @@ class FakeServer:
         with self._lock:
             self._routes.clear()
             self.seen.clear()
-            self.most_in_flight = 0
+            self.most_in_flight = self._in_flight = 0
+            self._generation += 1
 
-    def _arrived(self, change: int) -> None:
+    def _arrived(self) -> int:
         with self._lock:
-            self._in_flight += change
+            self._in_flight += 1
             self.most_in_flight = max(self.most_in_flight, self._in_flight)
+            return self._generation
+
+    def _answered(self, generation: int) -> None:
+        with self._lock:
+            if generation == self._generation:
+                self._in_flight -= 1
 
     def _take(self, seen: Seen) -> Reply:
         with self._lock:
@@ -125,7 +133,7 @@ class _Handler(BaseHTTPRequestHandler):
             headers={k: v for k, v in self.headers.items()},
             body=self.rfile.read(length).decode() if length else "",
         )
-        self.server.fake._arrived(+1)
+        generation = self.server.fake._arrived()
         try:
             reply = self.server.fake._take(seen)
             if reply.delay:
@@ -139,7 +147,7 @@ class _Handler(BaseHTTPRequestHandler):
         except (BrokenPipeError, ConnectionResetError):
             pass  # the client timed out and left, as the timeout tests intend
         finally:
-            self.server.fake._arrived(-1)
+            self.server.fake._answered(generation)
 
     def log_message(self, format: str, *args: Any) -> None:
         pass
