@@ -672,6 +672,7 @@ def timed_resolve(
     label: str,
     *,
     as_of: datetime,
+    workers: int = DEFAULT_FETCH_WORKERS,
     profile: Path | None = None,
 ) -> Measured:
     """One run_resolve on a fresh, warmed pool and a fresh provider (a job process starts
@@ -687,7 +688,15 @@ def timed_resolve(
         start = time.perf_counter()
         if profiler:
             profiler.enable()
-        report = run_resolve(db, provider, as_of=as_of, now=as_of, interval="1h", drill=("1m",))
+        report = run_resolve(
+            db,
+            provider,
+            as_of=as_of,
+            now=as_of,
+            interval="1h",
+            drill=("1m",),
+            fetch_workers=workers,
+        )
         if profiler:
             profiler.disable()
         seconds = time.perf_counter() - start
@@ -959,7 +968,7 @@ def run(args: argparse.Namespace) -> None:
     with ChartServer(market, args.latency_ms / 1000) as prices, contextlib.ExitStack() as stack:
         print(
             f"price server {prices.url} (pid {prices._process.pid}), chart replies delayed"
-            f" {args.latency_ms:g} ms; the resolver fetches with {DEFAULT_FETCH_WORKERS} workers"
+            f" {args.latency_ms:g} ms; the resolver fetches with {args.fetch_workers} workers"
             f" in groups of {DEFAULT_GROUP_TICKERS} tickers"
         )
         handle, name = tempfile.mkstemp(prefix="bench_resolve_", suffix=".csv")
@@ -1030,7 +1039,10 @@ def measure(url: str, naive_url: str, prices: ChartServer, args: argparse.Namesp
         print(f"  {m.label}: {m.seconds:.3f} s", file=sys.stderr, flush=True)
         return m
 
-    full = done(timed_resolve(url, prices, "full", as_of=AS_OF, profile=profile("full")))
+    workers = args.fetch_workers
+    full = done(
+        timed_resolve(url, prices, "full", as_of=AS_OF, workers=workers, profile=profile("full"))
+    )
     nothing_new = [
         done(
             timed_resolve(
@@ -1038,6 +1050,7 @@ def measure(url: str, naive_url: str, prices: ChartServer, args: argparse.Namesp
                 prices,
                 f"nothing new #{i + 1}",
                 as_of=AS_OF,
+                workers=workers,
                 profile=profile("nothing-new") if i == 0 else None,
             )
         )
@@ -1045,7 +1058,12 @@ def measure(url: str, naive_url: str, prices: ChartServer, args: argparse.Namesp
     ]
     incremental = done(
         timed_resolve(
-            url, prices, "incremental (+1 h)", as_of=NEXT_HOUR, profile=profile("incremental")
+            url,
+            prices,
+            "incremental (+1 h)",
+            as_of=NEXT_HOUR,
+            workers=workers,
+            profile=profile("incremental"),
         )
     )
     naive_full = done(timed_naive(naive_url, prices, "naive full", as_of=AS_OF))
@@ -1076,6 +1094,12 @@ def main(argv: list[str] | None = None) -> None:
         "--data-dir",
         type=Path,
         help="where the embedded server lives (default: a temporary directory)",
+    )
+    parser.add_argument(
+        "--fetch-workers",
+        type=int,
+        default=DEFAULT_FETCH_WORKERS,
+        help=f"the resolver's download threads (default {DEFAULT_FETCH_WORKERS}, as shipped)",
     )
     parser.add_argument(
         "--latency-ms",

@@ -1,7 +1,7 @@
 """Settings, read from the environment by entry points and passed down.
 
 Importing this module reads nothing; `Settings.from_env()` is called once by the CLI, the bot
-and the scheduler. Every variable is documented in docs/settings.md.
+and the scheduler. Every variable is documented in the README's settings table.
 """
 
 from __future__ import annotations
