@@ -208,6 +208,8 @@ class _Run:
         self.versions: dict[str, int] = {}
         self.last: dict[str, dict] = {}
         self.pool = ThreadPoolExecutor(workers, thread_name_prefix="edgeledger-fetch")
+        self.recorder = ThreadPoolExecutor(1, thread_name_prefix="edgeledger-record")
+        self.recording: tuple[Future[tuple[list[None], dict[str, str]]], dict] | None = None
 
     def execute(self) -> None:
         with self.db.connection() as conn:
@@ -225,8 +227,10 @@ class _Run:
                 downloads = ahead
                 ahead = self._start_fetch(groups[i + 1]) if i + 1 < len(groups) else {}
                 self._resolve_group(group, downloads)
+            self._finish_recording()
         finally:
             self.pool.shutdown(wait=True, cancel_futures=True)
+            self.recorder.shutdown(wait=True)
 
     def _resolve_group(self, books: list[TickerBook], downloads: _Downloads) -> None:
         failed = self._store_downloads(downloads)
@@ -323,7 +327,9 @@ class _Run:
                 conn, flat, provider=self.provider.name, fetched_at=self.now, coverage=self.coverage
             )
 
-        results, failed = self._in_transactions(by_ticker, write, "could not store bars")
+        results, refused = self._in_transactions(by_ticker, write, "could not store bars")
+        self.report.failed_tickers.update(refused)
+        failed = set(refused)
         for batch in batches:
             if batch.ticker not in failed:
                 self.coverage.setdefault((batch.ticker, batch.interval), []).append(batch.covered)
@@ -430,9 +436,24 @@ class _Run:
                 resolved_at=self.now,
             )
 
-        _, failed = self._in_transactions(changes, write, "could not record outcomes")
+        # Written on the recording thread while the next group is fetched, stored and
+        # evaluated: these tickers' rows are not touched by that work.
+        future = self.recorder.submit(
+            self._in_transactions, changes, write, "could not record outcomes"
+        )
+        self._finish_recording()  # the group before, so at most one write is pending
+        self.recording = (future, changes)
+
+    def _finish_recording(self) -> None:
+        """Wait for the pending group's write and count what it recorded."""
+        if self.recording is None:
+            return
+        future, changes = self.recording
+        self.recording = None
+        _, refused = future.result()
+        self.report.failed_tickers.update(refused)
         for ticker, change in changes.items():
-            if ticker not in failed:
+            if ticker not in refused:
                 self.report.outcomes_changed += change.changed
                 self.report.events_written += len(change.events)
                 self.report.closed.extend(change.closed)
@@ -442,17 +463,18 @@ class _Run:
         work: dict[str, W],
         write: Callable[[psycopg.Connection, dict[str, W]], R],
         what: str,
-    ) -> tuple[list[R], set[str]]:
+    ) -> tuple[list[R], dict[str, str]]:
         """Write a group's work in one transaction. If the database refuses it (bad data,
         not a lost connection, which ends the run), write ticker by ticker so that only the
-        offending ticker fails; it is reported and the others go on.
+        offending ticker fails and the others go on.
 
-        Returns what each committed write returned, and the tickers that failed.
+        Returns what each committed write returned, and why each failed ticker failed (for
+        the caller to report: this runs on the recording thread too).
         """
         if not work:
-            return [], set()
+            return [], {}
         try:
-            return [self._write(work, write)], set()
+            return [self._write(work, write)], {}
         except psycopg.Error as exc:
             if isinstance(exc, psycopg.OperationalError):
                 raise
@@ -469,8 +491,7 @@ class _Run:
                     refused[ticker] = exc
         for ticker, exc in refused.items():
             log.error(what, extra={"ticker": ticker}, exc_info=exc)
-            self.report.failed_tickers[ticker] = f"{what}: {exc}"
-        return results, set(refused)
+        return results, {ticker: f"{what}: {exc}" for ticker, exc in refused.items()}
 
     def _write(
         self, part: dict[str, W], write: Callable[[psycopg.Connection, dict[str, W]], R]
