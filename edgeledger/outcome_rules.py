@@ -23,7 +23,14 @@ import numpy as np
 from edgeledger.bars import INTERVALS, BarSeries, from_epoch_us, to_epoch_us
 from edgeledger.model import Direction, EventKind, ExitReason, NewSignal, Outcome, Status
 
-__all__ = ["INTERVALS", "BarSeries", "SignalTerms", "resolve_signal", "transition_events"]
+__all__ = [
+    "INTERVALS",
+    "BarSeries",
+    "PreparedBars",
+    "SignalTerms",
+    "resolve_signal",
+    "transition_events",
+]
 
 _PENDING, _OPEN, _WATCH, _DONE = range(4)  # _WATCH: won, still watching for target2
 _DECIMAL = Context(prec=28, rounding=ROUND_HALF_EVEN)  # immune to the caller's context
@@ -124,22 +131,14 @@ class _Walk:
         self.t2_hit: bool | None = None
 
     def slice(self, depth: int, lo: int, hi: int) -> tuple[list, list, list, list, list]:
-        """Bars lo:hi of a level as plain Python lists (fast to loop over), normalized."""
+        """Bars lo:hi of a level (already normalized) as plain Python lists, fast to loop."""
         _, starts, o, h, lw, c = self.levels[depth]
-        if self.sign > 0:
-            return (
-                starts[lo:hi].tolist(),
-                o[lo:hi].tolist(),
-                h[lo:hi].tolist(),
-                lw[lo:hi].tolist(),
-                c[lo:hi].tolist(),
-            )
         return (
             starts[lo:hi].tolist(),
-            (-o[lo:hi]).tolist(),
-            (-lw[lo:hi]).tolist(),  # a short's "high" (worst for it) is the real low, negated
-            (-h[lo:hi]).tolist(),
-            (-c[lo:hi]).tolist(),
+            o[lo:hi].tolist(),
+            h[lo:hi].tolist(),
+            lw[lo:hi].tolist(),
+            c[lo:hi].tolist(),
         )
 
     def run(self, depth: int, lo: int, hi: int) -> None:
@@ -250,12 +249,9 @@ class _Walk:
 
     def covers(self, depth: int, lo: int, hi: int, h: float, lw: float) -> bool:
         """Do finer bars lo:hi reach what the coarse bar (high h, low lw) reached?"""
-        _, _, opens, highs, lows, _ = self.levels[depth]
-        low, high = float(lows[lo:hi].min()), float(highs[lo:hi].max())
-        if self.sign > 0:
-            fine_lo, fine_hi, first_open = low, high, float(opens[lo])
-        else:
-            fine_lo, fine_hi, first_open = -high, -low, -float(opens[lo])
+        _, _, opens, highs, lows, _ = self.levels[depth]  # normalized: a short's are mirrored
+        fine_lo, fine_hi = float(lows[lo:hi].min()), float(highs[lo:hi].max())
+        first_open = float(opens[lo])
         s = self.s
         target = self.t2 if self.state == _WATCH else self.t
         if (lw <= s and fine_lo > s) or (h >= target and fine_hi < target):
@@ -293,45 +289,69 @@ class _Walk:
         self.state = _DONE
 
 
-def _levels(bars: Mapping[str, BarSeries], primary: str) -> list[_Level]:
-    """The primary level, then every finer interval present, coarsest first."""
-    if primary not in INTERVALS:
-        raise ValueError(f"unknown primary interval {primary!r}")
-    if primary not in bars:
-        raise ValueError(f"no {primary} bars given for the primary interval")
-    chosen = []
-    for interval, series in bars.items():
-        if series.interval != interval:
-            raise ValueError(f"bars under {interval!r} are {series.interval} bars")
-        if interval == primary or INTERVALS[interval] < INTERVALS[primary]:
-            chosen.append(series)
-    chosen.sort(key=lambda series: INTERVALS[series.interval], reverse=True)
-    return [(b.duration_us, b.starts, b.open, b.high, b.low, b.close) for b in chosen]
+class PreparedBars:
+    """One ticker's bars arranged for the walk once and shared by all its signals: the
+    primary level, then every finer interval present, coarsest first; and the same levels
+    mirrored for shorts (prices negated, high and low swapped), made on first use."""
+
+    def __init__(self, bars: Mapping[str, BarSeries], primary: str) -> None:
+        if primary not in INTERVALS:
+            raise ValueError(f"unknown primary interval {primary!r}")
+        if primary not in bars:
+            raise ValueError(f"no {primary} bars given for the primary interval")
+        chosen = []
+        for interval, series in bars.items():
+            if series.interval != interval:
+                raise ValueError(f"bars under {interval!r} are {series.interval} bars")
+            if interval == primary or INTERVALS[interval] < INTERVALS[primary]:
+                chosen.append(series)
+        chosen.sort(key=lambda series: INTERVALS[series.interval], reverse=True)
+        self.primary = primary
+        self._long: list[_Level] = [
+            (b.duration_us, b.starts, b.open, b.high, b.low, b.close) for b in chosen
+        ]
+        self._short: list[_Level] | None = None
+
+    def levels(self, sign: int) -> list[_Level]:
+        """The levels as a long walks them (sign 1) or as a short does (sign -1)."""
+        if sign > 0:
+            return self._long
+        if self._short is None:
+            self._short = [(d, st, -o, -lw, -h, -c) for d, st, o, h, lw, c in self._long]
+        return self._short
 
 
 def _dec(x: float) -> Decimal:
     return Decimal(repr(x))
 
 
-def _r(x: float, fill: float, walk: _Walk) -> Decimal:
+def _r(x: float, fill: float, risk: Decimal) -> Decimal:
     """R of price x against the fill, in normalized prices (so one formula for both sides)."""
-    risk = _DECIMAL.subtract(_dec(walk.e), _dec(walk.s))
     gain = _DECIMAL.subtract(_dec(x), _dec(fill))
     return _DECIMAL.divide(gain, risk).quantize(_FOUR_PLACES, context=_DECIMAL)
 
 
 def resolve_signal(
-    terms: SignalTerms, bars: Mapping[str, BarSeries], *, primary: str, as_of: datetime
+    terms: SignalTerms,
+    bars: Mapping[str, BarSeries] | PreparedBars,
+    *,
+    primary: str,
+    as_of: datetime,
 ) -> Outcome:
     """The outcome of one signal at `as_of`, re-derived from `created_at` by the rules.
 
-    `bars` holds one ticker's bars by interval; `primary` is walked and finer intervals
-    serve only to order prices inside an ambiguous bar. Bars from one bar before
+    `bars` holds one ticker's bars by interval (or the same, prepared once for many
+    signals); `primary` is walked and finer intervals serve only to order prices inside an
+    ambiguous bar. Bars from one bar before
     `created_at` (its close is the first "previous close") to min(expires_at, as_of) must
     be present; any others are ignored.
     """
-    levels = _levels(bars, primary)
+    if not isinstance(bars, PreparedBars):
+        bars = PreparedBars(bars, primary)
+    elif bars.primary != primary:
+        raise ValueError(f"bars were prepared for {bars.primary}, not {primary}")
     sign = 1 if terms.direction is Direction.LONG else -1
+    levels = bars.levels(sign)
     walk = _Walk(levels, sign, terms)
     duration, starts, _, _, _, closes = levels[0]
     created = to_epoch_us(terms.created_at)
@@ -339,12 +359,12 @@ def resolve_signal(
     lo = int(np.searchsorted(starts, created, "left"))
     hi = max(lo, int(np.searchsorted(starts, window_end - duration, "right")))
     if lo > 0:
-        walk.prev = sign * float(closes[lo - 1])
+        walk.prev = float(closes[lo - 1])
     if lo < hi:
         walk.run(0, lo, hi)
     expired = as_of >= terms.expires_at
     if hi > lo:
-        return _outcome(walk, expired, int(starts[hi - 1]), sign * float(closes[hi - 1]))
+        return _outcome(walk, expired, int(starts[hi - 1]), float(closes[hi - 1]))
     return _outcome(walk, expired, None, None)
 
 
@@ -363,8 +383,9 @@ def _outcome(
         )
     fill = walk.fill
     assert fill is not None and walk.trig_at is not None
-    mfe = max(_r(walk.hi_ex, fill, walk), Decimal("0.0000"))
-    mae = min(_r(walk.lo_ex, fill, walk), Decimal("0.0000"))
+    risk = _DECIMAL.subtract(_dec(walk.e), _dec(walk.s))
+    mfe = max(_r(walk.hi_ex, fill, risk), Decimal("0.0000"))
+    mae = min(_r(walk.lo_ex, fill, risk), Decimal("0.0000"))
     known = {
         "fill_price": _dec(sign * fill),
         "triggered_at": from_epoch_us(walk.trig_at),
@@ -381,7 +402,7 @@ def _outcome(
             exit_price=_dec(sign * last_close),
             closed_at=from_epoch_us(last_start),
             exit_reason=ExitReason.TIMEOUT,
-            r_achieved=_r(last_close, fill, walk),
+            r_achieved=_r(last_close, fill, risk),
             target2_hit=False if has_t2 else None,
             **known,
         )
@@ -397,7 +418,7 @@ def _outcome(
         exit_price=_dec(sign * walk.exit_px),
         closed_at=from_epoch_us(walk.exit_at),
         exit_reason=ExitReason.TARGET if walk.won else ExitReason.STOP,
-        r_achieved=_r(walk.exit_px, fill, walk),
+        r_achieved=_r(walk.exit_px, fill, risk),
         target2_hit=target2_hit,
         **known,
     )

@@ -41,7 +41,12 @@ from edgeledger.bars import INTERVALS, BarBatch, BarSeries
 from edgeledger.database import Database
 from edgeledger.errors import DatabaseUnavailable, EdgeLedgerError
 from edgeledger.model import EventKind, Outcome
-from edgeledger.outcome_rules import SignalTerms, resolve_signal, transition_events
+from edgeledger.outcome_rules import (
+    PreparedBars,
+    SignalTerms,
+    resolve_signal,
+    transition_events,
+)
 from edgeledger.prices import PriceError, PriceProvider, RangeNotAvailable
 from edgeledger.resolution import (
     ClosedTrade,
@@ -348,8 +353,9 @@ class _Run:
         with self.db.connection() as conn:
             signals = storage.open_signals_of(conn, list(spans))
             series = load_series(conn, spans, self.interval)
+        bars = {ticker: prepare_bars(series.get(ticker, {}), self.interval) for ticker in signals}
         outcomes = {
-            s.trade_id: self._derive(s, series.get(ticker, {}))
+            s.trade_id: self._derive(s, bars[ticker])
             for ticker, ticker_signals in signals.items()
             for s in ticker_signals
         }
@@ -374,13 +380,14 @@ class _Run:
                 with self.db.connection() as conn:
                     series.update(load_series(conn, drilled, self.interval))
                 for ticker in drilled:
+                    ticker_bars = prepare_bars(series.get(ticker, {}), self.interval)
                     for signal in ambiguous[ticker]:
-                        outcomes[signal.trade_id] = self._derive(signal, series.get(ticker, {}))
+                        outcomes[signal.trade_id] = self._derive(signal, ticker_bars)
         self._record(signals, outcomes, versions)
 
-    def _derive(self, signal: OpenSignal, series: dict[str, BarSeries]) -> Outcome:
+    def _derive(self, signal: OpenSignal, bars: PreparedBars) -> Outcome:
         self.report.signals_evaluated += 1
-        return derive_outcome(signal.terms, series, primary=self.interval, as_of=self.as_of)
+        return derive_outcome(signal.terms, bars, as_of=self.as_of)
 
     # 3. drill down ------------------------------------------------------------------------
 
@@ -500,13 +507,16 @@ class _Run:
             return write(conn, part)
 
 
-def derive_outcome(
-    terms: SignalTerms, series: dict[str, BarSeries], *, primary: str, as_of: datetime
-) -> Outcome:
-    """The rules applied to a stored signal's terms (a ticker with no stored bars has empty
-    ones)."""
+def prepare_bars(series: dict[str, BarSeries], primary: str) -> PreparedBars:
+    """A ticker's stored bars, prepared once for all its signals (a ticker with no stored
+    bars has empty ones)."""
     bars = series if primary in series else {primary: BarSeries.empty(primary), **series}
-    return resolve_signal(terms, bars, primary=primary, as_of=as_of)
+    return PreparedBars(bars, primary)
+
+
+def derive_outcome(terms: SignalTerms, bars: PreparedBars, *, as_of: datetime) -> Outcome:
+    """The rules applied to a stored signal's terms and its ticker's stored bars."""
+    return resolve_signal(terms, bars, primary=bars.primary, as_of=as_of)
 
 
 def load_series(

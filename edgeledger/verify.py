@@ -15,7 +15,7 @@ from edgeledger.database import Database
 from edgeledger.model import Outcome, Signal
 from edgeledger.outcome_rules import SignalTerms
 from edgeledger.resolution import PREVIOUS_CLOSE_LOOKBACK
-from edgeledger.resolver import derive_outcome, load_series
+from edgeledger.resolver import derive_outcome, load_series, prepare_bars
 
 
 @dataclass(frozen=True)
@@ -50,9 +50,10 @@ def verify_outcomes(db: Database) -> VerifyReport:
         end = max(s.resolved_as_of for s in group)
         with db.connection() as conn:
             series = load_series(conn, {ticker: (start, end)}, interval).get(ticker, {})
+        bars = prepare_bars(series, interval)
         for signal in group:
             terms = SignalTerms.from_signal(signal.terms, signal.trade_id)
-            derived = derive_outcome(terms, series, primary=interval, as_of=signal.resolved_as_of)
+            derived = derive_outcome(terms, bars, as_of=signal.resolved_as_of)
             differences.extend(compare(signal.trade_id, signal.outcome, derived))
     return VerifyReport(checked=len(signals), differences=differences)
 

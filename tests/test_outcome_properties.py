@@ -10,7 +10,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from edgeledger.model import Direction, ExitReason, Outcome, Status
-from edgeledger.outcome_rules import BarSeries, SignalTerms, resolve_signal
+from edgeledger.outcome_rules import BarSeries, PreparedBars, SignalTerms, resolve_signal
 
 START = datetime(2026, 3, 2, 13, 0, tzinfo=UTC)  # the first bar gives the previous close
 CREATED = START + timedelta(hours=1)
@@ -58,6 +58,24 @@ def hourly(rows: list[tuple], mirrored: bool = False) -> BarSeries:
             (START + timedelta(hours=i), *(mirror(*row) if mirrored else row))
             for i, row in enumerate(rows)
         ],
+    )
+
+
+def mirror_terms(terms: SignalTerms) -> SignalTerms:
+    """The short that mirrors a long around PIVOT."""
+
+    def flip(price: float | None) -> float | None:
+        return None if price is None else PIVOT - price
+
+    return SignalTerms(
+        trade_id="P2",
+        direction=Direction.SHORT,
+        entry=flip(terms.entry),
+        stop=flip(terms.stop),
+        target=flip(terms.target),
+        target2=flip(terms.target2),
+        created_at=terms.created_at,
+        expires_at=terms.expires_at,
     )
 
 
@@ -109,19 +127,7 @@ def test_the_same_input_gives_the_same_outcome(terms, rows, as_of):
 
 @given(longs(), price_paths(), as_of_times)
 def test_a_short_on_mirrored_prices_mirrors_the_long(terms, rows, as_of):
-    def flip(price: float | None) -> float | None:
-        return None if price is None else PIVOT - price
-
-    short = SignalTerms(
-        trade_id="P2",
-        direction=Direction.SHORT,
-        entry=flip(terms.entry),
-        stop=flip(terms.stop),
-        target=flip(terms.target),
-        target2=flip(terms.target2),
-        created_at=terms.created_at,
-        expires_at=terms.expires_at,
-    )
+    short = mirror_terms(terms)
     went_long = resolve(terms, hourly(rows), as_of=as_of)
     went_short = resolve(short, hourly(rows, mirrored=True), as_of=as_of)
     pivot = Decimal(repr(PIVOT))
@@ -148,3 +154,16 @@ def test_finer_bars_change_nothing_when_the_coarse_bars_are_unambiguous(terms, r
     )
     if not coarse.ambiguous:
         assert resolve(terms, hourly(rows), five, as_of=as_of) == coarse
+
+
+@given(
+    st.lists(st.tuples(longs(), st.booleans()), min_size=1, max_size=6), price_paths(), as_of_times
+)
+def test_bars_prepared_once_for_many_signals_give_each_its_own_outcome(signals, rows, as_of):
+    """The resolver prepares a ticker's bars once for all its signals, longs and shorts
+    mixed: no signal's walk may leak into the next."""
+    many = [mirror_terms(terms) if as_short else terms for terms, as_short in signals]
+    bars = hourly(rows)
+    prepared = PreparedBars({"1h": bars}, "1h")
+    shared = [resolve_signal(t, prepared, primary="1h", as_of=as_of) for t in many]
+    assert shared == [resolve(t, bars, as_of=as_of) for t in many]
