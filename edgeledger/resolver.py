@@ -2,7 +2,11 @@
 
 Tickers are taken in groups (`group_tickers`, at most GROUP_SIGNALS signals), and each
 step below reads or writes a whole group in a few statements, so database round trips grow
-with groups, not tickers. The order of work is what keeps a run safe to kill and cheap to repeat:
+with groups, not tickers. The groups flow through a pipeline: while one is evaluated, the
+next one's bars are being stored (on a writer thread, which also records the group before)
+and the one after that is downloading (on `fetch_workers` threads).
+
+The order of work is what keeps a run safe to kill and cheap to repeat:
 1. Fetch. For each ticker with unresolved signals, ask the provider only for spans not yet
    covered, and store the group's complete bars with their coverage in one transaction.
    A ticker whose prices fail is skipped and reported; the others go on.
@@ -183,6 +187,15 @@ _Downloads = dict[str, Future[_Download]]
 
 
 @dataclass
+class _Stored:
+    """What storing a group's downloads did, for the main thread to count and report."""
+
+    downloads: dict[str, _Download]
+    results: list[dict[str, tuple[int, int]]]  # per committed write: ticker -> (added, version)
+    refused: dict[str, str]  # tickers whose bars the database refused, and why
+
+
+@dataclass
 class _Changes:
     """What recording one ticker's new outcomes writes, and what the run reports of it."""
 
@@ -213,7 +226,7 @@ class _Run:
         self.versions: dict[str, int] = {}
         self.last: dict[str, dict] = {}
         self.pool = ThreadPoolExecutor(workers, thread_name_prefix="edgeledger-fetch")
-        self.recorder = ThreadPoolExecutor(1, thread_name_prefix="edgeledger-record")
+        self.writer = ThreadPoolExecutor(1, thread_name_prefix="edgeledger-write")
         self.recording: tuple[Future[tuple[list[None], dict[str, str]]], dict] | None = None
 
     def execute(self) -> None:
@@ -226,19 +239,25 @@ class _Run:
         self.report.tickers = len(books)
         groups = list(chunk_books(books, max_signals=GROUP_SIGNALS, max_tickers=self.group))
         try:
-            # The next group's prices download while this group is stored and evaluated.
-            ahead = self._start_fetch(groups[0]) if groups else {}
+            # A pipeline: while group i is evaluated on this thread, group i+1's bars are
+            # stored on the writer thread and group i+2's are downloading; group i-1's
+            # outcomes are written after that store. Groups share no rows.
+            downloads = [self._start_fetch(group) for group in groups[:2]]
+            storing = self._start_store(downloads.pop(0)) if groups else None
             for i, group in enumerate(groups):
-                downloads = ahead
-                ahead = self._start_fetch(groups[i + 1]) if i + 1 < len(groups) else {}
-                self._resolve_group(group, downloads)
+                assert storing is not None
+                failed = self._finish_store(storing.result())
+                if i + 1 < len(groups):
+                    storing = self._start_store(downloads.pop(0))
+                if i + 2 < len(groups):
+                    downloads.append(self._start_fetch(groups[i + 2]))
+                self._resolve_group(group, failed)
             self._finish_recording()
         finally:
             self.pool.shutdown(wait=True, cancel_futures=True)
-            self.recorder.shutdown(wait=True)
+            self.writer.shutdown(wait=True)
 
-    def _resolve_group(self, books: list[TickerBook], downloads: _Downloads) -> None:
-        failed = self._store_downloads(downloads)
+    def _resolve_group(self, books: list[TickerBook], failed: set[str]) -> None:
         due = [
             book
             for book in books
@@ -304,25 +323,16 @@ class _Run:
             done.batches.append(BarBatch.complete(ticker, interval, frame, span))
         return done
 
-    def _store_downloads(self, downloads: _Downloads) -> set[str]:
-        """Wait for the downloads and store their bars; returns the tickers whose prices
-        failed (each is reported). Bars fetched before a ticker failed are kept."""
-        batches: list[BarBatch] = []
-        failed: set[str] = set()
-        for ticker, future in downloads.items():
-            done = future.result()
-            self.report.requests += done.requests
-            batches.extend(done.batches)
-            if done.error is not None:
-                self.report.failed_tickers[ticker] = done.error
-                failed.add(ticker)
-        return failed | self._store(batches)
+    def _start_store(self, downloads: _Downloads) -> Future[_Stored]:
+        return self.writer.submit(self._store, downloads)
 
-    def _store(self, batches: list[BarBatch]) -> set[str]:
-        """Store fetched bars with their coverage; returns the tickers the database refused."""
-        by_ticker: dict[str, list[BarBatch]] = defaultdict(list)
-        for batch in batches:
-            by_ticker[batch.ticker].append(batch)
+    def _store(self, downloads: _Downloads) -> _Stored:
+        """Wait for the downloads and store their bars with their coverage, in one
+        transaction (ticker by ticker if the database refuses one). Runs on the writer
+        thread: it only reads the coverage of these tickers, which nothing else changes
+        meanwhile, and leaves the bookkeeping to `_finish_store`."""
+        done = {ticker: future.result() for ticker, future in downloads.items()}
+        by_ticker = {ticker: d.batches for ticker, d in done.items() if d.batches}
 
         def write(
             conn: psycopg.Connection, part: dict[str, list[BarBatch]]
@@ -333,16 +343,28 @@ class _Run:
             )
 
         results, refused = self._in_transactions(by_ticker, write, "could not store bars")
-        self.report.failed_tickers.update(refused)
-        failed = set(refused)
-        for batch in batches:
-            if batch.ticker not in failed:
-                self.coverage.setdefault((batch.ticker, batch.interval), []).append(batch.covered)
-        for stored in results:
-            for ticker, (added, version) in stored.items():
+        return _Stored(done, results, refused)
+
+    def _finish_store(self, stored: _Stored) -> set[str]:
+        """Count and report what a store did; returns the tickers whose prices failed or
+        whose bars were refused. Bars fetched before a ticker failed are kept."""
+        failed: set[str] = set()
+        for ticker, done in stored.downloads.items():
+            self.report.requests += done.requests
+            if done.error is not None:
+                self.report.failed_tickers[ticker] = done.error
+                failed.add(ticker)
+        self.report.failed_tickers.update(stored.refused)
+        for ticker, done in stored.downloads.items():
+            if ticker not in stored.refused:
+                for batch in done.batches:
+                    covered = self.coverage.setdefault((batch.ticker, batch.interval), [])
+                    covered.append(batch.covered)
+        for added_versions in stored.results:
+            for ticker, (added, version) in added_versions.items():
                 self.versions[ticker] = version
                 self.report.bars_stored += added
-        return failed
+        return failed | set(stored.refused)
 
     # 2. evaluate ------------------------------------------------------------------------
 
@@ -417,7 +439,7 @@ class _Run:
                 if spans:
                     wanted[ticker] = spans
             asked |= wanted.keys()
-            failed |= self._store_downloads(self._submit(wanted, interval))
+            failed |= self._finish_store(self._store(self._submit(wanted, interval)))
         return asked, failed
 
     # 4. record ------------------------------------------------------------------------------
@@ -443,9 +465,9 @@ class _Run:
                 resolved_at=self.now,
             )
 
-        # Written on the recording thread while the next group is fetched, stored and
-        # evaluated: these tickers' rows are not touched by that work.
-        future = self.recorder.submit(
+        # Written on the writer thread while the next group is evaluated: these tickers'
+        # rows are not touched by that work.
+        future = self.writer.submit(
             self._in_transactions, changes, write, "could not record outcomes"
         )
         self._finish_recording()  # the group before, so at most one write is pending
@@ -476,7 +498,7 @@ class _Run:
         offending ticker fails and the others go on.
 
         Returns what each committed write returned, and why each failed ticker failed (for
-        the caller to report: this runs on the recording thread too).
+        the caller to report: this runs on the writer thread too).
         """
         if not work:
             return [], {}
