@@ -41,7 +41,8 @@ class Settings:
         return cls(
             database_url=env.get("DATABASE_URL", "").strip() or None,
             data_dir=Path(data_dir).expanduser() if data_dir else default_data_dir(),
-            pool_max_size=_positive_int(env, "EDGELEDGER_DB_POOL_SIZE", 4),
+            # resolve holds three at once: its lock, its work, its writer thread
+            pool_max_size=_positive_int(env, "EDGELEDGER_DB_POOL_SIZE", 4, least=3),
             log_level=env.get("EDGELEDGER_LOG_LEVEL", "INFO").strip().upper() or "INFO",
             resolve_interval=_interval(env, "EDGELEDGER_RESOLVE_INTERVAL", "1h"),
             drill_intervals=_intervals(env, "EDGELEDGER_DRILL_INTERVALS", "1m"),
@@ -69,7 +70,7 @@ def _intervals(env: Mapping[str, str], name: str, default: str) -> tuple[str, ..
 
 
 def _positive_int(
-    env: Mapping[str, str], name: str, default: int, *, most: int | None = None
+    env: Mapping[str, str], name: str, default: int, *, least: int = 1, most: int | None = None
 ) -> int:
     raw = env.get(name, "").strip()
     if not raw:
@@ -78,8 +79,8 @@ def _positive_int(
         value = int(raw)
     except ValueError:
         raise ConfigError(f"{name} must be a whole number, got {raw!r}") from None
-    if value < 1:
-        raise ConfigError(f"{name} must be at least 1, got {value}")
+    if value < least:
+        raise ConfigError(f"{name} must be at least {least}, got {value}")
     if most is not None and value > most:
         raise ConfigError(f"{name} must be at most {most}, got {value}")
     return value

@@ -1,0 +1,39 @@
+"""Settings from the environment: defaults, and a clear error naming a bad variable."""
+
+from __future__ import annotations
+
+import pytest
+
+from edgeledger.errors import ConfigError
+from edgeledger.settings import Settings
+
+
+def test_resolve_defaults():
+    settings = Settings.from_env({})
+    assert (settings.resolve_interval, settings.drill_intervals) == ("1h", ("1m",))
+    assert (settings.resolve_group, settings.fetch_workers, settings.pool_max_size) == (50, 4, 4)
+
+
+def test_resolve_tuning_is_read_from_the_environment():
+    settings = Settings.from_env(
+        {
+            "EDGELEDGER_RESOLVE_GROUP": "10",
+            "EDGELEDGER_FETCH_WORKERS": "8",
+            "EDGELEDGER_DB_POOL_SIZE": "6",
+        }
+    )
+    assert (settings.resolve_group, settings.fetch_workers, settings.pool_max_size) == (10, 8, 6)
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "message"),
+    [
+        ("EDGELEDGER_DB_POOL_SIZE", "2", "EDGELEDGER_DB_POOL_SIZE must be at least 3, got 2"),
+        ("EDGELEDGER_FETCH_WORKERS", "0", "EDGELEDGER_FETCH_WORKERS must be at least 1, got 0"),
+        ("EDGELEDGER_FETCH_WORKERS", "17", "EDGELEDGER_FETCH_WORKERS must be at most 16, got 17"),
+        ("EDGELEDGER_RESOLVE_GROUP", "ten", "EDGELEDGER_RESOLVE_GROUP must be a whole number"),
+    ],
+)
+def test_a_bad_value_names_the_variable_and_the_reason(name, value, message):
+    with pytest.raises(ConfigError, match=f"^{message}"):
+        Settings.from_env({name: value})
