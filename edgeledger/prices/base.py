@@ -68,7 +68,11 @@ class FetchResult:
 
 @runtime_checkable
 class PriceProvider(Protocol):
-    """Anything that can fetch bars: one provider, or one wrapped with a fallback."""
+    """Anything that can fetch bars: one provider, or one wrapped with a fallback.
+
+    The resolver calls one provider from several download threads at once, so shared
+    state (a rate limiter's window, an access token) must be safe to use across threads.
+    """
 
     name: str
 
