@@ -5,7 +5,6 @@ from __future__ import annotations
 import contextlib
 import tempfile
 import uuid
-import warnings
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
@@ -13,7 +12,7 @@ import psycopg
 from psycopg import sql
 from psycopg.conninfo import make_conninfo
 
-from edgeledger.database import start_embedded_server
+from edgeledger.database import embedded_server
 
 
 @contextlib.contextmanager
@@ -25,17 +24,7 @@ def server(database_url: str | None, data_dir: Path | None) -> Iterator[str]:
     with contextlib.ExitStack() as stack:
         if data_dir is None:
             data_dir = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="bench_pg_")))
-        conninfo = start_embedded_server(data_dir)
-        stack.callback(_stop_embedded, data_dir)
-        yield conninfo
-
-
-def _stop_embedded(data_dir: Path) -> None:
-    """Stop the server before its temporary directory is removed from under it."""
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        import pgserver
-    pgserver.get_server(data_dir / "pgdata").cleanup()
+        yield stack.enter_context(embedded_server(data_dir))
 
 
 def create_database(admin: str, name: str, template: str | None = None) -> str:

@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from functools import cache
 from pathlib import Path
+from typing import Any
 
 import psycopg
 from psycopg import sql
@@ -65,15 +66,31 @@ def redact(conninfo: str) -> str:
     return f"{params.get('dbname', '')}@{host}:{params.get('port', 5432)}"
 
 
+def _pgserver() -> Any:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # platformdirs warns about XDG_RUNTIME_DIR on servers
+        import pgserver
+    return pgserver
+
+
+@contextmanager
+def embedded_server(data_dir: Path) -> Iterator[str]:
+    """start_embedded_server for a block, stopped when the block ends (unless another
+    process still uses it): for a server in a directory about to be deleted, which could
+    no longer be stopped at exit."""
+    conninfo = start_embedded_server(data_dir)
+    try:
+        yield conninfo
+    finally:
+        _pgserver().get_server(data_dir / "pgdata").cleanup()
+
+
 def start_embedded_server(data_dir: Path) -> str:
     """Start (or join) the embedded PostgreSQL under data_dir; return its conninfo.
 
     The server stops when the last process using it exits.
     """
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # platformdirs warns about XDG_RUNTIME_DIR on servers
-        import pgserver
-
+    pgserver = _pgserver()
     pgdata = data_dir / "pgdata"
     pgdata.mkdir(parents=True, exist_ok=True)
     try:

@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from edgeledger import importer, migrations, storage
-from edgeledger.database import Database, start_embedded_server
+from edgeledger.database import Database, embedded_server
 from edgeledger.prices import PriceSettings, make_provider
 from edgeledger.resolver import run_resolve
 from edgeledger.verify import verify_outcomes
@@ -28,7 +28,7 @@ def main() -> int:
         return 1
     with tempfile.TemporaryDirectory(prefix="edgeledger-demo-") as scratch:
         print(f"starting an embedded PostgreSQL in {scratch} ...")
-        with Database(start_embedded_server(Path(scratch))) as db:
+        with embedded_server(Path(scratch)) as conninfo, Database(conninfo) as db:
             migrations.upgrade(db)
             report = importer.import_file(db, EXAMPLES / "signals.csv", now=AS_OF)
             print(f"imported {report.inserted} signals from examples/signals.csv")

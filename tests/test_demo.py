@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import re
+from pathlib import Path
+
+import psutil
+
 from edgeledger import demo
 
 
@@ -19,3 +24,17 @@ def test_the_demo_settles_every_example_signal_by_the_rules(capsys):
     for line in expected:
         assert line in out
     assert "6 re-derived from stored bars, 0 differences" in out
+
+
+def test_the_demo_stops_its_server_before_removing_its_directory(capsys):
+    """A server whose directory is gone can no longer be stopped at exit: each demo would
+    leave a PostgreSQL running."""
+    assert demo.main() == 0
+    scratch = re.search(r"embedded PostgreSQL in (\S+) \.\.\.", capsys.readouterr().out)[1]
+    assert not Path(scratch).exists()
+    still_running = [
+        process.pid
+        for process in psutil.process_iter(["cmdline"])
+        if any(scratch in part for part in process.info["cmdline"] or [])
+    ]
+    assert still_running == []
