@@ -51,7 +51,7 @@ from edgeledger.outcome_rules import (
     resolve_signal,
     transition_events,
 )
-from edgeledger.prices import PriceError, PriceProvider, RangeNotAvailable
+from edgeledger.prices import PriceError, PriceProvider, RangeNotAvailable, TickerNotFound
 from edgeledger.resolution import (
     ClosedTrade,
     OpenSignal,
@@ -81,6 +81,8 @@ DEFAULT_GROUP_TICKERS = 50
 # and rate limits (Polygon's free tier) still hold across them.
 DEFAULT_FETCH_WORKERS = 4
 GROUP_SIGNALS = 5_000
+
+UNKNOWN_TICKER = "its signals expire unfilled on the bars stored so far"
 
 W = TypeVar("W")
 R = TypeVar("R")
@@ -181,6 +183,7 @@ class _Download:
     batches: list[BarBatch] = field(default_factory=list)
     requests: int = 0
     error: str | None = None  # why the ticker's prices failed, as reported
+    unknown: bool = False  # the provider does not know the ticker at all
 
 
 _Downloads = dict[str, Future[_Download]]
@@ -302,10 +305,11 @@ class _Run:
         done = _Download()
         for span in spans:
             done.requests += 1
+            primary = interval == self.interval
             try:
                 frame = self.provider.fetch_bars(ticker, interval, span[0], span[1])
             except RangeNotAvailable as exc:
-                if interval == self.interval:
+                if primary:
                     done.error = str(exc)
                     return done
                 # Finer bars that the provider no longer keeps will never come: record the
@@ -314,11 +318,14 @@ class _Run:
                 frame = pd.DataFrame(columns=["start", "open", "high", "low", "close", "volume"])
             except PriceError as exc:
                 log.warning("prices failed", extra={"ticker": ticker, "reason": str(exc)})
-                done.error = (
-                    str(exc)
-                    if interval == self.interval
-                    else f"finer {interval} bars failed, retried next run: {exc}"
-                )
+                if not primary:
+                    done.error = f"finer {interval} bars failed, retried next run: {exc}"
+                    return done
+                done.error = str(exc)
+                # A provider that does not know the ticker (a typo, a delisting) will send
+                # no bars: its signals are judged on the bars stored so far, which lets them
+                # expire unfilled instead of staying open for ever.
+                done.unknown = isinstance(exc, TickerNotFound)
                 return done
             done.batches.append(BarBatch.complete(ticker, interval, frame, span))
         return done
@@ -351,7 +358,9 @@ class _Run:
         failed: set[str] = set()
         for ticker, done in stored.downloads.items():
             self.report.requests += done.requests
-            if done.error is not None:
+            if done.unknown:
+                self.report.failed_tickers[ticker] = f"{done.error}; {UNKNOWN_TICKER}"
+            elif done.error is not None:
                 self.report.failed_tickers[ticker] = done.error
                 failed.add(ticker)
         self.report.failed_tickers.update(stored.refused)

@@ -213,6 +213,19 @@ def test_a_missing_ticker_is_skipped_and_the_others_resolve(db, provider, sql_co
     assert outcome_row(sql_conn, trade_id)[0] == "WIN"
 
 
+def test_an_unknown_tickers_signals_expire_unfilled_and_it_is_still_reported(
+    db, provider, sql_conn
+):
+    trade_id = log(db, ticker="ZZZZ")  # a day trade: it expires at Friday's 16:00 ET close
+    before_close = resolve(db, provider, as_of=datetime(2026, 11, 20, 20, 0, tzinfo=UTC))
+    assert "not found" in before_close.failed_tickers["ZZZZ"]
+    assert outcome_row(sql_conn, trade_id)[0] == "PENDING"
+    after_close = resolve(db, provider)
+    assert "expire unfilled" in after_close.failed_tickers["ZZZZ"]
+    assert outcome_row(sql_conn, trade_id)[::3] == ("EXPIRED", "not_triggered")
+    assert events(sql_conn, trade_id) == ["created", "resolved"]
+
+
 @pytest.fixture(params=[1, 2, 50], ids=lambda n: f"groups of {n}")
 def group_size(request):
     """Tickers grouped this many at a time: one, part of the book, all of it."""
