@@ -203,3 +203,26 @@ def test_resolve_and_verify_from_the_command_line(ledger_env, csv_prices, tmp_pa
 def test_a_bad_as_of_names_the_option(ledger_env):
     code, _, err = run("resolve", "--as-of", "yesterday")
     assert code == 2 and "--as-of: 'yesterday' is not an ISO 8601 time" in err
+
+
+def test_the_schwab_login_prints_the_new_refresh_token_for_the_environment(monkeypatch, server):
+    server.reply("/v1/oauth/token", json_body={"refresh_token": "new-refresh", "access_token": "a"})
+    monkeypatch.setenv("EDGELEDGER_SCHWAB_URL", server.url)
+    monkeypatch.setenv("EDGELEDGER_SCHWAB_APP_KEY", "app-key")
+    monkeypatch.setenv("EDGELEDGER_SCHWAB_APP_SECRET", "app-secret")
+    monkeypatch.setattr("sys.stdin", io.StringIO("https://127.0.0.1/?code=C0.x%40&session=s\n"))
+    code, out, err = run("prices", "schwab-login", "--callback-url", "https://127.0.0.1")
+    assert (code, out) == (0, "EDGELEDGER_SCHWAB_REFRESH_TOKEN=new-refresh\n")
+    assert f"{server.url}/v1/oauth/authorize?client_id=app-key" in err
+    assert "expires" in err and "log in again" in err
+    assert "code=C0.x%40" in server.to("/v1/oauth/token")[0].body
+
+
+def test_the_schwab_login_names_a_missing_credential(monkeypatch):
+    monkeypatch.setenv("EDGELEDGER_SCHWAB_APP_KEY", "app-key")
+    monkeypatch.delenv("EDGELEDGER_SCHWAB_APP_SECRET", raising=False)
+    code, _, err = run(
+        "prices", "schwab-login", "--callback-url", "https://127.0.0.1", "--redirected", "c"
+    )
+    assert code == 1
+    assert err.startswith("error: EDGELEDGER_SCHWAB_APP_SECRET is not set")

@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import logging
 import threading
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
+from urllib.parse import parse_qs, unquote, urlencode, urlsplit
 
 import pandas as pd
 
@@ -49,9 +51,10 @@ FREQUENCY: dict[str, tuple[str, int]] = {
 INTRADAY_SPAN = timedelta(days=10)
 TOKEN_MARGIN = timedelta(seconds=60)
 RELOGIN_HINT = (
-    "Schwab refresh tokens expire 7 days after login: log in again (see "
-    "docs/price-providers.md, 'Schwab weekly login') and update EDGELEDGER_SCHWAB_REFRESH_TOKEN"
+    "Schwab refresh tokens expire 7 days after login: log in again (`edgeledger prices "
+    "schwab-login`, see docs/price-providers.md) and update EDGELEDGER_SCHWAB_REFRESH_TOKEN"
 )
+REFRESH_TOKEN_LIFETIME = timedelta(days=7)
 
 
 class SchwabProvider(BarProvider):
@@ -198,3 +201,70 @@ def _detail(body: Any) -> str:
             return str(errors[0].get("detail") or errors[0].get("title") or "no detail")
         return str(body.get("message") or body.get("error") or "no detail")
     return "no detail"
+
+
+# --- the weekly login -----------------------------------------------------------------------
+
+
+def authorize_url(app_key: str, callback_url: str, base_url: str = DEFAULT_URL) -> str:
+    """Where a person logs in to Schwab and approves the app."""
+    query = urlencode({"client_id": app_key, "redirect_uri": callback_url})
+    return f"{base_url.rstrip('/')}/v1/oauth/authorize?{query}"
+
+
+def code_from_redirect(pasted: str) -> str:
+    """The authorization code from the address Schwab sent the browser to (or from the
+    bare code), URL-decoded (%40 becomes @)."""
+    text = pasted.strip()
+    if "://" in text or "code=" in text:
+        codes = parse_qs(urlsplit(text).query).get("code")
+        if not codes or not codes[0]:
+            raise ValueError("the address has no code= parameter: paste the whole address")
+        return codes[0]
+    if not text:
+        raise ValueError("nothing was pasted")
+    return unquote(text)
+
+
+@dataclass(frozen=True)
+class SchwabLogin:
+    """What a login gives: the refresh token for EDGELEDGER_SCHWAB_REFRESH_TOKEN."""
+
+    refresh_token: str
+    expires_at: datetime
+
+
+def exchange_code(
+    http: HttpClient,
+    *,
+    app_key: str,
+    app_secret: str,
+    code: str,
+    callback_url: str,
+    now: datetime,
+    base_url: str = DEFAULT_URL,
+) -> SchwabLogin:
+    """Trade an authorization code for tokens (HTTP Basic app key:secret)."""
+    response = http.request(
+        "POST",
+        f"{base_url.rstrip('/')}/v1/oauth/token",
+        ticker=None,
+        data={"grant_type": "authorization_code", "code": code, "redirect_uri": callback_url},
+        auth=(app_key, app_secret),
+    )
+    status = response.status_code
+    if status in (400, 401):
+        error = _oauth_error(json_or_none(response))
+        raise LoginRequired(
+            "schwab",
+            None,
+            f"the code was refused ({error}): a code is good for about 30 seconds and once "
+            "only, and the callback URL must be the one registered for the app; log in again",
+        )
+    if status != 200:
+        raise ProviderUnavailable("schwab", None, f"token exchange failed (HTTP {status})")
+    body = read_json(response, "schwab", None)
+    token = body.get("refresh_token") if isinstance(body, dict) else None
+    if not token:
+        raise BadResponse("schwab", None, "token exchange answered without a refresh_token")
+    return SchwabLogin(refresh_token=str(token), expires_at=now + REFRESH_TOKEN_LIFETIME)

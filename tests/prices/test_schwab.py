@@ -11,7 +11,13 @@ import pandas as pd
 import pytest
 
 from edgeledger.prices.errors import BadResponse, LoginRequired, NotAuthorized, TickerNotFound
-from edgeledger.prices.schwab import SchwabProvider
+from edgeledger.prices.schwab import (
+    SchwabLogin,
+    SchwabProvider,
+    authorize_url,
+    code_from_redirect,
+    exchange_code,
+)
 
 from .support import FakeTime, load
 
@@ -195,3 +201,62 @@ def test_intraday_spans_are_planned_in_10_day_windows(schwab, fake_time) -> None
     start = datetime(2025, 1, 1, tzinfo=UTC)
     windows = schwab.plan_requests("AAPL", "5m", start, start + timedelta(days=25), fake_time.now)
     assert [(b - a).days for a, b in windows] == [10, 10, 5]
+
+
+# --- the weekly login ---------------------------------------------------------------------
+
+CALLBACK = "https://127.0.0.1"
+
+
+def test_the_login_page_names_the_app_and_its_callback() -> None:
+    assert authorize_url("app-key", CALLBACK, "https://api.schwabapi.com/") == (
+        "https://api.schwabapi.com/v1/oauth/authorize?client_id=app-key"
+        "&redirect_uri=https%3A%2F%2F127.0.0.1"
+    )
+
+
+def test_the_code_is_taken_from_the_pasted_address_and_url_decoded() -> None:
+    pasted = " https://127.0.0.1/?code=C0.b2F1dGgy%40&session=abc-123 \n"
+    assert code_from_redirect(pasted) == "C0.b2F1dGgy@"
+    assert code_from_redirect("C0.b2F1dGgy%40") == "C0.b2F1dGgy@"
+    with pytest.raises(ValueError, match="no code= parameter"):
+        code_from_redirect("https://127.0.0.1/?session=abc-123")
+
+
+def test_a_code_is_exchanged_for_a_refresh_token_good_for_7_days(server, make_http) -> None:
+    server.reply(TOKEN, json_body=load("handmade_schwab_token.json"))
+    now = datetime(2026, 11, 21, 15, 0, tzinfo=UTC)
+    login = exchange_code(
+        make_http("schwab"),
+        app_key="app-key",
+        app_secret="app-secret",
+        code="C0.b2F1dGgy@",
+        callback_url=CALLBACK,
+        now=now,
+        base_url=server.url,
+    )
+    assert login == SchwabLogin("handmade-refresh-token", now + timedelta(days=7))
+    [exchange] = server.to(TOKEN)
+    assert (
+        exchange.headers["Authorization"]
+        == "Basic " + base64.b64encode(b"app-key:app-secret").decode()
+    )
+    assert dict(parse_qsl(exchange.body)) == {
+        "grant_type": "authorization_code",
+        "code": "C0.b2F1dGgy@",
+        "redirect_uri": CALLBACK,
+    }
+
+
+def test_a_refused_code_says_why_a_login_is_needed_again(server, make_http) -> None:
+    server.reply(TOKEN, status=400, json_body={"error": "invalid_grant", "error_description": "x"})
+    with pytest.raises(LoginRequired, match=r"code was refused \(invalid_grant\).*30 seconds"):
+        exchange_code(
+            make_http("schwab"),
+            app_key="app-key",
+            app_secret="app-secret",
+            code="stale",
+            callback_url=CALLBACK,
+            now=datetime(2026, 11, 21, tzinfo=UTC),
+            base_url=server.url,
+        )
