@@ -28,6 +28,7 @@ from __future__ import annotations
 import hashlib
 import itertools
 import logging
+import threading
 from collections import defaultdict
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -229,6 +230,10 @@ class _Run:
         self.versions: dict[str, int] = {}
         self.last: dict[str, dict] = {}
         self.pool = ThreadPoolExecutor(workers, thread_name_prefix="edgeledger-fetch")
+        # Finer bars are waited for at once, so they get threads of their own rather than
+        # queue behind the prefetch; `slots` keeps the requests in flight to `workers`.
+        self.drill_pool = ThreadPoolExecutor(workers, thread_name_prefix="edgeledger-drill")
+        self.slots = threading.BoundedSemaphore(workers)
         self.writer = ThreadPoolExecutor(1, thread_name_prefix="edgeledger-write")
         self.recording: tuple[Future[tuple[list[None], dict[str, str]]], dict] | None = None
 
@@ -258,6 +263,7 @@ class _Run:
             self._finish_recording()
         finally:
             self.pool.shutdown(wait=True, cancel_futures=True)
+            self.drill_pool.shutdown(wait=True, cancel_futures=True)
             self.writer.shutdown(wait=True)
 
     def _resolve_group(self, books: list[TickerBook], failed: set[str]) -> None:
@@ -292,22 +298,25 @@ class _Run:
             covered = self.coverage.get((book.ticker, self.interval), [])
             if need is not None and (spans := missing_spans(need, covered, self.interval)):
                 wanted[book.ticker] = spans
-        return self._submit(wanted, self.interval)
+        return self._submit(self.pool, wanted, self.interval)
 
-    def _submit(self, wanted: dict[str, list[Span]], interval: str) -> _Downloads:
+    def _submit(
+        self, pool: ThreadPoolExecutor, wanted: dict[str, list[Span]], interval: str
+    ) -> _Downloads:
         return {
-            ticker: self.pool.submit(self._download, ticker, interval, spans)
+            ticker: pool.submit(self._download, ticker, interval, spans)
             for ticker, spans in wanted.items()
         }
 
     def _download(self, ticker: str, interval: str, spans: list[Span]) -> _Download:
         """Fetch each span (on a worker thread: nothing shared is touched here)."""
         done = _Download()
+        primary = interval == self.interval
         for span in spans:
             done.requests += 1
-            primary = interval == self.interval
             try:
-                frame = self.provider.fetch_bars(ticker, interval, span[0], span[1])
+                with self.slots:
+                    frame = self.provider.fetch_bars(ticker, interval, span[0], span[1])
             except RangeNotAvailable as exc:
                 if primary:
                     done.error = str(exc)
@@ -448,7 +457,8 @@ class _Run:
                 if spans:
                     wanted[ticker] = spans
             asked |= wanted.keys()
-            failed |= self._finish_store(self._store(self._submit(wanted, interval)))
+            downloads = self._submit(self.drill_pool, wanted, interval)
+            failed |= self._finish_store(self._store(downloads))
         return asked, failed
 
     # 4. record ------------------------------------------------------------------------------
