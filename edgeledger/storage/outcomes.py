@@ -13,10 +13,10 @@ import psycopg
 import psycopg.rows
 from psycopg.types.json import Jsonb
 
-from edgeledger.model import Direction, ExitReason, Outcome, Signal, Status
+from edgeledger.model import Direction, Outcome, Signal
 from edgeledger.outcome_rules import SignalTerms
 from edgeledger.resolution import OpenSignal, TickerBook
-from edgeledger.storage.rows import dumps, named_query, signal_from_row
+from edgeledger.storage.rows import dumps, named_query, outcome_from_columns, signal_from_row
 
 # --- the resolve job ---------------------------------------------------------------------
 
@@ -43,9 +43,10 @@ def open_signals_of(
 
 
 def _open_signal(row: tuple) -> OpenSignal:
-    (trade_id, ticker, strategy, edges, direction, entry, stop, target, target2, created_at,
-     expires_at, status, fill_price, triggered_at, exit_price, closed_at, exit_reason,
-     r_achieved, ambiguous, mfe_r, mae_r, target2_hit, resolved_as_of) = row  # fmt: skip
+    """A row of open_signals_of: four identity columns, seven of terms, then the outcome's
+    (OUTCOME_COLUMNS), then resolved_as_of."""
+    trade_id, ticker, strategy, edges, direction, entry, stop, target, target2 = row[:9]
+    created_at, expires_at = row[9:11]
     return OpenSignal(
         trade_id=trade_id,
         ticker=ticker,
@@ -54,20 +55,8 @@ def _open_signal(row: tuple) -> OpenSignal:
         terms=SignalTerms(
             trade_id, Direction(direction), entry, stop, target, target2, created_at, expires_at
         ),
-        outcome=Outcome(
-            status=Status(status),
-            fill_price=fill_price,
-            triggered_at=triggered_at,
-            exit_price=exit_price,
-            closed_at=closed_at,
-            exit_reason=ExitReason(exit_reason) if exit_reason else None,
-            r_achieved=r_achieved,
-            ambiguous=ambiguous,
-            mfe_r=mfe_r,
-            mae_r=mae_r,
-            target2_hit=target2_hit,
-        ),
-        resolved_as_of=resolved_as_of,
+        outcome=outcome_from_columns(*row[11:22]),
+        resolved_as_of=row[22],
     )
 
 

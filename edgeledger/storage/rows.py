@@ -50,6 +50,50 @@ def signal_params(signal: NewSignal) -> dict[str, Any]:
     }
 
 
+OUTCOME_COLUMNS = (
+    "status",
+    "fill_price",
+    "triggered_at",
+    "exit_price",
+    "closed_at",
+    "exit_reason",
+    "r_achieved",
+    "ambiguous",
+    "mfe_r",
+    "mae_r",
+    "target2_hit",
+)
+
+
+def outcome_from_columns(
+    status: str,
+    fill_price: Any,
+    triggered_at: datetime | None,
+    exit_price: Any,
+    closed_at: datetime | None,
+    exit_reason: str | None,
+    r_achieved: Any,
+    ambiguous: bool,
+    mfe_r: Any,
+    mae_r: Any,
+    target2_hit: bool | None,
+) -> Outcome:
+    """An Outcome from the trade_signals columns of OUTCOME_COLUMNS, in that order."""
+    return Outcome(
+        status=Status(status),
+        fill_price=fill_price,
+        triggered_at=triggered_at,
+        exit_price=exit_price,
+        closed_at=closed_at,
+        exit_reason=ExitReason(exit_reason) if exit_reason else None,
+        r_achieved=r_achieved,
+        ambiguous=ambiguous,
+        mfe_r=mfe_r,
+        mae_r=mae_r,
+        target2_hit=target2_hit,
+    )
+
+
 def signal_from_row(row: dict[str, Any]) -> Signal:
     terms = NewSignal(
         trade_id=row["trade_id"],
@@ -72,19 +116,7 @@ def signal_from_row(row: dict[str, Any]) -> Signal:
         created_at=row["created_at"],
         expires_at=row["expires_at"],
     )
-    outcome = Outcome(
-        status=Status(row["status"]),
-        fill_price=row["fill_price"],
-        triggered_at=row["triggered_at"],
-        exit_price=row["exit_price"],
-        closed_at=row["closed_at"],
-        exit_reason=ExitReason(row["exit_reason"]) if row["exit_reason"] else None,
-        r_achieved=row["r_achieved"],
-        ambiguous=row["ambiguous"],
-        mfe_r=row["mfe_r"],
-        mae_r=row["mae_r"],
-        target2_hit=row["target2_hit"],
-    )
+    outcome = outcome_from_columns(*(row[column] for column in OUTCOME_COLUMNS))
     return Signal(
         trade_id=row["trade_id"],
         terms=terms,
