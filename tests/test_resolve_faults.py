@@ -11,6 +11,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from collections import Counter
 from datetime import UTC, datetime
@@ -19,6 +20,7 @@ import psycopg
 import pytest
 
 from edgeledger import importer
+from edgeledger.errors import EdgeLedgerError
 from edgeledger.prices import PriceSettings, make_provider
 from edgeledger.resolver import run_resolve
 from tests.factories import export_text, yahoo_chart, yahoo_error, yahoo_rows
@@ -239,3 +241,67 @@ def test_a_run_killed_mid_way_converges_on_rerun(clone_db, server, tmp_path, kil
         with psycopg.connect(crashed.conninfo) as conn:
             runs = conn.execute("SELECT status FROM job_runs ORDER BY id").fetchall()
         assert runs == [("running",), ("succeeded",)]  # the killed run's row tells the story
+
+
+@pytest.mark.slow
+def test_a_run_that_loses_the_database_mid_way_converges_on_rerun(clone_db, server, tmp_path):
+    from edgeledger.database import Database
+
+    tickers = [f"L{i:02d}" for i in range(12)]
+    path = signals_file(tmp_path, tickers)
+    reference_url, broken_url = clone_db(), clone_db()
+    provider = make_provider(
+        PriceSettings.from_env({"EDGELEDGER_YAHOO_URL": server.url}), clock=lambda: AS_OF
+    )
+
+    def resolve(url: str):
+        with Database(url) as db:
+            return run_resolve(
+                db, provider, as_of=AS_OF, now=AS_OF, interval="1h", drill=(), group_tickers=2
+            )
+
+    for url in (reference_url, broken_url):
+        with Database(url) as db:
+            importer.import_file(db, path, now=AS_OF)
+    serve_prices(server, tickers)
+    resolve(reference_url)
+    with Database(reference_url) as db:
+        expected = final_state(db)
+
+    # The database drops every connection while the run waits on a slow ticker (group 4 of
+    # 6), as a restart or failover would.
+    server.reset()
+    serve_prices(server, tickers)
+    stuck = tickers[7]
+    server.reset_path(CHART + stuck)
+    server.reply(
+        CHART + stuck, delay=1.0, json_body=yahoo_chart(stuck, "1h", yahoo_rows(hourly(107)))
+    )
+    server.reply(CHART + stuck, json_body=yahoo_chart(stuck, "1h", yahoo_rows(hourly(107))))
+    failure: list[BaseException] = []
+    run = threading.Thread(target=lambda: _capture(failure, resolve, broken_url))
+    run.start()
+    deadline = time.monotonic() + 30
+    while not server.to(CHART + stuck) and time.monotonic() < deadline:
+        time.sleep(0.02)
+    with psycopg.connect(broken_url, autocommit=True) as admin:
+        admin.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+            " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        )
+    run.join(60)
+    assert len(failure) == 1 and isinstance(failure[0], EdgeLedgerError), failure
+
+    assert resolve(broken_url).failed_tickers == {}
+    with Database(broken_url) as db:
+        assert final_state(db) == expected
+    with psycopg.connect(broken_url) as conn:
+        statuses = [r[0] for r in conn.execute("SELECT status FROM job_runs ORDER BY id")]
+    assert statuses[-1] == "succeeded" and "succeeded" not in statuses[:-1]
+
+
+def _capture(failures: list[BaseException], call, *args) -> None:
+    try:
+        call(*args)
+    except BaseException as exc:
+        failures.append(exc)
