@@ -14,26 +14,11 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any, TextIO
 
-from edgeledger.model import SIGNAL_FIELDS
+from edgeledger.model import OUTCOME_FIELDS, SIGNAL_FIELDS
 from edgeledger.signals import decimal_text
 
 TERM_COLUMNS = SIGNAL_FIELDS
-OUTCOME_COLUMNS = (
-    "status",
-    "fill_price",
-    "triggered_at",
-    "exit_price",
-    "closed_at",
-    "exit_reason",
-    "r_achieved",
-    "ambiguous",
-    "mfe_r",
-    "mae_r",
-    "target2_hit",
-    "user_notes",
-    "flagged_for_review",
-    "logged_at",
-)
+OUTCOME_COLUMNS = (*OUTCOME_FIELDS, "user_notes", "flagged_for_review", "logged_at")
 EXPORT_COLUMNS = TERM_COLUMNS + OUTCOME_COLUMNS
 FORMATS = ("csv", "jsonl")
 

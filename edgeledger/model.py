@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import datetime
 from decimal import Decimal
 from enum import StrEnum
@@ -129,6 +129,10 @@ class Outcome:
     mfe_r: Decimal | None = None
     mae_r: Decimal | None = None
     target2_hit: bool | None = None
+
+
+OUTCOME_FIELDS: tuple[str, ...] = tuple(f.name for f in fields(Outcome))
+"""The outcome's fields, in the order the ledger's columns and exports list them."""
 
 
 @dataclass(frozen=True)

@@ -21,7 +21,15 @@ from typing import Any
 import numpy as np
 
 from edgeledger.bars import INTERVALS, BarSeries, from_epoch_us, to_epoch_us
-from edgeledger.model import Direction, EventKind, ExitReason, NewSignal, Outcome, Status
+from edgeledger.model import (
+    OUTCOME_FIELDS,
+    Direction,
+    EventKind,
+    ExitReason,
+    NewSignal,
+    Outcome,
+    Status,
+)
 
 __all__ = [
     "INTERVALS",
@@ -436,17 +444,7 @@ def _json(value: Any) -> Any:
 
 
 _TRIGGER_FIELDS = ("fill_price", "triggered_at")
-_RESOLVED_FIELDS = (
-    "status",
-    "exit_price",
-    "closed_at",
-    "exit_reason",
-    "r_achieved",
-    "ambiguous",
-    "mfe_r",
-    "mae_r",
-    "target2_hit",
-)
+_RESOLVED_FIELDS = tuple(name for name in OUTCOME_FIELDS if name not in _TRIGGER_FIELDS)
 
 
 def transition_events(before: Outcome, after: Outcome) -> list[tuple[EventKind, dict[str, Any]]]:

@@ -44,7 +44,7 @@ def open_signals_of(
 
 def _open_signal(row: tuple) -> OpenSignal:
     """A row of open_signals_of: four identity columns, seven of terms, then the outcome's
-    (OUTCOME_COLUMNS), then resolved_as_of."""
+    (OUTCOME_FIELDS), then resolved_as_of."""
     trade_id, ticker, strategy, edges, direction, entry, stop, target, target2 = row[:9]
     created_at, expires_at = row[9:11]
     return OpenSignal(

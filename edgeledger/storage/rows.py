@@ -8,6 +8,7 @@ from typing import Any
 
 from edgeledger.database import queries
 from edgeledger.model import (
+    OUTCOME_FIELDS,
     Direction,
     Edge,
     ExitReason,
@@ -50,21 +51,6 @@ def signal_params(signal: NewSignal) -> dict[str, Any]:
     }
 
 
-OUTCOME_COLUMNS = (
-    "status",
-    "fill_price",
-    "triggered_at",
-    "exit_price",
-    "closed_at",
-    "exit_reason",
-    "r_achieved",
-    "ambiguous",
-    "mfe_r",
-    "mae_r",
-    "target2_hit",
-)
-
-
 def outcome_from_columns(
     status: str,
     fill_price: Any,
@@ -78,7 +64,7 @@ def outcome_from_columns(
     mae_r: Any,
     target2_hit: bool | None,
 ) -> Outcome:
-    """An Outcome from the trade_signals columns of OUTCOME_COLUMNS, in that order."""
+    """An Outcome from its trade_signals columns, in the order of OUTCOME_FIELDS."""
     return Outcome(
         status=Status(status),
         fill_price=fill_price,
@@ -116,7 +102,7 @@ def signal_from_row(row: dict[str, Any]) -> Signal:
         created_at=row["created_at"],
         expires_at=row["expires_at"],
     )
-    outcome = outcome_from_columns(*(row[column] for column in OUTCOME_COLUMNS))
+    outcome = outcome_from_columns(*(row[column] for column in OUTCOME_FIELDS))
     return Signal(
         trade_id=row["trade_id"],
         terms=terms,
