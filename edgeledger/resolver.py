@@ -417,8 +417,10 @@ class _Run:
             if asked - failed:
                 drilled = {t: spans[t] for t in asked - failed}
                 versions.update({t: self.versions.get(t, 0) for t in drilled})
-                with self.db.connection() as conn:
-                    series.update(load_series(conn, drilled, self.interval))
+                with self.db.connection() as conn:  # the primary bars are as they were
+                    finer = load_series(conn, drilled, self.interval, finer_only=True)
+                for ticker, by_interval in finer.items():
+                    series.setdefault(ticker, {}).update(by_interval)
                 for ticker in drilled:
                     ticker_bars = prepare_bars(series.get(ticker, {}), self.interval)
                     for signal in ambiguous[ticker]:
@@ -561,11 +563,14 @@ def derive_outcome(terms: SignalTerms, bars: PreparedBars, *, as_of: datetime) -
 
 
 def load_series(
-    conn: psycopg.Connection, spans: dict[str, Span], primary: str
+    conn: psycopg.Connection, spans: dict[str, Span], primary: str, *, finer_only: bool = False
 ) -> dict[str, dict[str, BarSeries]]:
     """Stored bars of the primary interval and every finer one (those exist only where a run
-    drilled down), as BarSeries per ticker and interval."""
-    intervals = [i for i in INTERVALS if INTERVALS[i] <= INTERVALS[primary]]
+    drilled down), as BarSeries per ticker and interval; only the finer ones if asked."""
+    most = INTERVALS[primary]
+    intervals = [
+        i for i in INTERVALS if INTERVALS[i] < most or (INTERVALS[i] == most and not finer_only)
+    ]
     return bar_series_by_ticker(storage.load_bar_arrays(conn, spans, intervals))
 
 
