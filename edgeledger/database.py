@@ -122,6 +122,9 @@ class Database:
             min_size=1,
             max_size=max(1, max_size),
             kwargs={"connect_timeout": CONNECT_TIMEOUT_SECONDS},
+            # A connection is checked as it leaves the pool, so one the server dropped (a
+            # restart, a failover) is replaced instead of failing its next statement.
+            check=ConnectionPool.check_connection,
             open=False,
             name="edgeledger",
         )
