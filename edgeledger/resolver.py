@@ -32,7 +32,7 @@ import threading
 from collections import defaultdict
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TypeVar
@@ -96,23 +96,36 @@ def lock_key(job_name: str) -> int:
     )
 
 
+@dataclass(frozen=True)
+class RunLock:
+    """The job's advisory lock, held by one database session for the whole run."""
+
+    key: int
+    holder_pid: int  # the backend holding it: if that session dies, so does the lock
+
+
 @contextmanager
-def single_flight(db: Database, job_name: str) -> Iterator[bool]:
+def single_flight(db: Database, job_name: str) -> Iterator[RunLock | None]:
     """Hold the job's advisory lock for the whole run on a connection of its own.
 
-    Yields False when another run holds it. The lock dies with the connection, so a
-    killed run never leaves it behind.
+    Yields None when another run holds it. The lock dies with the connection, so a killed
+    run never leaves it behind; and a run whose connection dies (a database restart) has
+    lost it, which `storage.holds_run_lock` tells before anything is recorded.
     """
     with db.connection() as conn:
         conn.autocommit = True
         key = lock_key(job_name)
-        got = conn.execute("SELECT pg_try_advisory_lock(%s) AS got", (key,)).fetchone()["got"]
+        row = conn.execute(
+            "SELECT pg_try_advisory_lock(%s) AS got, pg_backend_pid() AS pid", (key,)
+        ).fetchone()
+        lock = RunLock(key, row["pid"]) if row["got"] else None
         try:
-            yield got
+            yield lock
         finally:
-            if got and not conn.closed:
-                conn.execute("SELECT pg_advisory_unlock(%s)", (key,))
-            conn.autocommit = False
+            with suppress(psycopg.Error):  # a dead session has released it already
+                if lock is not None:
+                    conn.execute("SELECT pg_advisory_unlock(%s)", (key,))
+                conn.autocommit = False
 
 
 def run_resolve(
@@ -132,8 +145,8 @@ def run_resolve(
         raise EdgeLedgerError(f"interval {interval!r} is not one of {', '.join(INTERVALS)}")
     drill = [d for d in drill if INTERVALS[d] < INTERVALS[interval]]
     report = RunReport(as_of=as_of, interval=interval)
-    with single_flight(db, JOB_NAME) as got_lock:
-        if not got_lock:
+    with single_flight(db, JOB_NAME) as lock:
+        if lock is None:
             report.skipped = "another resolve run is in progress"
             return report
         with db.connection() as conn:
@@ -146,6 +159,7 @@ def run_resolve(
                 db,
                 provider,
                 report,
+                lock=lock,
                 now=now,
                 drill=drill,
                 group=group_tickers,
@@ -218,12 +232,13 @@ class _Run:
         provider: PriceProvider,
         report: RunReport,
         *,
+        lock: RunLock,
         now: datetime,
         drill: Sequence[str],
         group: int,
         workers: int,
     ) -> None:
-        self.db, self.provider, self.report = db, provider, report
+        self.db, self.provider, self.report, self.lock = db, provider, report, lock
         self.now, self.drill, self.group = now, list(drill), group
         self.as_of, self.interval = report.as_of, report.interval
         self.coverage: dict[tuple[str, str], list[Span]] = {}
@@ -474,6 +489,13 @@ class _Run:
         changes = {ticker: _changes(found, outcomes) for ticker, found in signals.items()}
 
         def write(conn: psycopg.Connection, part: dict[str, _Changes]) -> None:
+            # In the same transaction as the writes: a run that lost its lock (its session
+            # died) may be racing another run by now, and must not append events twice.
+            if not storage.holds_run_lock(conn, self.lock.key, self.lock.holder_pid):
+                raise DatabaseUnavailable(
+                    "the run lost its lock (its database session ended); nothing more is "
+                    "recorded, the next run carries on"
+                )
             writes = [w for c in part.values() for w in c.writes]
             events = [e for c in part.values() for e in c.events]
             storage.write_outcomes(conn, writes, as_of=self.as_of, interval=self.interval)

@@ -305,3 +305,61 @@ def _capture(failures: list[BaseException], call, *args) -> None:
         call(*args)
     except BaseException as exc:
         failures.append(exc)
+
+
+@pytest.mark.slow
+def test_a_run_that_loses_its_lock_records_nothing_more_while_another_takes_over(
+    clone_db, server, tmp_path
+):
+    from edgeledger.database import Database
+
+    tickers = [f"R{i:02d}" for i in range(12)]
+    path = signals_file(tmp_path, tickers)
+    reference_url, raced_url = clone_db(), clone_db()
+    provider = make_provider(
+        PriceSettings.from_env({"EDGELEDGER_YAHOO_URL": server.url}), clock=lambda: AS_OF
+    )
+
+    def resolve(url: str):
+        with Database(url) as db:
+            return run_resolve(
+                db, provider, as_of=AS_OF, now=AS_OF, interval="1h", drill=(), group_tickers=2
+            )
+
+    for url in (reference_url, raced_url):
+        with Database(url) as db:
+            importer.import_file(db, path, now=AS_OF)
+    serve_prices(server, tickers)
+    resolve(reference_url)
+    with Database(reference_url) as db:
+        expected = final_state(db)
+
+    # The first run's lock session dies while it waits on a slow ticker; a second run gets
+    # the lock and does all the work while the first one still holds its loaded signals.
+    server.reset()
+    serve_prices(server, tickers)
+    stuck = tickers[7]
+    server.reset_path(CHART + stuck)
+    body = yahoo_chart(stuck, "1h", yahoo_rows(hourly(107)))
+    server.reply(CHART + stuck, delay=1.5, json_body=body)
+    server.reply(CHART + stuck, json_body=body)
+    failure: list[BaseException] = []
+    first = threading.Thread(target=lambda: _capture(failure, resolve, raced_url))
+    first.start()
+    deadline = time.monotonic() + 30
+    while not server.to(CHART + stuck) and time.monotonic() < deadline:
+        time.sleep(0.02)
+    with psycopg.connect(raced_url, autocommit=True) as admin:
+        ended = admin.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_locks"
+            " WHERE locktype = 'advisory' AND granted AND database = ("
+            "   SELECT oid FROM pg_database WHERE datname = current_database())"
+        ).fetchall()
+    assert ended == [(True,)]
+    second = resolve(raced_url)
+    first.join(60)
+
+    assert second.skipped is None and second.failed_tickers == {}
+    with Database(raced_url) as db:
+        assert final_state(db) == expected  # no event recorded twice
+    assert len(failure) == 1 and "lost its lock" in str(failure[0]), failure

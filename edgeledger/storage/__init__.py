@@ -15,6 +15,7 @@ from edgeledger.storage.bars import (
 from edgeledger.storage.outcomes import (
     claim_job_run,
     finish_job_run,
+    holds_run_lock,
     open_signals_of,
     save_ticker_resolutions,
     settled_signals,
@@ -47,6 +48,7 @@ __all__ = [
     "events_for_signal",
     "export_rows",
     "finish_job_run",
+    "holds_run_lock",
     "insert_events",
     "insert_signal",
     "insert_staged",

@@ -131,6 +131,13 @@ def save_ticker_resolutions(
     )
 
 
+def holds_run_lock(conn: psycopg.Connection, key: int, pid: int) -> bool:
+    """Whether backend `pid` still holds the advisory lock `key` (a signed 64-bit key)."""
+    unsigned = key & 0xFFFF_FFFF_FFFF_FFFF
+    params = {"pid": pid, "high": unsigned >> 32, "low": unsigned & 0xFFFF_FFFF}
+    return conn.execute(named_query("holds_run_lock"), params).fetchone()["held"]
+
+
 def claim_job_run(
     conn: psycopg.Connection, job_name: str, scheduled_for: datetime | None, started_at: datetime
 ) -> int | None:

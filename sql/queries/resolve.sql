@@ -130,6 +130,15 @@ ON CONFLICT (ticker) DO UPDATE
 SET bars_version = EXCLUDED.bars_version, as_of = EXCLUDED.as_of,
     interval = EXCLUDED.interval, resolved_at = EXCLUDED.resolved_at;
 
+-- name: holds_run_lock
+-- Does this backend still hold the run's advisory lock? A bigint advisory key shows in
+-- pg_locks as classid (high 32 bits) and objid (low 32 bits), with objsubid 1.
+SELECT EXISTS (
+    SELECT 1 FROM pg_locks
+    WHERE locktype = 'advisory' AND granted AND pid = %(pid)s
+      AND classid = %(high)s::oid AND objid = %(low)s::oid AND objsubid = 1
+) AS held;
+
 -- name: claim_job_run
 -- One row per (job, scheduled slot). A row left 'running' by a crashed run is taken over;
 -- the caller holds the job's advisory lock, so no live run owns it.
