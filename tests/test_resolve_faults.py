@@ -243,123 +243,98 @@ def test_a_run_killed_mid_way_converges_on_rerun(clone_db, server, tmp_path, kil
         assert runs == [("running",), ("succeeded",)]  # the killed run's row tells the story
 
 
-@pytest.mark.slow
-def test_a_run_that_loses_the_database_mid_way_converges_on_rerun(clone_db, server, tmp_path):
-    from edgeledger.database import Database
+class InterruptedRun:
+    """Two copies of one book: `expected` is the reference copy's state after an
+    uninterrupted in-process run, and `run_until_stuck` starts the same run on the other
+    copy, on a thread, returning once it waits on a slow reply (group 4 of 6)."""
 
-    tickers = [f"L{i:02d}" for i in range(12)]
-    path = signals_file(tmp_path, tickers)
-    reference_url, broken_url = clone_db(), clone_db()
-    provider = make_provider(
-        PriceSettings.from_env({"EDGELEDGER_YAHOO_URL": server.url}), clock=lambda: AS_OF
-    )
+    def __init__(self, clone_db, server, tmp_path, prefix: str) -> None:
+        from edgeledger.database import Database
 
-    def resolve(url: str):
-        with Database(url) as db:
+        self.database, self.server = Database, server
+        self.tickers = [f"{prefix}{i:02d}" for i in range(12)]
+        path = signals_file(tmp_path, self.tickers)
+        self.provider = make_provider(
+            PriceSettings.from_env({"EDGELEDGER_YAHOO_URL": server.url}), clock=lambda: AS_OF
+        )
+        reference, self.url = clone_db(), clone_db()
+        for url in (reference, self.url):
+            with Database(url) as db:
+                importer.import_file(db, path, now=AS_OF)
+        serve_prices(server, self.tickers)
+        self.resolve(reference)
+        self.expected = self.state(reference)
+        self.failures: list[BaseException] = []
+
+    def resolve(self, url: str):
+        with self.database(url) as db:
             return run_resolve(
-                db, provider, as_of=AS_OF, now=AS_OF, interval="1h", drill=(), group_tickers=2
+                db, self.provider, as_of=AS_OF, now=AS_OF, interval="1h", drill=(), group_tickers=2
             )
 
-    for url in (reference_url, broken_url):
-        with Database(url) as db:
-            importer.import_file(db, path, now=AS_OF)
-    serve_prices(server, tickers)
-    resolve(reference_url)
-    with Database(reference_url) as db:
-        expected = final_state(db)
+    def state(self, url: str):
+        with self.database(url) as db:
+            return final_state(db)
 
-    # The database drops every connection while the run waits on a slow ticker (group 4 of
-    # 6), as a restart or failover would.
-    server.reset()
-    serve_prices(server, tickers)
-    stuck = tickers[7]
-    server.reset_path(CHART + stuck)
-    server.reply(
-        CHART + stuck, delay=1.0, json_body=yahoo_chart(stuck, "1h", yahoo_rows(hourly(107)))
-    )
-    server.reply(CHART + stuck, json_body=yahoo_chart(stuck, "1h", yahoo_rows(hourly(107))))
-    failure: list[BaseException] = []
-    run = threading.Thread(target=lambda: _capture(failure, resolve, broken_url))
-    run.start()
-    deadline = time.monotonic() + 30
-    while not server.to(CHART + stuck) and time.monotonic() < deadline:
-        time.sleep(0.02)
-    with psycopg.connect(broken_url, autocommit=True) as admin:
+    def run_until_stuck(self, delay: float) -> threading.Thread:
+        self.server.reset()
+        serve_prices(self.server, self.tickers)
+        stuck = self.tickers[7]
+        body = yahoo_chart(stuck, "1h", yahoo_rows(hourly(107)))
+        self.server.reset_path(CHART + stuck)
+        self.server.reply(CHART + stuck, delay=delay, json_body=body)
+        self.server.reply(CHART + stuck, json_body=body)
+        run = threading.Thread(target=self._run)
+        run.start()
+        deadline = time.monotonic() + 30
+        while not self.server.to(CHART + stuck) and time.monotonic() < deadline:
+            time.sleep(0.02)
+        return run
+
+    def _run(self) -> None:
+        try:
+            self.resolve(self.url)
+        except BaseException as exc:
+            self.failures.append(exc)
+
+
+@pytest.mark.slow
+def test_a_run_that_loses_the_database_mid_way_converges_on_rerun(clone_db, server, tmp_path):
+    book = InterruptedRun(clone_db, server, tmp_path, "L")
+    run = book.run_until_stuck(delay=1.0)
+    with psycopg.connect(book.url, autocommit=True) as admin:  # a restart or failover
         admin.execute(
             "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
             " WHERE datname = current_database() AND pid <> pg_backend_pid()"
         )
     run.join(60)
-    assert len(failure) == 1 and isinstance(failure[0], EdgeLedgerError), failure
+    assert len(book.failures) == 1 and isinstance(book.failures[0], EdgeLedgerError)
 
-    assert resolve(broken_url).failed_tickers == {}
-    with Database(broken_url) as db:
-        assert final_state(db) == expected
-    with psycopg.connect(broken_url) as conn:
+    assert book.resolve(book.url).failed_tickers == {}
+    assert book.state(book.url) == book.expected
+    with psycopg.connect(book.url) as conn:
         statuses = [r[0] for r in conn.execute("SELECT status FROM job_runs ORDER BY id")]
     assert statuses[-1] == "succeeded" and "succeeded" not in statuses[:-1]
-
-
-def _capture(failures: list[BaseException], call, *args) -> None:
-    try:
-        call(*args)
-    except BaseException as exc:
-        failures.append(exc)
 
 
 @pytest.mark.slow
 def test_a_run_that_loses_its_lock_records_nothing_more_while_another_takes_over(
     clone_db, server, tmp_path
 ):
-    from edgeledger.database import Database
-
-    tickers = [f"R{i:02d}" for i in range(12)]
-    path = signals_file(tmp_path, tickers)
-    reference_url, raced_url = clone_db(), clone_db()
-    provider = make_provider(
-        PriceSettings.from_env({"EDGELEDGER_YAHOO_URL": server.url}), clock=lambda: AS_OF
-    )
-
-    def resolve(url: str):
-        with Database(url) as db:
-            return run_resolve(
-                db, provider, as_of=AS_OF, now=AS_OF, interval="1h", drill=(), group_tickers=2
-            )
-
-    for url in (reference_url, raced_url):
-        with Database(url) as db:
-            importer.import_file(db, path, now=AS_OF)
-    serve_prices(server, tickers)
-    resolve(reference_url)
-    with Database(reference_url) as db:
-        expected = final_state(db)
-
+    book = InterruptedRun(clone_db, server, tmp_path, "R")
     # The first run's lock session dies while it waits on a slow ticker; a second run gets
     # the lock and does all the work while the first one still holds its loaded signals.
-    server.reset()
-    serve_prices(server, tickers)
-    stuck = tickers[7]
-    server.reset_path(CHART + stuck)
-    body = yahoo_chart(stuck, "1h", yahoo_rows(hourly(107)))
-    server.reply(CHART + stuck, delay=1.5, json_body=body)
-    server.reply(CHART + stuck, json_body=body)
-    failure: list[BaseException] = []
-    first = threading.Thread(target=lambda: _capture(failure, resolve, raced_url))
-    first.start()
-    deadline = time.monotonic() + 30
-    while not server.to(CHART + stuck) and time.monotonic() < deadline:
-        time.sleep(0.02)
-    with psycopg.connect(raced_url, autocommit=True) as admin:
+    first = book.run_until_stuck(delay=1.5)
+    with psycopg.connect(book.url, autocommit=True) as admin:
         ended = admin.execute(
             "SELECT pg_terminate_backend(pid) FROM pg_locks"
             " WHERE locktype = 'advisory' AND granted AND database = ("
             "   SELECT oid FROM pg_database WHERE datname = current_database())"
         ).fetchall()
     assert ended == [(True,)]
-    second = resolve(raced_url)
+    second = book.resolve(book.url)
     first.join(60)
 
     assert second.skipped is None and second.failed_tickers == {}
-    with Database(raced_url) as db:
-        assert final_state(db) == expected  # no event recorded twice
-    assert len(failure) == 1 and "lost its lock" in str(failure[0]), failure
+    assert book.state(book.url) == book.expected  # no event recorded twice
+    assert len(book.failures) == 1 and "lost its lock" in str(book.failures[0])
