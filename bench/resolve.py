@@ -672,6 +672,36 @@ class CountingProvider:
         return self.inner.plan_requests(*args)
 
 
+@dataclass
+class Before:
+    """A timed run's starting point: the rows written and the book so far, and a fresh
+    counting provider (a job process starts with one)."""
+
+    conninfo: str
+    provider: CountingProvider
+    writes: Writes
+    book: Book
+
+    @classmethod
+    def take(cls, conninfo: str, prices: ChartServer, as_of: datetime) -> Before:
+        provider = CountingProvider(yahoo(prices.url, BenchClock(as_of)))
+        return cls(conninfo, provider, table_writes(conninfo), book_state(conninfo))
+
+    def measured(self, label: str, seconds: float, http: ServerStats, **run: Any) -> Measured:
+        """The figures of the run since, `run` being its report= or naive=."""
+        return Measured(
+            label,
+            seconds,
+            http,
+            table_writes(self.conninfo) - self.writes,
+            self.book,
+            book_state(self.conninfo),
+            fetches=self.provider.calls,
+            provider_seconds=self.provider.seconds,
+            **run,
+        )
+
+
 def timed_resolve(
     conninfo: str,
     prices: ChartServer,
@@ -683,12 +713,13 @@ def timed_resolve(
 ) -> Measured:
     """One run_resolve on a fresh, warmed pool and a fresh provider (a job process starts
     with both), timed."""
-    before_writes, before_book = table_writes(conninfo), book_state(conninfo)
-    provider = CountingProvider(yahoo(prices.url, BenchClock(as_of)))
+    before = Before.take(conninfo, prices, as_of)
+    provider = before.provider
     with Database(conninfo, max_size=4) as db:
-        with db.connection() as a, db.connection() as b:  # the run holds two at once
-            a.execute("SELECT 1")
-            b.execute("SELECT 1")
+        # the run holds three at once: its lock, its work and its writer thread's
+        with db.connection() as a, db.connection() as b, db.connection() as c:
+            for conn in (a, b, c):
+                conn.execute("SELECT 1")
         profiler = cProfile.Profile() if profile else None
         before_http = prices.stats()
         start = time.perf_counter()
@@ -716,17 +747,7 @@ def timed_resolve(
         raise RuntimeError(f"the run reports {report.requests} requests, made {provider.calls}")
     if report.failed_tickers:
         raise RuntimeError(f"tickers failed: {dict(list(report.failed_tickers.items())[:5])}")
-    return Measured(
-        label,
-        seconds,
-        http,
-        table_writes(conninfo) - before_writes,
-        before_book,
-        book_state(conninfo),
-        report=report,
-        fetches=provider.calls,
-        provider_seconds=provider.seconds,
-    )
+    return before.measured(label, seconds, http, report=report)
 
 
 NAIVE_OPEN = """
@@ -804,26 +825,15 @@ def _naive_closed(
 
 
 def timed_naive(conninfo: str, prices: ChartServer, label: str, *, as_of: datetime) -> Measured:
-    before_writes, before_book = table_writes(conninfo), book_state(conninfo)
-    provider = CountingProvider(yahoo(prices.url, BenchClock(as_of)))
+    before = Before.take(conninfo, prices, as_of)
     with psycopg.connect(conninfo, autocommit=True) as conn:
         conn.execute("SELECT 1")
         before_http = prices.stats()
         start = time.perf_counter()
-        report = naive_run(conn, provider, as_of)
+        report = naive_run(conn, before.provider, as_of)
         seconds = time.perf_counter() - start
         http = prices.stats() - before_http
-    return Measured(
-        label,
-        seconds,
-        http,
-        table_writes(conninfo) - before_writes,
-        before_book,
-        book_state(conninfo),
-        naive=report,
-        fetches=provider.calls,
-        provider_seconds=provider.seconds,
-    )
+    return before.measured(label, seconds, http, naive=report)
 
 
 # --- output --------------------------------------------------------------------------------
