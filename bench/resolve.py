@@ -70,6 +70,7 @@ from edgeledger.database import Database
 from edgeledger.market_calendar import sessions_between
 from edgeledger.prices import PriceProvider
 from edgeledger.prices.factory import PriceSettings, make_provider
+from edgeledger.prices.yahoo import chart_query
 from edgeledger.resolution import RunReport
 from edgeledger.resolver import DEFAULT_FETCH_WORKERS, DEFAULT_GROUP_TICKERS, run_resolve
 
@@ -423,13 +424,7 @@ def probe(server: ChartServer, market: Market, tickers: list[str], seed: int) ->
                 end = start + span
             else:
                 start, end = AS_OF - span, AS_OF
-            params = {
-                "period1": int(start.timestamp()),
-                "period2": int(end.timestamp()),
-                "interval": interval,
-                "includePrePost": "false",
-                "events": "div,splits",
-            }
+            params = chart_query(start, end, interval)
             if i % 2:
                 t0 = time.perf_counter()
                 frame = provider.fetch_bars(ticker, interval, start, end)

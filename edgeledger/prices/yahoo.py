@@ -41,6 +41,17 @@ MAX_SPAN: dict[str, timedelta | None] = {"1m": timedelta(days=7)}
 MAX_EPOCH_SECONDS = 9_000_000_000
 
 
+def chart_query(start: datetime, end: datetime, interval: str) -> dict[str, str | int]:
+    """The query of a chart v8 request for bars of [start, end)."""
+    return {
+        "period1": int(start.timestamp()),
+        "period2": int(end.timestamp()),
+        "interval": interval,
+        "includePrePost": "false",
+        "events": "div,splits",
+    }
+
+
 class YahooProvider(BarProvider):
     """Bars from query2.finance.yahoo.com/v8/finance/chart (regular session only)."""
 
@@ -76,14 +87,7 @@ class YahooProvider(BarProvider):
         self, ticker: str, interval: str, start: datetime, end: datetime
     ) -> pd.DataFrame:
         url = f"{self.base_url}/v8/finance/chart/{quote(ticker, safe='')}"
-        params = {
-            "period1": int(start.timestamp()),
-            "period2": int(end.timestamp()),
-            "interval": interval,
-            "includePrePost": "false",
-            "events": "div,splits",
-        }
-        response = self.http.get(url, ticker=ticker, params=params)
+        response = self.http.get(url, ticker=ticker, params=chart_query(start, end, interval))
         if response.status_code != 200:
             raise self._error(ticker, response.status_code, json_or_none(response))
         return parse_chart(read_json(response, self.name, ticker), ticker)
