@@ -47,12 +47,17 @@ def run_once(settings: Settings, prices: PriceSettings) -> RunReport:
     return report
 
 
-def main() -> int:
+def configure_logging() -> None:
+    """Job processes log to stdout, where Railway and cron collect it."""
     logging.basicConfig(
         level=os.environ.get("EDGELEDGER_LOG_LEVEL", "INFO"),
         stream=sys.stdout,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
+
+
+def main() -> int:
+    configure_logging()
     try:
         report = run_once(Settings.from_env(), PriceSettings.from_env(os.environ))
     except EdgeLedgerError as exc:

@@ -20,7 +20,7 @@ from edgeledger.clock import utc_now
 from edgeledger.market_calendar import session_bounds
 from edgeledger.prices import PriceSettings
 from edgeledger.settings import Settings
-from jobs.resolve import run_once
+from jobs.resolve import configure_logging, run_once
 
 log = logging.getLogger("jobs.scheduler")
 NEW_YORK = "America/New_York"
@@ -54,11 +54,7 @@ def build_scheduler(settings: Settings, prices: PriceSettings) -> BlockingSchedu
 
 
 def main() -> int:
-    logging.basicConfig(
-        level=os.environ.get("EDGELEDGER_LOG_LEVEL", "INFO"),
-        stream=sys.stdout,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
+    configure_logging()
     settings, prices = Settings.from_env(), PriceSettings.from_env(os.environ)
     scheduler = build_scheduler(settings, prices)
     log.info("scheduler started", extra={"jobs": [job.id for job in scheduler.get_jobs()]})
