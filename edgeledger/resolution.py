@@ -111,7 +111,7 @@ def bar_need(book: TickerBook, as_of: datetime, interval: str) -> Span | None:
     return (start, end) if end > start else None
 
 
-def chunk_books(
+def group_books(
     books: Iterable[TickerBook], *, max_signals: int, max_tickers: int
 ) -> Iterator[list[TickerBook]]:
     """Consecutive groups of tickers to resolve together: each group's bars are stored,

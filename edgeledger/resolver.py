@@ -62,8 +62,8 @@ from edgeledger.resolution import (
     TickerResolution,
     ambiguous_bar_spans,
     bar_need,
-    chunk_books,
     drill_requests,
+    group_books,
     missing_spans,
     needs_evaluation,
 )
@@ -260,7 +260,7 @@ class _Run:
             self.versions = storage.bar_versions(conn, tickers)
             self.last = storage.ticker_resolutions(conn, tickers)
         self.report.tickers = len(books)
-        groups = list(chunk_books(books, max_signals=GROUP_SIGNALS, max_tickers=self.group))
+        groups = list(group_books(books, max_signals=GROUP_SIGNALS, max_tickers=self.group))
         try:
             # A pipeline: while group i is evaluated on this thread, group i+1's bars are
             # stored on the writer thread and group i+2's are downloading; group i-1's

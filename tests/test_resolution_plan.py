@@ -10,8 +10,8 @@ from edgeledger.resolution import (
     TickerResolution,
     ambiguous_bar_spans,
     bar_need,
-    chunk_books,
     drill_requests,
+    group_books,
     merge_spans,
     missing_spans,
     needs_evaluation,
@@ -124,13 +124,13 @@ def test_nearby_ambiguous_bars_share_one_request():
 
 def test_tickers_are_grouped_up_to_a_number_of_tickers_or_signals():
     books = [book(ticker=name, signals=n) for name, n in [("A", 2), ("B", 2), ("C", 9), ("D", 1)]]
-    groups = chunk_books(books, max_signals=10, max_tickers=3)
+    groups = group_books(books, max_signals=10, max_tickers=3)
     assert [[b.ticker for b in g] for g in groups] == [["A", "B", "C"], ["D"]]
-    groups = chunk_books(books, max_signals=4, max_tickers=50)
+    groups = group_books(books, max_signals=4, max_tickers=50)
     assert [[b.ticker for b in g] for g in groups] == [["A", "B"], ["C"], ["D"]]
 
 
 def test_a_ticker_with_more_signals_than_a_group_holds_is_a_group_of_its_own():
     books = [book(ticker="A", signals=1), book(ticker="B", signals=500), book(ticker="C")]
-    groups = chunk_books(books, max_signals=100, max_tickers=50)
+    groups = group_books(books, max_signals=100, max_tickers=50)
     assert [[b.ticker for b in g] for g in groups] == [["A", "B"], ["C"]]
