@@ -12,8 +12,9 @@ code path serves both directions and negation of floats is exact.
 from __future__ import annotations
 
 import math
+from bisect import bisect_left, bisect_right
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import ROUND_HALF_EVEN, Context, Decimal
 from typing import Any
@@ -57,6 +58,8 @@ class SignalTerms:
     target2: float | None
     created_at: datetime
     expires_at: datetime
+    created_us: int = field(init=False, repr=False, compare=False)
+    expires_us: int = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         for name in ("entry", "stop", "target", "target2"):
@@ -68,8 +71,9 @@ class SignalTerms:
                 raise ValueError(f"{self.trade_id}: {name} is not a finite price")
             object.__setattr__(self, name, number)
         object.__setattr__(self, "direction", Direction(self.direction))
-        to_epoch_us(self.created_at)  # rejects naive datetimes
-        to_epoch_us(self.expires_at)
+        # in epoch µs, as the bars are (this also rejects naive datetimes)
+        object.__setattr__(self, "created_us", to_epoch_us(self.created_at))
+        object.__setattr__(self, "expires_us", to_epoch_us(self.expires_at))
         e, s, t = self.entry, self.stop, self.target
         if self.direction is Direction.LONG and not s < e < t:
             raise ValueError(f"{self.trade_id}: a long signal needs stop < entry < target")
@@ -92,8 +96,40 @@ class SignalTerms:
         )
 
 
-# One level of bars: (bar duration in µs, starts, open, high, low, close).
-_Level = tuple[int, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]
+class _Level:
+    """One interval's bars as a walk reads them: the arrays, for searching and ranges, and
+    the same values as Python lists, which a per-bar loop reads several times faster.
+    Prices are normalized (a short's are mirrored)."""
+
+    __slots__ = ("closes", "duration", "high", "highs", "low", "lows", "opens", "starts")
+
+    def __init__(
+        self,
+        duration: int,
+        starts: np.ndarray,
+        o: np.ndarray,
+        h: np.ndarray,
+        lw: np.ndarray,
+        c: np.ndarray,
+    ) -> None:
+        self.duration = duration
+        self.high, self.low = h, lw  # arrays, for a finer level's extremes in a span
+        self.starts: list[int] = starts.tolist()
+        self.opens: list[float] = o.tolist()
+        self.highs: list[float] = h.tolist()
+        self.lows: list[float] = lw.tolist()
+        self.closes: list[float] = c.tolist()
+
+    def mirrored(self) -> _Level:
+        """The level as a short walks it: prices negated, high and low swapped."""
+        mirror = _Level.__new__(_Level)
+        mirror.duration, mirror.starts = self.duration, self.starts
+        mirror.high, mirror.low = -self.low, -self.high
+        mirror.opens = [-x for x in self.opens]
+        mirror.highs = [-x for x in self.lows]
+        mirror.lows = [-x for x in self.highs]
+        mirror.closes = [-x for x in self.closes]
+        return mirror
 
 
 class _Walk:
@@ -138,22 +174,18 @@ class _Walk:
         self.lo_ex = math.inf
         self.t2_hit: bool | None = None
 
-    def slice(self, depth: int, lo: int, hi: int) -> tuple[list, list, list, list, list]:
-        """Bars lo:hi of a level (already normalized) as plain Python lists, fast to loop."""
-        _, starts, o, h, lw, c = self.levels[depth]
-        return (
-            starts[lo:hi].tolist(),
-            o[lo:hi].tolist(),
-            h[lo:hi].tolist(),
-            lw[lo:hi].tolist(),
-            c[lo:hi].tolist(),
-        )
-
     def run(self, depth: int, lo: int, hi: int) -> None:
         """Walk bars lo:hi of one level in time order, drilling into finer levels."""
-        starts, opens, highs, lows, closes = self.slice(depth, lo, hi)
+        level = self.levels[depth]
+        starts, opens, highs, lows, closes = (
+            level.starts,
+            level.opens,
+            level.highs,
+            level.lows,
+            level.closes,
+        )
         e, s, t = self.e, self.s, self.t
-        for i in range(len(starts)):
+        for i in range(lo, hi):
             state = self.state
             o, h, lw = opens[i], highs[i], lows[i]
             if state == _PENDING:
@@ -245,11 +277,11 @@ class _Walk:
         stop, target or target2) the bar itself reached, so an incomplete finer series
         never undoes what the coarse bar proves; the next finer level is tried instead.
         """
-        end = start + self.levels[depth][0]
+        end = start + self.levels[depth].duration
         for k in range(depth + 1, len(self.levels)):
-            duration, starts = self.levels[k][0], self.levels[k][1]
-            lo = int(np.searchsorted(starts, start, "left"))
-            hi = int(np.searchsorted(starts, end - duration, "right"))
+            level = self.levels[k]
+            lo = bisect_left(level.starts, start)
+            hi = bisect_right(level.starts, end - level.duration)
             if lo < hi and self.covers(k, lo, hi, h, lw):
                 self.run(k, lo, hi)
                 return True
@@ -257,9 +289,9 @@ class _Walk:
 
     def covers(self, depth: int, lo: int, hi: int, h: float, lw: float) -> bool:
         """Do finer bars lo:hi reach what the coarse bar (high h, low lw) reached?"""
-        _, _, opens, highs, lows, _ = self.levels[depth]  # normalized: a short's are mirrored
-        fine_lo, fine_hi = float(lows[lo:hi].min()), float(highs[lo:hi].max())
-        first_open = float(opens[lo])
+        level = self.levels[depth]  # normalized: a short's are mirrored
+        fine_lo, fine_hi = float(level.low[lo:hi].min()), float(level.high[lo:hi].max())
+        first_open = level.opens[lo]
         s = self.s
         target = self.t2 if self.state == _WATCH else self.t
         if (lw <= s and fine_lo > s) or (h >= target and fine_hi < target):
@@ -316,7 +348,7 @@ class PreparedBars:
         chosen.sort(key=lambda series: INTERVALS[series.interval], reverse=True)
         self.primary = primary
         self._long: list[_Level] = [
-            (b.duration_us, b.starts, b.open, b.high, b.low, b.close) for b in chosen
+            _Level(b.duration_us, b.starts, b.open, b.high, b.low, b.close) for b in chosen
         ]
         self._short: list[_Level] | None = None
 
@@ -325,7 +357,7 @@ class PreparedBars:
         if sign > 0:
             return self._long
         if self._short is None:
-            self._short = [(d, st, -o, -lw, -h, -c) for d, st, o, h, lw, c in self._long]
+            self._short = [level.mirrored() for level in self._long]
         return self._short
 
 
@@ -361,18 +393,19 @@ def resolve_signal(
     sign = 1 if terms.direction is Direction.LONG else -1
     levels = bars.levels(sign)
     walk = _Walk(levels, sign, terms)
-    duration, starts, _, _, _, closes = levels[0]
-    created = to_epoch_us(terms.created_at)
-    window_end = min(to_epoch_us(terms.expires_at), to_epoch_us(as_of))
-    lo = int(np.searchsorted(starts, created, "left"))
-    hi = max(lo, int(np.searchsorted(starts, window_end - duration, "right")))
+    primary_level = levels[0]
+    starts, closes = primary_level.starts, primary_level.closes
+    as_of_us = to_epoch_us(as_of)
+    window_end = min(terms.expires_us, as_of_us)
+    lo = bisect_left(starts, terms.created_us)
+    hi = max(lo, bisect_right(starts, window_end - primary_level.duration))
     if lo > 0:
-        walk.prev = float(closes[lo - 1])
+        walk.prev = closes[lo - 1]
     if lo < hi:
         walk.run(0, lo, hi)
-    expired = as_of >= terms.expires_at
+    expired = as_of_us >= terms.expires_us
     if hi > lo:
-        return _outcome(walk, expired, int(starts[hi - 1]), float(closes[hi - 1]))
+        return _outcome(walk, expired, starts[hi - 1], closes[hi - 1])
     return _outcome(walk, expired, None, None)
 
 

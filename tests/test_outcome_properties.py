@@ -3,6 +3,7 @@ prices around a pivot is exact in floating point)."""
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import UTC, datetime, timedelta
 from decimal import ROUND_HALF_EVEN, Decimal
 
@@ -145,7 +146,7 @@ def test_a_short_on_mirrored_prices_mirrors_the_long(terms, rows, as_of):
 
 @given(longs(), price_paths(), st.data())
 def test_finer_bars_change_nothing_when_the_coarse_bars_are_unambiguous(terms, rows, data):
-    terms = SignalTerms(**{**terms.__dict__, "target2": None})
+    terms = dataclasses.replace(terms, target2=None)
     as_of = terms.expires_at
     coarse = resolve(terms, hourly(rows), as_of=as_of)
     fine_rows = data.draw(price_paths(min_bars=12 * len(rows), max_bars=12 * len(rows)))
