@@ -125,6 +125,7 @@ class Database:
             # A connection is checked as it leaves the pool, so one the server dropped (a
             # restart, a failover) is replaced instead of failing its next statement.
             check=ConnectionPool.check_connection,
+            configure=_in_utc,
             open=False,
             name="edgeledger",
         )
@@ -161,6 +162,14 @@ class Database:
 
     def __exit__(self, *exc_info: object) -> None:
         self.close()
+
+
+def _in_utc(conn: psycopg.Connection) -> None:
+    """Read times in UTC, whatever the server's default zone: the same on every machine, and
+    datetimes with a fixed offset are several times cheaper to compare and convert than a
+    named zone's."""
+    conn.execute("SET TIME ZONE 'UTC'")
+    conn.commit()
 
 
 def check_reachable(conninfo: str) -> None:
