@@ -62,19 +62,21 @@ class SignalTerms:
     expires_us: int = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
-        for name in ("entry", "stop", "target", "target2"):
-            value = getattr(self, name)
-            if value is None and name == "target2":
-                continue
-            number = float(value)  # accepts Decimal: Decimal("181.2") -> 181.2
-            if not math.isfinite(number):
-                raise ValueError(f"{self.trade_id}: {name} is not a finite price")
-            object.__setattr__(self, name, number)
-        object.__setattr__(self, "direction", Direction(self.direction))
+        # Set without the frozen check: a run builds one of these for every open signal.
+        put = object.__setattr__
+        e = _finite_price(self, "entry", self.entry)
+        s = _finite_price(self, "stop", self.stop)
+        t = _finite_price(self, "target", self.target)
+        put(self, "entry", e)
+        put(self, "stop", s)
+        put(self, "target", t)
+        if self.target2 is not None:
+            put(self, "target2", _finite_price(self, "target2", self.target2))
+        if not isinstance(self.direction, Direction):
+            put(self, "direction", Direction(self.direction))
         # in epoch µs, as the bars are (this also rejects naive datetimes)
-        object.__setattr__(self, "created_us", to_epoch_us(self.created_at))
-        object.__setattr__(self, "expires_us", to_epoch_us(self.expires_at))
-        e, s, t = self.entry, self.stop, self.target
+        put(self, "created_us", to_epoch_us(self.created_at))
+        put(self, "expires_us", to_epoch_us(self.expires_at))
         if self.direction is Direction.LONG and not s < e < t:
             raise ValueError(f"{self.trade_id}: a long signal needs stop < entry < target")
         if self.direction is Direction.SHORT and not t < e < s:
@@ -94,6 +96,13 @@ class SignalTerms:
             created_at=signal.created_at,
             expires_at=signal.expires_at,
         )
+
+
+def _finite_price(terms: SignalTerms, name: str, value: float | Decimal) -> float:
+    number = float(value)  # accepts Decimal: Decimal("181.2") -> 181.2
+    if not math.isfinite(number):
+        raise ValueError(f"{terms.trade_id}: {name} is not a finite price")
+    return number
 
 
 class _Level:
@@ -175,38 +184,50 @@ class _Walk:
         self.t2_hit: bool | None = None
 
     def run(self, depth: int, lo: int, hi: int) -> None:
-        """Walk bars lo:hi of one level in time order, drilling into finer levels."""
+        """Walk bars lo:hi of one level in time order, drilling into finer levels.
+
+        Most bars change nothing: a PENDING signal's bar that neither touches nor gaps across
+        the entry, an OPEN one's that reaches neither the stop nor the target. Such runs of
+        quiet bars are skipped in tight loops; every other bar goes through the handlers.
+        """
         level = self.levels[depth]
-        starts, opens, highs, lows, closes = (
-            level.starts,
-            level.opens,
-            level.highs,
-            level.lows,
-            level.closes,
-        )
+        starts, opens, highs, lows = level.starts, level.opens, level.highs, level.lows
+        closes = level.closes
         e, s, t = self.e, self.s, self.t
-        for i in range(lo, hi):
-            state = self.state
-            o, h, lw = opens[i], highs[i], lows[i]
-            if state == _PENDING:
+        i = lo
+        while i < hi and self.state != _DONE:
+            if self.state == _PENDING:
                 prev = self.prev
+                while i < hi:
+                    o = opens[i]
+                    if (prev is not None and (prev > e > o or prev < e < o)) or (
+                        lows[i] <= e <= highs[i]
+                    ):
+                        break
+                    prev = closes[i]
+                    i += 1
+                self.prev = prev
+                if i == hi:
+                    return
+                o = opens[i]
                 if prev is not None and (prev > e > o or prev < e < o):
-                    self.trigger_bar(depth, starts[i], o, o, h, lw)  # gapped across: fill at open
-                elif lw <= e <= h:
-                    self.trigger_bar(depth, starts[i], e, o, h, lw)  # touched: fill at entry
-            elif state == _OPEN:
-                if lw > s and h < t and s < o < t:  # the common case: nothing reached
-                    if h > self.hi_ex:
-                        self.hi_ex = h
-                    if lw < self.lo_ex:
-                        self.lo_ex = lw
+                    self.trigger_bar(depth, starts[i], o, o, highs[i], lows[i])  # gapped: at open
                 else:
-                    self.open_bar(depth, starts[i], o, h, lw)
-            elif state == _WATCH:
-                self.watch_bar(depth, starts[i], o, h, lw)
-            else:
-                return
+                    self.trigger_bar(depth, starts[i], e, o, highs[i], lows[i])  # touched: at entry
+            elif self.state == _OPEN:
+                quiet = i
+                while i < hi and lows[i] > s and highs[i] < t and s < opens[i] < t:
+                    i += 1
+                if i > quiet:
+                    self.extend(max(highs[quiet:i]), min(lows[quiet:i]))
+                    self.prev = closes[i - 1]
+                if i == hi:
+                    return
+                self.open_bar(depth, starts[i], opens[i], highs[i], lows[i])
+            else:  # _WATCH
+                self.watch_bar(depth, starts[i], opens[i], highs[i], lows[i])
             self.prev = closes[i]
+            i += 1
 
     def trigger_bar(
         self, depth: int, start: int, fill: float, o: float, h: float, lw: float

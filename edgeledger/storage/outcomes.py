@@ -37,9 +37,14 @@ def open_signals_of(
     found: dict[str, list[OpenSignal]] = {ticker: [] for ticker in tickers}
     with conn.cursor(row_factory=psycopg.rows.tuple_row) as cursor:
         cursor.execute(named_query("open_signals_of"), {"tickers": list(tickers)})
-        for row in cursor:
-            found[row[1]].append(_open_signal(row))
+        rows = cursor.fetchall()
+    for row in rows:
+        found[row[1]].append(_open_signal(row))
     return found
+
+
+_NEVER_RESOLVED = ("PENDING", None, None, None, None, None, None, False, None, None, None)
+"""The outcome columns of a signal no run has touched: they read as the default Outcome."""
 
 
 def _open_signal(row: tuple) -> OpenSignal:
@@ -47,6 +52,7 @@ def _open_signal(row: tuple) -> OpenSignal:
     (OUTCOME_FIELDS), then resolved_as_of."""
     trade_id, ticker, strategy, edges, direction, entry, stop, target, target2 = row[:9]
     created_at, expires_at = row[9:11]
+    columns = row[11:22]
     return OpenSignal(
         trade_id=trade_id,
         ticker=ticker,
@@ -55,7 +61,7 @@ def _open_signal(row: tuple) -> OpenSignal:
         terms=SignalTerms(
             trade_id, Direction(direction), entry, stop, target, target2, created_at, expires_at
         ),
-        outcome=outcome_from_columns(*row[11:22]),
+        outcome=Outcome() if columns == _NEVER_RESOLVED else outcome_from_columns(*columns),
         resolved_as_of=row[22],
     )
 
