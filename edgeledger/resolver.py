@@ -26,10 +26,8 @@ so two runs started together do the work once.
 from __future__ import annotations
 
 import hashlib
-import itertools
 import logging
 import threading
-from collections import defaultdict
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager, suppress
@@ -37,7 +35,6 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TypeVar
 
-import numpy as np
 import pandas as pd
 import psycopg
 
@@ -593,24 +590,10 @@ def load_series(
     intervals = [
         i for i in INTERVALS if INTERVALS[i] < most or (INTERVALS[i] == most and not finer_only)
     ]
-    return bar_series_by_ticker(storage.load_bar_arrays(conn, spans, intervals))
-
-
-def bar_series_by_ticker(rows: list[tuple]) -> dict[str, dict[str, BarSeries]]:
-    """Rows of (ticker, interval, start_us, o, h, l, c), sorted, into BarSeries per ticker."""
-    found: dict[str, dict[str, BarSeries]] = defaultdict(dict)
-    if not rows:
-        return found
-    keys = [(r[0], r[1]) for r in rows]
-    data = np.array([r[2:] for r in rows], dtype=np.float64)
-    starts = np.array([r[2] for r in rows], dtype=np.int64)
-    boundaries = [0] + [i for i in range(1, len(keys)) if keys[i] != keys[i - 1]] + [len(keys)]
-    for lo, hi in itertools.pairwise(boundaries):
-        ticker, interval = keys[lo]
-        found[ticker][interval] = BarSeries(
-            interval, starts[lo:hi], data[lo:hi, 1], data[lo:hi, 2], data[lo:hi, 3], data[lo:hi, 4]
-        )
-    return found
+    return {
+        ticker: {interval: BarSeries(interval, *arrays) for interval, arrays in by_interval.items()}
+        for ticker, by_interval in storage.load_bar_arrays(conn, spans, intervals).items()
+    }
 
 
 def _resolution(row: dict | None) -> TickerResolution | None:

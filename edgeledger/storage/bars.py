@@ -121,10 +121,11 @@ def load_bar_arrays(
     conn: psycopg.Connection,
     spans: dict[str, tuple[datetime, datetime]],
     intervals: Sequence[str],
-) -> list[tuple]:
-    """(ticker, interval, start_us, open, high, low, close) rows for each ticker's span."""
+) -> dict[str, dict[str, BarArrays]]:
+    """Each ticker's stored bars in its span, by interval: starts (int64 epoch µs) and
+    open, high, low, close (float64), sorted by start."""
     if not spans:
-        return []
+        return {}
     tickers = list(spans)
     params = {
         "tickers": tickers,
@@ -132,8 +133,22 @@ def load_bar_arrays(
         "tos": [spans[t][1] for t in tickers],
         "intervals": list(intervals),
     }
+    found: dict[str, dict[str, BarArrays]] = {}
     with conn.cursor(row_factory=psycopg.rows.tuple_row) as cursor:
-        return cursor.execute(named_query("load_bars"), params).fetchall()
+        rows = cursor.execute(named_query("load_bars"), params).fetchall()
+    for ticker, interval, *packed in rows:
+        starts, *prices = (
+            np.frombuffer(column, dtype=dtype).astype(dtype.newbyteorder("="))
+            for column, dtype in zip(packed, _PACKED, strict=True)
+        )
+        found.setdefault(ticker, {})[interval] = (starts, *prices)
+    return found
+
+
+BarArrays = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]
+"""starts, open, high, low, close."""
+
+_PACKED = (np.dtype(">i8"), *[np.dtype(">f8")] * 4)  # load_bars' columns, as PostgreSQL sends
 
 
 def bars_for_export(

@@ -90,16 +90,29 @@ SET bars_version = EXCLUDED.bars_version,
 RETURNING ticker, bars_version;
 
 -- name: load_bars
--- Bars as (ticker, interval, epoch microseconds, floats): what the outcome rules walk.
-SELECT b.ticker, b.interval,
-       (extract(epoch FROM b.start) * 1000000)::int8 AS start_us,
-       b.open::float8 AS open, b.high::float8 AS high, b.low::float8 AS low,
-       b.close::float8 AS close
-FROM price_bars b
-JOIN unnest(%(tickers)s::text[], %(froms)s::timestamptz[], %(tos)s::timestamptz[]) AS w(ticker, lo, hi)
-  ON b.ticker = w.ticker AND b.start >= w.lo AND b.start < w.hi
-WHERE b.interval = ANY(%(intervals)s)
-ORDER BY b.ticker, b.interval, b.start;
+-- Bars as the outcome rules walk them, one row per (ticker, interval): each column packed
+-- into one bytea of big-endian int8 (epoch microseconds) or float8 values, which numpy
+-- reads without a Python object per bar. The rows are sorted once, below, and every
+-- aggregate reads that one sorted stream, so the columns line up bar for bar (the caller
+-- also checks that the starts ascend).
+SELECT ticker, interval,
+       string_agg(int8send(start_us), '') AS starts,
+       string_agg(float8send(open), '') AS open,
+       string_agg(float8send(high), '') AS high,
+       string_agg(float8send(low), '') AS low,
+       string_agg(float8send(close), '') AS close
+FROM (
+    SELECT b.ticker, b.interval, (extract(epoch FROM b.start) * 1000000)::int8 AS start_us,
+           b.open::float8 AS open, b.high::float8 AS high, b.low::float8 AS low,
+           b.close::float8 AS close
+    FROM price_bars b
+    JOIN unnest(%(tickers)s::text[], %(froms)s::timestamptz[], %(tos)s::timestamptz[])
+         AS w(ticker, lo, hi)
+      ON b.ticker = w.ticker AND b.start >= w.lo AND b.start < w.hi
+    WHERE b.interval = ANY(%(intervals)s)
+    ORDER BY b.ticker, b.interval, b.start
+) AS sorted
+GROUP BY ticker, interval;
 
 -- name: bars_for_export
 SELECT start, open, high, low, close, volume, provider FROM price_bars
