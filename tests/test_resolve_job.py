@@ -9,9 +9,11 @@ from decimal import Decimal
 import psycopg
 import pytest
 
-from edgeledger import importer, ledger
+from edgeledger import importer, ledger, storage
+from edgeledger.model import Outcome
 from edgeledger.prices import PriceSettings, make_provider
 from edgeledger.resolver import lock_key, run_resolve
+from edgeledger.storage.rows import outcome_from_columns
 from edgeledger.validation import parse_signal
 from edgeledger.verify import verify_outcomes
 from tests.factories import export_text, raw_signal, write_bars
@@ -280,6 +282,20 @@ def test_a_slot_that_already_succeeded_is_not_run_again(db, provider, sql_conn):
     assert resolve(db, provider, slot=slot).skipped is None
     assert "already succeeded" in resolve(db, provider, slot=slot).skipped
     assert sql_conn.execute("SELECT count(*) FROM job_runs").fetchone()[0] == 1
+
+
+def test_a_signal_no_run_has_touched_is_loaded_with_the_default_outcome(db):
+    trade_id = nvda_long(db)
+    with db.connection() as conn:
+        (loaded,) = storage.open_signals_of(conn, ["NVDA"])["NVDA"]
+        columns = conn.execute(
+            "SELECT status, fill_price, triggered_at, exit_price, closed_at, exit_reason,"
+            " r_achieved, ambiguous, mfe_r, mae_r, target2_hit FROM trade_signals"
+            " WHERE trade_id = %s",
+            (trade_id,),
+        ).fetchone()
+    assert loaded.outcome == outcome_from_columns(*columns.values()) == Outcome()
+    assert loaded.resolved_as_of is None
 
 
 def test_expiry_settles_a_signal_that_never_filled(db, provider, sql_conn):

@@ -117,6 +117,12 @@ def _array(values: np.ndarray) -> str:
     return "{" + ",".join(texts) + "}"
 
 
+BarArrays = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]
+"""starts, open, high, low, close."""
+
+_PACKED = (np.dtype(">i8"), *[np.dtype(">f8")] * 4)  # load_bars' columns, as PostgreSQL sends
+
+
 def load_bar_arrays(
     conn: psycopg.Connection,
     spans: dict[str, tuple[datetime, datetime]],
@@ -143,12 +149,6 @@ def load_bar_arrays(
         )
         found.setdefault(ticker, {})[interval] = (starts, *prices)
     return found
-
-
-BarArrays = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]
-"""starts, open, high, low, close."""
-
-_PACKED = (np.dtype(">i8"), *[np.dtype(">f8")] * 4)  # load_bars' columns, as PostgreSQL sends
 
 
 def bars_for_export(
