@@ -106,11 +106,10 @@ def _finite_price(terms: SignalTerms, name: str, value: float | Decimal) -> floa
 
 
 class _Level:
-    """One interval's bars as a walk reads them: the arrays, for searching and ranges, and
-    the same values as Python lists, which a per-bar loop reads several times faster.
-    Prices are normalized (a short's are mirrored)."""
+    """One interval's bars as a walk reads them: Python lists, which a per-bar loop reads
+    several times faster than numpy arrays. Prices are normalized (a short's are mirrored)."""
 
-    __slots__ = ("closes", "duration", "high", "highs", "low", "lows", "opens", "starts")
+    __slots__ = ("closes", "duration", "highs", "lows", "opens", "starts")
 
     def __init__(
         self,
@@ -122,7 +121,6 @@ class _Level:
         c: np.ndarray,
     ) -> None:
         self.duration = duration
-        self.high, self.low = h, lw  # arrays, for a finer level's extremes in a span
         self.starts: list[int] = starts.tolist()
         self.opens: list[float] = o.tolist()
         self.highs: list[float] = h.tolist()
@@ -133,7 +131,6 @@ class _Level:
         """The level as a short walks it: prices negated, high and low swapped."""
         mirror = _Level.__new__(_Level)
         mirror.duration, mirror.starts = self.duration, self.starts
-        mirror.high, mirror.low = -self.low, -self.high
         mirror.opens = [-x for x in self.opens]
         mirror.highs = [-x for x in self.lows]
         mirror.lows = [-x for x in self.highs]
@@ -311,7 +308,7 @@ class _Walk:
     def covers(self, depth: int, lo: int, hi: int, h: float, lw: float) -> bool:
         """Do finer bars lo:hi reach what the coarse bar (high h, low lw) reached?"""
         level = self.levels[depth]  # normalized: a short's are mirrored
-        fine_lo, fine_hi = float(level.low[lo:hi].min()), float(level.high[lo:hi].max())
+        fine_lo, fine_hi = min(level.lows[lo:hi]), max(level.highs[lo:hi])
         first_open = level.opens[lo]
         s = self.s
         target = self.t2 if self.state == _WATCH else self.t
