@@ -43,16 +43,11 @@ def open_signals_of(
     return found
 
 
-_NEVER_RESOLVED = ("PENDING", None, None, None, None, None, None, False, None, None, None)
-"""The outcome columns of a signal no run has touched: they read as the default Outcome."""
-
-
 def _open_signal(row: tuple) -> OpenSignal:
     """A row of open_signals_of: four identity columns, seven of terms, then the outcome's
     (OUTCOME_FIELDS), then resolved_as_of."""
     trade_id, ticker, strategy, edges, direction, entry, stop, target, target2 = row[:9]
     created_at, expires_at = row[9:11]
-    columns = row[11:22]
     return OpenSignal(
         trade_id=trade_id,
         ticker=ticker,
@@ -61,7 +56,7 @@ def _open_signal(row: tuple) -> OpenSignal:
         terms=SignalTerms(
             trade_id, Direction(direction), entry, stop, target, target2, created_at, expires_at
         ),
-        outcome=Outcome() if columns == _NEVER_RESOLVED else outcome_from_columns(*columns),
+        outcome=outcome_from_columns(*row[11:22]),
         resolved_as_of=row[22],
     )
 

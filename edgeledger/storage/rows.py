@@ -51,6 +51,11 @@ def signal_params(signal: NewSignal) -> dict[str, Any]:
     }
 
 
+_UNTOUCHED_COLUMNS = ("PENDING", None, None, None, None, None, None, False, None, None, None)
+_UNTOUCHED = Outcome()
+"""The outcome columns of a signal no run has touched, and the Outcome they read as."""
+
+
 def outcome_from_columns(
     status: str,
     fill_price: Any,
@@ -65,6 +70,10 @@ def outcome_from_columns(
     target2_hit: bool | None,
 ) -> Outcome:
     """An Outcome from its trade_signals columns, in the order of OUTCOME_FIELDS."""
+    columns = (status, fill_price, triggered_at, exit_price, closed_at, exit_reason)
+    columns += (r_achieved, ambiguous, mfe_r, mae_r, target2_hit)
+    if columns == _UNTOUCHED_COLUMNS:  # most open signals: one shared, immutable default
+        return _UNTOUCHED
     return Outcome(
         status=Status(status),
         fill_price=fill_price,
