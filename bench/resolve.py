@@ -67,7 +67,7 @@ from bench.common import create_database, describe_server, drop_database, server
 from edgeledger import importer, migrations
 from edgeledger.bars import INTERVALS, to_epoch_us
 from edgeledger.database import Database
-from edgeledger.market_calendar import sessions_between
+from edgeledger.markets import sessions_between
 from edgeledger.prices import PriceProvider
 from edgeledger.prices.factory import PriceSettings, make_provider
 from edgeledger.prices.yahoo import chart_query
@@ -148,7 +148,7 @@ class Clock:
     def between(cls, first: datetime, last: datetime) -> Clock:
         minutes, hours, hour_first, day_first = [], [], [], []
         one_minute = 60_000_000
-        for session in sessions_between(first.date(), last.date()):
+        for session in sessions_between("XNYS", first.date(), last.date()):
             open_us, close_us = to_epoch_us(session.open), to_epoch_us(session.close)
             day_first.append(len(minutes))
             for start in range(open_us, close_us, one_minute):

@@ -14,6 +14,8 @@ from datetime import UTC, datetime, timedelta
 import numpy as np
 import pandas as pd
 
+from edgeledger.markets import bar_spans
+
 INTERVALS: dict[str, timedelta] = {
     "1m": timedelta(minutes=1),
     "5m": timedelta(minutes=5),
@@ -23,6 +25,9 @@ INTERVALS: dict[str, timedelta] = {
     "1d": timedelta(days=1),  # the contract counts a daily bar as 24 hours
 }
 """Supported bar intervals and how long each bar lasts (a bar ends at start + interval)."""
+
+Span = tuple[datetime, datetime]
+"""A span of time, [start, end)."""
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _ONE_US = timedelta(microseconds=1)
@@ -51,6 +56,17 @@ def series_epoch_us(starts: pd.Series) -> np.ndarray:
     multiply, divide = _PER_US[starts.dtype.unit]
     values = np.asarray(starts.array.asi8, dtype=np.int64)
     return values * multiply if divide == 1 else values // divide
+
+
+def merge_spans(spans: Iterable[Span], gap: timedelta = timedelta(0)) -> list[Span]:
+    """Sorted, non-overlapping spans; spans closer than `gap` are joined."""
+    merged: list[Span] = []
+    for start, end in sorted(spans):
+        if merged and start <= merged[-1][1] + gap:
+            merged[-1] = (merged[-1][0], max(merged[-1][1], end))
+        else:
+            merged.append((start, end))
+    return merged
 
 
 def interval_us(interval: str) -> int:
@@ -178,15 +194,26 @@ class BarBatch:
 
     @classmethod
     def complete(
-        cls, ticker: str, interval: str, frame: pd.DataFrame, covered: tuple[datetime, datetime]
+        cls,
+        ticker: str,
+        interval: str,
+        frame: pd.DataFrame,
+        covered: tuple[datetime, datetime],
+        market: str | None = None,
     ) -> BarBatch:
-        """The bars of a provider's frame that had ended by the end of `covered`.
+        """The bars of a provider's frame that had ended by the end of `covered`, where
+        they end on `market` (a session close can end a bar early; a daily bar ends at its
+        session's close); without a market, at start + interval.
 
         A bar still forming at the end of a fetch is left out: it is stored once complete,
         by a later fetch.
         """
         starts = series_epoch_us(frame["start"]) if len(frame) else np.zeros(0, dtype=np.int64)
-        keep = starts + interval_us(interval) <= to_epoch_us(covered[1])
+        if market is None:
+            ends = starts + interval_us(interval)
+        else:
+            ends = bar_spans(market, interval_us(interval), interval == "1d", starts)[1]
+        keep = ends <= to_epoch_us(covered[1])
 
         def column(name: str) -> np.ndarray:
             if name not in frame:

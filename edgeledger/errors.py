@@ -47,6 +47,15 @@ class InvalidImport(EdgeLedgerError):
         )
 
 
+class InvalidOption(EdgeLedgerError):
+    """A command option has an invalid value."""
+
+    def __init__(self, option: str, reason: str) -> None:
+        self.option = option
+        self.reason = reason
+        super().__init__(f"{option}: {reason}")
+
+
 class SignalConflict(EdgeLedgerError):
     """A different signal is already logged under this trade_id or source key."""
 

@@ -22,6 +22,7 @@ from edgeledger import storage
 from edgeledger.database import Database
 from edgeledger.errors import FieldProblem, InvalidImport, InvalidSignal
 from edgeledger.exporter import OUTCOME_COLUMNS
+from edgeledger.markets import DEFAULT_MARKET, MarketBook
 from edgeledger.model import NewSignal, Source
 from edgeledger.signals import (
     published_terms,
@@ -74,11 +75,14 @@ def import_file(
     actor: str = "import",
     skip_invalid: bool = False,
     progress: Progress | None = None,
+    default_market: str = DEFAULT_MARKET,
 ) -> ImportReport:
     """Validate every row of path, then insert the new ones; see the module docstring."""
     report = ImportReport()
+    with db.connection() as conn:  # the instruments' markets set day trades' default expiry
+        markets = storage.market_book(conn, default=default_market)
     with tempfile.TemporaryFile("w+b") as spool:
-        staged = _validate_into(path, spool, report, now=now, progress=progress)
+        staged = _validate_into(path, spool, report, now=now, progress=progress, markets=markets)
         problems = report.skipped
         if problems and not skip_invalid:
             raise InvalidImport(problems, report.rows)
@@ -104,7 +108,13 @@ def import_file(
 
 
 def _validate_into(
-    path: Path, spool: IO[bytes], report: ImportReport, *, now: datetime, progress: Progress | None
+    path: Path,
+    spool: IO[bytes],
+    report: ImportReport,
+    *,
+    now: datetime,
+    progress: Progress | None,
+    markets: MarketBook,
 ) -> int:
     """Check every row; write the good ones to spool; return how many were spooled."""
     # One fingerprint per staged row is all an import keeps in memory; as 32 raw bytes rather
@@ -120,7 +130,7 @@ def _validate_into(
             report.skipped.append(raw)
             continue
         try:
-            signal = parse_signal(raw, now=now, default_source=Source.IMPORT)
+            signal = parse_signal(raw, now=now, default_source=Source.IMPORT, markets=markets)
         except InvalidSignal as exc:
             report.skipped.extend(FieldProblem(p.field, p.reason, line) for p in exc.problems)
             continue
@@ -204,6 +214,7 @@ def staging_row(
         terms,
         signal.created_at.isoformat(),
         signal.expires_at.isoformat(),
+        signal.market,
     )
 
 

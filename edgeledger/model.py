@@ -12,7 +12,7 @@ from typing import Any
 SIGNAL_FIELDS: tuple[str, ...] = (
     "trade_id", "ticker", "trade_type", "direction", "entry", "stop", "target", "target2",
     "confidence", "edges", "rationale", "strategy", "source", "source_key", "atr_value",
-    "market_volatility", "spy_bias", "context", "created_at", "expires_at",
+    "market_volatility", "spy_bias", "context", "created_at", "expires_at", "market",
 )  # fmt: skip
 
 
@@ -44,6 +44,7 @@ class ExitReason(StrEnum):
     STOP = "stop"
     TIMEOUT = "timeout"
     NOT_TRIGGERED = "not_triggered"
+    NO_DATA = "no_data"  # expired while prices for part of its window never came
     MANUAL = "manual"
 
 
@@ -59,6 +60,7 @@ class EventKind(StrEnum):
     CREATED = "created"
     TRIGGERED = "triggered"
     RESOLVED = "resolved"
+    REOPENED = "reopened"  # a settled outcome that the rules, run again, leave unsettled
     OVERRIDDEN = "overridden"
     NOTE = "note"
     FLAG = "flag"
@@ -107,6 +109,7 @@ class NewSignal:
     created_at: datetime
     expires_at: datetime
     trade_id: str | None = None
+    market: str | None = None  # named explicitly on the signal; None: its instrument's
 
     @property
     def risk(self) -> Decimal:

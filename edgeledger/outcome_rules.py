@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import math
 from bisect import bisect_left, bisect_right
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import ROUND_HALF_EVEN, Context, Decimal
@@ -21,7 +21,8 @@ from typing import Any
 
 import numpy as np
 
-from edgeledger.bars import INTERVALS, BarSeries, from_epoch_us, to_epoch_us
+from edgeledger.bars import INTERVALS, BarSeries, from_epoch_us, merge_spans, to_epoch_us
+from edgeledger.markets import bar_spans
 from edgeledger.model import (
     OUTCOME_FIELDS,
     Direction,
@@ -107,21 +108,26 @@ def _finite_price(terms: SignalTerms, name: str, value: float | Decimal) -> floa
 
 class _Level:
     """One interval's bars as a walk reads them: Python lists, which a per-bar loop reads
-    several times faster than numpy arrays. Prices are normalized (a short's are mirrored)."""
+    several times faster than numpy arrays. Prices are normalized (a short's are mirrored).
 
-    __slots__ = ("closes", "duration", "highs", "lows", "opens", "starts")
+    `ends` are where each bar ends on its market (a session close can cut a bar short; a
+    daily bar is its session); `reach` is their running maximum, which a window bound is
+    searched in, so the bars of a window are always a run of consecutive bars."""
+
+    __slots__ = ("closes", "ends", "highs", "lows", "opens", "reach", "starts")
 
     def __init__(
         self,
-        duration: int,
         starts: np.ndarray,
+        ends: np.ndarray,
         o: np.ndarray,
         h: np.ndarray,
         lw: np.ndarray,
         c: np.ndarray,
     ) -> None:
-        self.duration = duration
         self.starts: list[int] = starts.tolist()
+        self.ends: list[int] = ends.tolist()
+        self.reach: list[int] = np.maximum.accumulate(ends).tolist() if len(ends) else []
         self.opens: list[float] = o.tolist()
         self.highs: list[float] = h.tolist()
         self.lows: list[float] = lw.tolist()
@@ -130,7 +136,7 @@ class _Level:
     def mirrored(self) -> _Level:
         """The level as a short walks it: prices negated, high and low swapped."""
         mirror = _Level.__new__(_Level)
-        mirror.duration, mirror.starts = self.duration, self.starts
+        mirror.starts, mirror.ends, mirror.reach = self.starts, self.ends, self.reach
         mirror.opens = [-x for x in self.opens]
         mirror.highs = [-x for x in self.lows]
         mirror.lows = [-x for x in self.highs]
@@ -188,8 +194,7 @@ class _Walk:
         quiet bars are skipped in tight loops; every other bar goes through the handlers.
         """
         level = self.levels[depth]
-        starts, opens, highs, lows = level.starts, level.opens, level.highs, level.lows
-        closes = level.closes
+        opens, highs, lows, closes = level.opens, level.highs, level.lows, level.closes
         e, s, t = self.e, self.s, self.t
         i = lo
         while i < hi and self.state != _DONE:
@@ -208,9 +213,9 @@ class _Walk:
                     return
                 o = opens[i]
                 if prev is not None and (prev > e > o or prev < e < o):
-                    self.trigger_bar(depth, starts[i], o, o, highs[i], lows[i])  # gapped: at open
+                    self.trigger_bar(depth, i, o, o, highs[i], lows[i])  # gapped: at open
                 else:
-                    self.trigger_bar(depth, starts[i], e, o, highs[i], lows[i])  # touched: at entry
+                    self.trigger_bar(depth, i, e, o, highs[i], lows[i])  # touched: at entry
             elif self.state == _OPEN:
                 quiet = i
                 while i < hi and lows[i] > s and highs[i] < t and s < opens[i] < t:
@@ -220,26 +225,25 @@ class _Walk:
                     self.prev = closes[i - 1]
                 if i == hi:
                     return
-                self.open_bar(depth, starts[i], opens[i], highs[i], lows[i])
+                self.open_bar(depth, i, opens[i], highs[i], lows[i])
             else:  # _WATCH
-                self.watch_bar(depth, starts[i], opens[i], highs[i], lows[i])
+                self.watch_bar(depth, i, opens[i], highs[i], lows[i])
             self.prev = closes[i]
             i += 1
 
-    def trigger_bar(
-        self, depth: int, start: int, fill: float, o: float, h: float, lw: float
-    ) -> None:
-        """The bar where a PENDING signal fills; prices after the fill are unordered."""
+    def trigger_bar(self, depth: int, i: int, fill: float, o: float, h: float, lw: float) -> None:
+        """Bar i, where a PENDING signal fills; prices after the fill are unordered."""
         s, t = self.s, self.t
+        start = self.levels[depth].starts[i]
         if fill <= s:
             self.open_position(start, fill, h, lw)
             self.close(won=False, price=fill, at=start)
         elif fill >= t:  # only a gap fill at the open gets here: the bar's rest follows it
             self.open_position(start, fill, h, lw)
             self.close(won=True, price=fill, at=start)
-            self.watch_bar(depth, start, o, h, lw)
+            self.watch_bar(depth, i, o, h, lw)
         elif lw <= s or h >= t:
-            if self.drill(depth, start, h, lw):
+            if self.drill(depth, i, h, lw):
                 return
             self.open_position(start, fill, h, lw)
             self.ambiguous = True
@@ -249,11 +253,12 @@ class _Walk:
         else:
             self.open_position(start, fill, h, lw)
 
-    def open_bar(self, depth: int, start: int, o: float, h: float, lw: float) -> None:
+    def open_bar(self, depth: int, i: int, o: float, h: float, lw: float) -> None:
         """An OPEN bar that reaches the stop or the target (checked in the contract's order)."""
         s, t = self.s, self.t
+        start = self.levels[depth].starts[i]
         if lw <= s and h >= t and s < o < t:
-            if self.drill(depth, start, h, lw):
+            if self.drill(depth, i, h, lw):
                 return
             self.ambiguous = True
             self.extend(h, lw)
@@ -264,14 +269,14 @@ class _Walk:
             self.close(won=False, price=o, at=start)
         elif o >= t:
             self.close(won=True, price=o, at=start)
-            self.watch_bar(depth, start, o, h, lw)
+            self.watch_bar(depth, i, o, h, lw)
         elif lw <= s:
             self.close(won=False, price=s, at=start)
         else:
             self.close(won=True, price=t, at=start)
-            self.watch_bar(depth, start, o, h, lw)  # h >= target2 here: reached after target
+            self.watch_bar(depth, i, o, h, lw)  # h >= target2 here: reached after target
 
-    def watch_bar(self, depth: int, start: int, o: float, h: float, lw: float) -> None:
+    def watch_bar(self, depth: int, i: int, o: float, h: float, lw: float) -> None:
         """After a WIN: did price reach target2 before the stop? (Also the exit bar's rest.)"""
         if self.state != _WATCH:
             return
@@ -281,25 +286,26 @@ class _Walk:
         elif o >= t2:
             self.decide_t2(True)
         elif lw <= s and h >= t2:
-            if not self.drill(depth, start, h, lw):
+            if not self.drill(depth, i, h, lw):
                 self.decide_t2(False)  # order unknown: pessimistic
         elif lw <= s:
             self.decide_t2(False)
         elif h >= t2:
             self.decide_t2(True)
 
-    def drill(self, depth: int, start: int, h: float, lw: float) -> bool:
-        """Walk the next finer level's bars inside this bar in its place, if any cover it.
+    def drill(self, depth: int, i: int, h: float, lw: float) -> bool:
+        """Walk the next finer level's bars inside bar i in its place, if any cover it.
 
         Finer bars count as covering the bar only when they reach every level (entry,
         stop, target or target2) the bar itself reached, so an incomplete finer series
         never undoes what the coarse bar proves; the next finer level is tried instead.
         """
-        end = start + self.levels[depth].duration
+        coarse = self.levels[depth]
+        start, end = coarse.starts[i], coarse.ends[i]
         for k in range(depth + 1, len(self.levels)):
             level = self.levels[k]
             lo = bisect_left(level.starts, start)
-            hi = bisect_right(level.starts, end - level.duration)
+            hi = bisect_right(level.reach, end)
             if lo < hi and self.covers(k, lo, hi, h, lw):
                 self.run(k, lo, hi)
                 return True
@@ -350,9 +356,23 @@ class _Walk:
 class PreparedBars:
     """One ticker's bars arranged for the walk once and shared by all its signals: the
     primary level, then every finer interval present, coarsest first; and the same levels
-    mirrored for shorts (prices negated, high and low swapped), made on first use."""
+    mirrored for shorts (prices negated, high and low swapped), made on first use.
 
-    def __init__(self, bars: Mapping[str, BarSeries], primary: str) -> None:
+    `market` is the calendar the bars are read by (docs/outcome-rules.md): a daily bar is
+    its session, an intraday bar ends at the session close when that comes first. Without
+    one, every bar lasts its interval. `answered` are the spans the provider answered for
+    at the primary interval (with bars or without): a signal that expires still PENDING
+    with part of its window unanswered expires `no_data`, not `not_triggered`. None means
+    every span was answered."""
+
+    def __init__(
+        self,
+        bars: Mapping[str, BarSeries],
+        primary: str,
+        *,
+        market: str | None = None,
+        answered: Sequence[tuple[datetime, datetime]] | None = None,
+    ) -> None:
         if primary not in INTERVALS:
             raise ValueError(f"unknown primary interval {primary!r}")
         if primary not in bars:
@@ -365,10 +385,22 @@ class PreparedBars:
                 chosen.append(series)
         chosen.sort(key=lambda series: INTERVALS[series.interval], reverse=True)
         self.primary = primary
+        self.market = market
+        self.answered = (
+            None
+            if answered is None
+            else [(to_epoch_us(lo), to_epoch_us(hi)) for lo, hi in merge_spans(answered)]
+        )
         self._long: list[_Level] = [
-            _Level(b.duration_us, b.starts, b.open, b.high, b.low, b.close) for b in chosen
+            _Level(*_spans(b, market), b.open, b.high, b.low, b.close) for b in chosen
         ]
         self._short: list[_Level] | None = None
+
+    def answered_for(self, start_us: int, end_us: int) -> bool:
+        """Did the provider answer for the whole of [start, end)?"""
+        if self.answered is None:
+            return True
+        return any(lo <= start_us and end_us <= hi for lo, hi in self.answered)
 
     def levels(self, sign: int) -> list[_Level]:
         """The levels as a long walks them (sign 1) or as a short does (sign -1)."""
@@ -377,6 +409,13 @@ class PreparedBars:
         if self._short is None:
             self._short = [level.mirrored() for level in self._long]
         return self._short
+
+
+def _spans(series: BarSeries, market: str | None) -> tuple[np.ndarray, np.ndarray]:
+    """Where each bar starts and ends as the rules read it on `market`."""
+    if market is None:
+        return series.starts, series.starts + series.duration_us
+    return bar_spans(market, series.duration_us, series.interval == "1d", series.starts)
 
 
 def _dec(x: float) -> Decimal:
@@ -416,25 +455,32 @@ def resolve_signal(
     as_of_us = to_epoch_us(as_of)
     window_end = min(terms.expires_us, as_of_us)
     lo = bisect_left(starts, terms.created_us)
-    hi = max(lo, bisect_right(starts, window_end - primary_level.duration))
+    hi = max(lo, bisect_right(primary_level.reach, window_end))
     if lo > 0:
         walk.prev = closes[lo - 1]
     if lo < hi:
         walk.run(0, lo, hi)
     expired = as_of_us >= terms.expires_us
+    unanswered = expired and not bars.answered_for(terms.created_us, terms.expires_us)
     if hi > lo:
-        return _outcome(walk, expired, starts[hi - 1], closes[hi - 1])
-    return _outcome(walk, expired, None, None)
+        return _outcome(walk, expired, starts[hi - 1], closes[hi - 1], unanswered)
+    return _outcome(walk, expired, None, None, unanswered)
 
 
 def _outcome(
-    walk: _Walk, expired: bool, last_start: int | None, last_close: float | None
+    walk: _Walk,
+    expired: bool,
+    last_start: int | None,
+    last_close: float | None,
+    unanswered: bool = False,
 ) -> Outcome:
     """Turn the walk's end state into the recorded fields (prices back in real sign)."""
     sign, has_t2 = walk.sign, walk.t2 is not None
     if walk.state == _PENDING:
         if not expired:
             return Outcome(status=Status.PENDING)
+        if unanswered:  # never "not triggered" on prices that never came
+            return Outcome(status=Status.EXPIRED, exit_reason=ExitReason.NO_DATA)
         return Outcome(
             status=Status.EXPIRED,
             exit_reason=ExitReason.NOT_TRIGGERED,
@@ -502,13 +548,18 @@ def transition_events(before: Outcome, after: Outcome) -> list[tuple[EventKind, 
     """Events to append to the audit trail when a stored outcome is replaced by a new one.
 
     TRIGGERED when the fill first appears (or is corrected); RESOLVED when the outcome
-    settles or a settled outcome's recorded fields change (e.g. target2 decided later).
+    settles or a settled outcome's recorded fields change (e.g. target2 decided later, or a
+    `no_data` expiry settled once its prices came); REOPENED when the rules, run again,
+    leave a settled outcome unsettled.
     A running OPEN trade's MFE/MAE moving is not an event. CANCELLED is a person's
     decision that the rules never make or undo, so it produces no events here.
     """
     if Status.CANCELLED in (before.status, after.status):
         return []
     events: list[tuple[EventKind, dict[str, Any]]] = []
+    if before.status.is_settled and not after.status.is_settled:
+        reopened = {name: getattr(after, name) for name in OUTCOME_FIELDS}
+        return [(EventKind.REOPENED, {k: _json(v) for k, v in reopened.items()})]
     trigger = {name: getattr(after, name) for name in _TRIGGER_FIELDS}
     if after.fill_price is not None and trigger != {
         name: getattr(before, name) for name in _TRIGGER_FIELDS

@@ -11,11 +11,10 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from edgeledger.bars import INTERVALS
+from edgeledger.bars import INTERVALS, Span, interval_us, merge_spans
+from edgeledger.markets import bar_span
 from edgeledger.model import Outcome
 from edgeledger.outcome_rules import SignalTerms
-
-Span = tuple[datetime, datetime]  # [start, end)
 
 # How far before the first signal to ask for bars, so the bar that gives the "previous
 # close" is stored too, across a weekend plus a holiday.
@@ -32,17 +31,6 @@ DRILL_MERGE_GAP = timedelta(days=1)
 
 
 # --- spans -----------------------------------------------------------------------------
-
-
-def merge_spans(spans: Iterable[Span], gap: timedelta = timedelta(0)) -> list[Span]:
-    """Sorted, non-overlapping spans; spans closer than `gap` are joined."""
-    merged: list[Span] = []
-    for start, end in sorted(spans):
-        if merged and start <= merged[-1][1] + gap:
-            merged[-1] = (merged[-1][0], max(merged[-1][1], end))
-        else:
-            merged.append((start, end))
-    return merged
 
 
 def subtract_spans(need: Span, covered: Sequence[Span]) -> list[Span]:
@@ -88,6 +76,7 @@ class OpenSignal:
     terms: SignalTerms
     outcome: Outcome
     resolved_as_of: datetime | None  # None: never evaluated by a run
+    market: str | None = None  # the market the signal named; None: its instrument's
 
 
 @dataclass(frozen=True)
@@ -101,6 +90,9 @@ class TickerBook:
     last_expiry: datetime
     unevaluated: bool  # some signal has never been evaluated by a run
     next_expiry: datetime | None  # the earliest expiry after the ticker's last evaluation
+    named_market: str | None = None  # the market the latest signal named, if any
+    waiting_for_prices: bool = False  # some signal expired `no_data`
+    rederive: bool = False  # its settled outcomes are to be derived again
 
 
 def bar_need(book: TickerBook, as_of: datetime, interval: str) -> Span | None:
@@ -139,6 +131,7 @@ class TickerResolution:
     bars_version: int
     as_of: datetime
     interval: str
+    market: str | None = None
 
 
 def needs_evaluation(
@@ -148,13 +141,21 @@ def needs_evaluation(
     *,
     as_of: datetime,
     interval: str,
+    market: str,
+    answered_more: bool = False,
 ) -> bool:
     """Whether anything could have changed for this ticker's signals since last time.
 
-    Outcomes depend only on the stored bars, the signal and the as-of time; so with the same
-    bars, the same interval, no new signal and no expiry passed, the answer is unchanged.
+    Outcomes depend only on the stored bars, the spans the provider answered for, the
+    signal, its market and the as-of time; so with the same bars, interval and market, no
+    new signal, no expiry passed and no `no_data` signal whose prices may have come
+    (`answered_more`: the provider answered for more of its spans), the answer is unchanged.
     """
     if last is None or last.interval != interval or last.bars_version != bars_version:
+        return True
+    if last.market != market or book.rederive:
+        return True
+    if book.waiting_for_prices and answered_more:
         return True
     if as_of < last.as_of:
         return True  # replaying an earlier moment
@@ -166,17 +167,18 @@ def needs_evaluation(
 # --- drill-down ------------------------------------------------------------------------------
 
 
-def ambiguous_bar_spans(outcome: Outcome, interval: str) -> list[Span]:
-    """The primary bars whose order of prices the outcome could not settle.
+def ambiguous_bar_spans(outcome: Outcome, interval: str, market: str) -> list[Span]:
+    """The primary bars whose order of prices the outcome could not settle, as their market
+    reads them (a daily bar is its session).
 
     Only the trigger bar and the exit bar can be settled pessimistically, so those are the
     spans worth fetching finer bars for.
     """
     if not outcome.ambiguous:
         return []
-    step = INTERVALS[interval]
+    step = interval_us(interval)
     starts = {at for at in (outcome.triggered_at, outcome.closed_at) if at is not None}
-    return [(start, start + step) for start in sorted(starts)]
+    return [bar_span(market, step, interval == "1d", start) for start in sorted(starts)]
 
 
 def drill_requests(spans: Iterable[Span]) -> list[Span]:
@@ -197,6 +199,7 @@ class ClosedTrade:
     edges: tuple[str, ...]
     status: str
     r_achieved: str | None
+    exit_reason: str | None = None
 
 
 @dataclass
@@ -212,9 +215,17 @@ class RunReport:
     events_written: int = 0
     requests: int = 0
     bars_stored: int = 0
-    failed_tickers: dict[str, str] = field(default_factory=dict)
+    failed_tickers: dict[str, str] = field(default_factory=dict)  # retried next run
+    no_prices: dict[str, str] = field(default_factory=dict)  # prices that do not exist (yet)
+    dropped_bars: dict[str, dict[str, int]] = field(default_factory=dict)  # ticker: reason: n
+    markets: dict[str, str] = field(default_factory=dict)  # markets decided or changed
     closed: list[ClosedTrade] = field(default_factory=list)
     skipped: str | None = None
+
+    def count_dropped(self, ticker: str, reasons: dict[str, int]) -> None:
+        counts = self.dropped_bars.setdefault(ticker, {})
+        for reason, n in reasons.items():
+            counts[reason] = counts.get(reason, 0) + n
 
     @property
     def strategies_touched(self) -> list[str]:
@@ -237,6 +248,9 @@ class RunReport:
             "requests": self.requests,
             "bars_stored": self.bars_stored,
             "failed_tickers": self.failed_tickers,
+            "no_prices": self.no_prices,
+            "dropped_bars": self.dropped_bars,
+            "markets": self.markets,
             "closed": [c.trade_id for c in self.closed],
             "strategies_touched": self.strategies_touched,
             "edges_touched": self.edges_touched,

@@ -7,13 +7,22 @@ next one's bars are being stored (on a writer thread, which also records the gro
 and the one after that is downloading (on `fetch_workers` threads).
 
 The order of work is what keeps a run safe to kill and cheap to repeat:
+0. Markets. Each ticker's market is decided once (edgeledger.markets: a person's setting, a
+   market a signal named, the provider's word, the ticker's form, the default) and kept in
+   the instruments table; bars are read by it.
 1. Fetch. For each ticker with unresolved signals, ask the provider only for spans not yet
-   covered, and store the group's complete bars with their coverage in one transaction.
-   A ticker whose prices fail is skipped and reported; the others go on.
+   covered, and store the group's complete bars with their coverage (the spans the
+   provider answered for) in one transaction. Prices that do not exist (an unknown ticker,
+   a missing file, a span beyond the provider's lookback) are no failure: the ticker's
+   signals are judged on what was answered, and expire `no_data` where prices never came.
+   A ticker whose prices fail for now (timeout, 5xx, 429, an unreadable answer) is
+   skipped and reported; the others go on.
 2. Evaluate. Only tickers whose bars, signals or expiries changed since their last
    evaluation are re-derived, from the stored bars, by edgeledger.outcome_rules.
 3. Drill down. Signals settled pessimistically on an ambiguous bar get finer bars for that
-   bar alone, then are derived again.
+   bar alone, then are derived again. Finer bars that do not exist (no file, an interval
+   or span the provider lacks) are recorded as answered with no bars, so the bar is
+   settled pessimistically once; only a failure for now leaves the ticker for the next run.
 4. Record. The group's changed outcomes, their events and its tickers' bookkeeping are
    written in one transaction. A run killed anywhere leaves each ticker either before or
    after its write; the rerun re-derives the same outcomes and appends no duplicate event.
@@ -42,6 +51,14 @@ from edgeledger import storage
 from edgeledger.bars import INTERVALS, BarBatch, BarSeries
 from edgeledger.database import Database
 from edgeledger.errors import DatabaseUnavailable, EdgeLedgerError
+from edgeledger.markets import (
+    DEFAULT_MARKET,
+    MarketBook,
+    MarketChoice,
+    MarketSource,
+    market_named,
+    refine,
+)
 from edgeledger.model import EventKind, Outcome
 from edgeledger.outcome_rules import (
     PreparedBars,
@@ -80,7 +97,9 @@ DEFAULT_GROUP_TICKERS = 50
 DEFAULT_FETCH_WORKERS = 4
 GROUP_SIGNALS = 5_000
 
-UNKNOWN_TICKER = "its signals expire unfilled on the bars stored so far"
+NO_PRICES = "its signals wait for prices; those that expire without them are marked no_data"
+# Prices that do not exist, as opposed to prices that failed for now.
+ABSENT = (TickerNotFound, RangeNotAvailable)
 
 W = TypeVar("W")
 R = TypeVar("R")
@@ -136,6 +155,7 @@ def run_resolve(
     slot: datetime | None = None,
     group_tickers: int = DEFAULT_GROUP_TICKERS,
     fetch_workers: int = DEFAULT_FETCH_WORKERS,
+    default_market: str = DEFAULT_MARKET,
 ) -> RunReport:
     """One pass over every unresolved signal; see the module docstring."""
     if interval not in INTERVALS:
@@ -161,6 +181,7 @@ def run_resolve(
                 drill=drill,
                 group=group_tickers,
                 workers=fetch_workers,
+                default_market=market_named(default_market),
             ).execute()
         except BaseException as exc:
             _finish(db, run_id, report, now, error=f"{type(exc).__name__}: {exc}")
@@ -194,8 +215,10 @@ class _Download:
 
     batches: list[BarBatch] = field(default_factory=list)
     requests: int = 0
-    error: str | None = None  # why the ticker's prices failed, as reported
-    unknown: bool = False  # the provider does not know the ticker at all
+    error: str | None = None  # why the ticker's prices failed for now, as reported
+    absent: str | None = None  # why some of the prices asked for do not exist
+    dropped: dict[str, int] = field(default_factory=dict)  # bars dropped, by reason
+    said: str | None = None  # the market the provider says the instrument trades on
 
 
 _Downloads = dict[str, Future[_Download]]
@@ -234,8 +257,13 @@ class _Run:
         drill: Sequence[str],
         group: int,
         workers: int,
+        default_market: str = DEFAULT_MARKET,
     ) -> None:
         self.db, self.provider, self.report, self.lock = db, provider, report, lock
+        self.default_market = default_market
+        self.markets: dict[str, MarketChoice] = {}
+        self.answered_more: set[str] = set()  # tickers the provider answered more spans for
+        self.heard: set[str] = set()  # tickers whose market the provider named this run
         self.now, self.drill, self.group = now, list(drill), group
         self.as_of, self.interval = report.as_of, report.interval
         self.coverage: dict[tuple[str, str], list[Span]] = {}
@@ -253,6 +281,7 @@ class _Run:
         with self.db.connection() as conn:
             books = storage.unresolved_books(conn)
             tickers = [book.ticker for book in books]
+            self.markets = self._decide_markets(conn, books)
             self.coverage = storage.bar_coverage(conn, tickers)
             self.versions = storage.bar_versions(conn, tickers)
             self.last = storage.ticker_resolutions(conn, tickers)
@@ -278,6 +307,31 @@ class _Run:
             self.drill_pool.shutdown(wait=True, cancel_futures=True)
             self.writer.shutdown(wait=True)
 
+    def _decide_markets(
+        self, conn: psycopg.Connection, books: list[TickerBook]
+    ) -> dict[str, MarketChoice]:
+        """Each ticker's market as decided so far; new decisions are stored at once, so
+        `instruments list` shows every instrument a run has seen."""
+        known = storage.market_book(conn, [b.ticker for b in books], default=self.default_market)
+        rules = MarketBook({}, self.default_market)
+        chosen: dict[str, MarketChoice] = {}
+        for book in books:
+            choice = known.instruments.get(book.ticker)
+            # The ticker's form and the default are decided again: the rules or the default
+            # setting may have changed; a person, a signal or the provider are not.
+            if (
+                choice is None
+                or choice.source.rank > MarketSource.PROVIDER.rank
+                or (book.named_market and choice.source.rank > MarketSource.SIGNAL.rank)
+            ):
+                choice = rules.choose(book.ticker, book.named_market)
+            chosen[book.ticker] = choice
+        new = {t: c for t, c in chosen.items() if known.instruments.get(t) != c}
+        for ticker, choice in storage.record_markets(conn, new, at=self.now).items():
+            chosen[ticker] = choice
+            self.report.markets[ticker] = f"{choice.market} ({choice.source.value})"
+        return chosen
+
     def _resolve_group(self, books: list[TickerBook], failed: set[str]) -> None:
         due = [
             book
@@ -289,6 +343,8 @@ class _Run:
                 self.versions.get(book.ticker, 0),
                 as_of=self.as_of,
                 interval=self.interval,
+                market=self.markets[book.ticker].market,
+                answered_more=book.ticker in self.answered_more,
             )
         ]
         if due:
@@ -324,31 +380,34 @@ class _Run:
         """Fetch each span (on a worker thread: nothing shared is touched here)."""
         done = _Download()
         primary = interval == self.interval
+        market = self.markets.get(ticker)
         for span in spans:
             done.requests += 1
             try:
                 with self.slots:
-                    frame = self.provider.fetch_bars(ticker, interval, span[0], span[1])
-            except RangeNotAvailable as exc:
+                    result = self.provider.fetch(ticker, interval, *span, market=market)
+            except ABSENT as exc:
                 if primary:
-                    done.error = str(exc)
+                    # Not answered, so not covered: the signals wait, and those that expire
+                    # without prices are marked no_data, never "not triggered".
+                    done.absent = str(exc)
                     return done
-                # Finer bars that the provider no longer keeps will never come: record the
-                # span as asked, so the bar is settled pessimistically, once.
-                log.info("finer bars unavailable", extra={"ticker": ticker, "reason": str(exc)})
+                # Finer bars that do not exist will never come: record the span as answered
+                # with no bars, so the bar is settled pessimistically, once.
+                log.info("no finer bars", extra={"ticker": ticker, "reason": str(exc)})
                 frame = pd.DataFrame(columns=["start", "open", "high", "low", "close", "volume"])
             except PriceError as exc:
-                log.warning("prices failed", extra={"ticker": ticker, "reason": str(exc)})
-                if not primary:
-                    done.error = f"finer {interval} bars failed, retried next run: {exc}"
-                    return done
-                done.error = str(exc)
-                # A provider that does not know the ticker (a typo, a delisting) will send
-                # no bars: its signals are judged on the bars stored so far, which lets them
-                # expire unfilled instead of staying open for ever.
-                done.unknown = isinstance(exc, TickerNotFound)
+                log.debug("prices failed", extra={"ticker": ticker, "reason": str(exc)})
+                which = "" if primary else f"finer {interval} bars: "
+                done.error = f"{which}{exc} (retried next run)"
                 return done
-            done.batches.append(BarBatch.complete(ticker, interval, frame, span))
+            else:
+                frame = result.bars
+                done.said = done.said or result.market
+                for bar in result.dropped:
+                    done.dropped[bar.reason] = done.dropped.get(bar.reason, 0) + 1
+            read_by = None if market is None else refine(market, done.said).market
+            done.batches.append(BarBatch.complete(ticker, interval, frame, span, read_by))
         return done
 
     def _start_store(self, downloads: _Downloads) -> Future[_Stored]:
@@ -379,22 +438,38 @@ class _Run:
         failed: set[str] = set()
         for ticker, done in stored.downloads.items():
             self.report.requests += done.requests
-            if done.unknown:
-                self.report.failed_tickers[ticker] = f"{done.error}; {UNKNOWN_TICKER}"
+            if done.absent is not None:
+                self.report.no_prices[ticker] = f"{done.absent}; {NO_PRICES}"
             elif done.error is not None:
                 self.report.failed_tickers[ticker] = done.error
                 failed.add(ticker)
+            if done.dropped:
+                self.report.count_dropped(ticker, done.dropped)
+            if done.said is not None and ticker in self.markets:
+                self._heard(ticker, done.said)
         self.report.failed_tickers.update(stored.refused)
         for ticker, done in stored.downloads.items():
             if ticker not in stored.refused:
                 for batch in done.batches:
                     covered = self.coverage.setdefault((batch.ticker, batch.interval), [])
                     covered.append(batch.covered)
+                    if batch.interval == self.interval:
+                        self.answered_more.add(ticker)
         for added_versions in stored.results:
             for ticker, (added, version) in added_versions.items():
                 self.versions[ticker] = version
                 self.report.bars_stored += added
         return failed | set(stored.refused)
+
+    def _heard(self, ticker: str, said: str) -> None:
+        """The provider named the instrument's market: it outranks the ticker rules and the
+        default (stored with the ticker's outcomes)."""
+        before = self.markets[ticker]
+        after = refine(before, said)
+        if after != before:
+            self.markets[ticker] = after
+            self.heard.add(ticker)
+            self.report.markets[ticker] = f"{after.market} ({after.source.value})"
 
     # 2. evaluate ------------------------------------------------------------------------
 
@@ -405,7 +480,7 @@ class _Run:
         with self.db.connection() as conn:
             signals = storage.open_signals_of(conn, list(spans))
             series = load_series(conn, spans, self.interval)
-        bars = {ticker: prepare_bars(series.get(ticker, {}), self.interval) for ticker in signals}
+        bars = {ticker: self._prepare(ticker, series) for ticker in signals}
         outcomes = {
             s.trade_id: self._derive(s, bars[ticker])
             for ticker, ticker_signals in signals.items()
@@ -414,13 +489,7 @@ class _Run:
         ambiguous = {
             ticker: found
             for ticker, ticker_signals in signals.items()
-            if (
-                found := [
-                    s
-                    for s in ticker_signals
-                    if ambiguous_bar_spans(outcomes[s.trade_id], self.interval)
-                ]
-            )
+            if (found := [s for s in ticker_signals if self._ambiguous_spans(s, outcomes)])
         }
         if ambiguous and self.drill:
             asked, failed = self._drill(ambiguous, outcomes)
@@ -434,14 +503,26 @@ class _Run:
                 for ticker, by_interval in finer.items():
                     series.setdefault(ticker, {}).update(by_interval)
                 for ticker in drilled:
-                    ticker_bars = prepare_bars(series.get(ticker, {}), self.interval)
+                    ticker_bars = self._prepare(ticker, series)
                     for signal in ambiguous[ticker]:
                         outcomes[signal.trade_id] = self._derive(signal, ticker_bars)
         self._record(signals, outcomes, versions)
 
-    def _derive(self, signal: OpenSignal, bars: PreparedBars) -> Outcome:
+    def _prepare(self, ticker: str, series: dict[str, dict[str, BarSeries]]) -> _TickerBars:
+        return _TickerBars(
+            series.get(ticker, {}),
+            self.interval,
+            self.markets[ticker].market,
+            self.coverage.get((ticker, self.interval), []),
+        )
+
+    def _ambiguous_spans(self, signal: OpenSignal, outcomes: dict[str, Outcome]) -> list[Span]:
+        market = signal.market or self.markets[signal.ticker].market
+        return ambiguous_bar_spans(outcomes[signal.trade_id], self.interval, market)
+
+    def _derive(self, signal: OpenSignal, bars: _TickerBars) -> Outcome:
         self.report.signals_evaluated += 1
-        return derive_outcome(signal.terms, bars, as_of=self.as_of)
+        return derive_outcome(signal.terms, bars.read_by(signal.market), as_of=self.as_of)
 
     # 3. drill down ------------------------------------------------------------------------
 
@@ -457,11 +538,7 @@ class _Run:
             for ticker, signals in ambiguous.items():
                 if ticker in failed:
                     continue
-                bars = [
-                    span
-                    for s in signals
-                    for span in ambiguous_bar_spans(outcomes[s.trade_id], self.interval)
-                ]
+                bars = [span for s in signals for span in self._ambiguous_spans(s, outcomes)]
                 covered = self.coverage.get((ticker, interval), [])
                 spans = [
                     m
@@ -497,12 +574,19 @@ class _Run:
             events = [e for c in part.values() for e in c.events]
             storage.write_outcomes(conn, writes, as_of=self.as_of, interval=self.interval)
             storage.insert_events(conn, events, actor=ACTOR, occurred_at=self.now)
+            heard = {t: self.markets[t] for t in part if t in self.heard}
+            if heard:
+                storage.record_markets(conn, heard, at=self.now)
+                storage.request_rederive(
+                    conn, list(heard), at=self.now, reason="the provider named its market"
+                )
             storage.save_ticker_resolutions(
                 conn,
                 {ticker: versions[ticker] for ticker in part},
                 as_of=self.as_of,
                 interval=self.interval,
                 resolved_at=self.now,
+                markets={ticker: self.markets[ticker].market for ticker in part},
             )
 
         # Written on the writer thread while the next group is evaluated: these tickers'
@@ -569,11 +653,36 @@ class _Run:
             return write(conn, part)
 
 
-def prepare_bars(series: dict[str, BarSeries], primary: str) -> PreparedBars:
+def prepare_bars(
+    series: dict[str, BarSeries],
+    primary: str,
+    *,
+    market: str | None = None,
+    answered: Sequence[Span] | None = None,
+) -> PreparedBars:
     """A ticker's stored bars, prepared once for all its signals (a ticker with no stored
-    bars has empty ones)."""
+    bars has empty ones), read by its market, with the spans the provider answered for."""
     bars = series if primary in series else {primary: BarSeries.empty(primary), **series}
-    return PreparedBars(bars, primary)
+    return PreparedBars(bars, primary, market=market, answered=answered)
+
+
+class _TickerBars:
+    """A ticker's bars prepared for its market, and for any other market a signal names
+    (each made once, on first use)."""
+
+    def __init__(
+        self, series: dict[str, BarSeries], primary: str, market: str, answered: Sequence[Span]
+    ) -> None:
+        self.series, self.primary, self.market, self.answered = series, primary, market, answered
+        self._by_market: dict[str, PreparedBars] = {}
+
+    def read_by(self, named: str | None) -> PreparedBars:
+        market = named or self.market
+        if market not in self._by_market:
+            self._by_market[market] = prepare_bars(
+                self.series, self.primary, market=market, answered=self.answered
+            )
+        return self._by_market[market]
 
 
 def derive_outcome(terms: SignalTerms, bars: PreparedBars, *, as_of: datetime) -> Outcome:
@@ -599,7 +708,7 @@ def load_series(
 def _resolution(row: dict | None) -> TickerResolution | None:
     if row is None:
         return None
-    return TickerResolution(row["bars_version"], row["as_of"], row["interval"])
+    return TickerResolution(row["bars_version"], row["as_of"], row["interval"], row["market"])
 
 
 def _empty_span(as_of: datetime) -> Span:
@@ -634,4 +743,5 @@ def _closed(signal: OpenSignal, outcome: Outcome) -> ClosedTrade:
         edges=signal.edges,
         status=outcome.status.value,
         r_achieved=None if outcome.r_achieved is None else str(outcome.r_achieved),
+        exit_reason=None if outcome.exit_reason is None else outcome.exit_reason.value,
     )

@@ -14,6 +14,7 @@ from pathlib import Path
 import platformdirs
 
 from edgeledger.errors import ConfigError
+from edgeledger.markets import market_named
 
 
 def default_data_dir() -> Path:
@@ -33,6 +34,7 @@ class Settings:
     drill_intervals: tuple[str, ...] = ("1m",)
     resolve_group: int = 50
     fetch_workers: int = 4
+    default_market: str = "XNYS"
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -48,6 +50,7 @@ class Settings:
             drill_intervals=_intervals(env, "EDGELEDGER_DRILL_INTERVALS", "1m"),
             resolve_group=_positive_int(env, "EDGELEDGER_RESOLVE_GROUP", 50),
             fetch_workers=_positive_int(env, "EDGELEDGER_FETCH_WORKERS", 4, most=16),
+            default_market=_market(env, "EDGELEDGER_DEFAULT_MARKET", "XNYS"),
         )
 
 
@@ -59,6 +62,14 @@ def _interval(env: Mapping[str, str], name: str, default: str) -> str:
     if value not in INTERVAL_NAMES:
         raise ConfigError(f"{name}: {value!r} is not one of {', '.join(INTERVAL_NAMES)}")
     return value
+
+
+def _market(env: Mapping[str, str], name: str, default: str) -> str:
+    value = env.get(name, "").strip() or default
+    try:
+        return market_named(value)
+    except ValueError as exc:
+        raise ConfigError(f"{name}: {exc}") from None
 
 
 def _intervals(env: Mapping[str, str], name: str, default: str) -> tuple[str, ...]:

@@ -69,6 +69,8 @@ def published_terms(signal: NewSignal) -> dict[str, Any]:
         "context": signal.context.extra,
         "created_at": _utc_iso(signal.created_at),
         "expires_at": _utc_iso(signal.expires_at),
+        # Only when named: the fingerprints of signals without one stay as they were.
+        **({"market": signal.market} if signal.market else {}),
     }
 
 

@@ -14,8 +14,8 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from edgeledger.errors import FieldProblem, InvalidSignal
-from edgeledger.market_calendar import default_expires_at
+from edgeledger.errors import FieldProblem, InvalidOption, InvalidSignal
+from edgeledger.markets import MarketBook, MarketRangeError, default_expires_at, market_named
 from edgeledger.model import (
     SIGNAL_FIELDS,
     Direction,
@@ -69,8 +69,13 @@ def parse_signal(
     now: datetime,
     default_source: Source = Source.API,
     created_at_defaults_to_now: bool = False,
+    markets: MarketBook | None = None,
 ) -> NewSignal:
-    """Validate and normalize one signal; raise InvalidSignal naming every bad field."""
+    """Validate and normalize one signal; raise InvalidSignal naming every bad field.
+
+    `markets` decides the market of a signal that names none (its default expiry is that
+    market's session close): the instrument table and the default market setting.
+    """
     problems = _Problems()
     for name in sorted(set(raw) - KNOWN_FIELDS):
         problems.add(name, "is not a signal field")
@@ -99,6 +104,7 @@ def parse_signal(
         _timestamp(default=now) if created_at_defaults_to_now else _REQUIRED_TIMESTAMP,
     )
     expires_at = problems.parse("expires_at", raw, _OPTIONAL_TIMESTAMP)
+    market = problems.parse("market", raw, _optional(market_named))
 
     if created_at is not None and created_at > now + FUTURE_TOLERANCE:
         problems.add("created_at", f"{created_at.isoformat()} is in the future")
@@ -109,11 +115,15 @@ def parse_signal(
             "expires_at",
             f"{expires_at.isoformat()} must be after created_at {created_at.isoformat()}",
         )
+    if expires_at is None and not problems.items:
+        choice = (markets or MarketBook()).choose(ticker, market)
+        try:
+            expires_at = default_expires_at(choice.market, trade_type, created_at)
+        except MarketRangeError as exc:
+            problems.add("created_at", f"no default expiry: {exc}")
     if problems.items:
         raise InvalidSignal(problems.items)
 
-    if expires_at is None:
-        expires_at = default_expires_at(trade_type, created_at)
     return NewSignal(
         ticker=ticker,
         trade_type=trade_type,
@@ -132,6 +142,7 @@ def parse_signal(
         created_at=created_at,
         expires_at=expires_at,
         trade_id=trade_id,
+        market=market,
     )
 
 
@@ -397,7 +408,7 @@ def parse_timestamp(value: str, name: str) -> datetime:
     try:
         return _timestamp(default=None)(value)
     except ValueError as exc:
-        raise InvalidSignal([FieldProblem(name, str(exc))]) from None
+        raise InvalidOption(name, str(exc)) from None
 
 
 # The field parsers are built once, not for every signal: an import calls them per row.

@@ -12,8 +12,9 @@ from dataclasses import dataclass, fields
 
 from edgeledger import storage
 from edgeledger.database import Database
+from edgeledger.markets import DEFAULT_MARKET
 from edgeledger.model import Outcome, Signal
-from edgeledger.outcome_rules import SignalTerms
+from edgeledger.outcome_rules import PreparedBars, SignalTerms
 from edgeledger.resolution import PREVIOUS_CLOSE_LOOKBACK
 from edgeledger.resolver import derive_outcome, load_series, prepare_bars
 
@@ -37,10 +38,14 @@ class VerifyReport:
     differences: list[Difference]
 
 
-def verify_outcomes(db: Database) -> VerifyReport:
-    """Re-derive each outcome a run stored and list every field that differs."""
+def verify_outcomes(db: Database, *, default_market: str = DEFAULT_MARKET) -> VerifyReport:
+    """Re-derive each outcome a run stored, reading the bars by each instrument's market and
+    the spans its provider answered for, and list every field that differs."""
     with db.connection() as conn:
         signals = storage.settled_signals(conn)
+        tickers = sorted({s.terms.ticker for s in signals})
+        markets = storage.market_book(conn, tickers, default=default_market)
+        coverage = storage.bar_coverage(conn, tickers)
     by_key: dict[tuple[str, str], list[Signal]] = defaultdict(list)
     for signal in signals:
         by_key[(signal.terms.ticker, signal.resolved_interval)].append(signal)
@@ -50,10 +55,14 @@ def verify_outcomes(db: Database) -> VerifyReport:
         end = max(s.resolved_as_of for s in group)
         with db.connection() as conn:
             series = load_series(conn, {ticker: (start, end)}, interval).get(ticker, {})
-        bars = prepare_bars(series, interval)
+        answered = coverage.get((ticker, interval), [])
+        prepared: dict[str, PreparedBars] = {}
         for signal in group:
+            market = markets.choose(ticker, signal.terms.market).market
+            if market not in prepared:
+                prepared[market] = prepare_bars(series, interval, market=market, answered=answered)
             terms = SignalTerms.from_signal(signal.terms, signal.trade_id)
-            derived = derive_outcome(terms, bars, as_of=signal.resolved_as_of)
+            derived = derive_outcome(terms, prepared[market], as_of=signal.resolved_as_of)
             differences.extend(compare(signal.trade_id, signal.outcome, derived))
     return VerifyReport(checked=len(signals), differences=differences)
 

@@ -17,7 +17,7 @@ from apscheduler.schedulers.blocking import BlockingScheduler
 from apscheduler.triggers.cron import CronTrigger
 
 from edgeledger.clock import utc_now
-from edgeledger.market_calendar import session_bounds
+from edgeledger.markets import session_bounds
 from edgeledger.prices import PriceSettings
 from edgeledger.settings import Settings
 from jobs.resolve import configure_logging, run_once
@@ -31,7 +31,7 @@ JOB_DEFAULTS = {"coalesce": True, "max_instances": 1, "misfire_grace_time": 15 *
 
 def resolve_if_session(settings: Settings, prices: PriceSettings) -> None:
     """The hourly job: runs on exchange days only; failures are logged, not fatal."""
-    if session_bounds(utc_now().astimezone(ZoneInfo(NEW_YORK)).date()) is None:
+    if session_bounds("XNYS", utc_now().astimezone(ZoneInfo(NEW_YORK)).date()) is None:
         log.info("market closed today; no resolve run", extra={"job": "resolve"})
         return
     try:

@@ -24,6 +24,8 @@ EXPECTED_TABLES = {
     "bar_coverage",
     "ticker_bar_state",
     "ticker_resolution",
+    "instruments",
+    "rederive_requests",
 }
 
 

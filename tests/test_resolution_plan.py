@@ -38,7 +38,7 @@ def book(**changes) -> TickerBook:
     return TickerBook(**(fields | changes))
 
 
-LAST = TickerResolution(bars_version=7, as_of=t(20, 20), interval="1h")
+LAST = TickerResolution(bars_version=7, as_of=t(20, 20), interval="1h", market="XNYS")
 
 
 def test_overlapping_and_touching_spans_merge():
@@ -80,26 +80,32 @@ def test_bars_are_not_needed_past_the_last_expiry():
 
 
 def test_a_ticker_with_nothing_new_is_left_alone():
-    assert not needs_evaluation(book(), LAST, 7, as_of=AS_OF, interval="1h")
+    assert not needs_evaluation(book(), LAST, 7, as_of=AS_OF, interval="1h", market="XNYS")
 
 
 def test_new_bars_mean_a_new_look():
-    assert needs_evaluation(book(), LAST, 8, as_of=AS_OF, interval="1h")
+    assert needs_evaluation(book(), LAST, 8, as_of=AS_OF, interval="1h", market="XNYS")
 
 
 def test_a_never_evaluated_signal_means_a_new_look():
-    assert needs_evaluation(book(unevaluated=True), LAST, 7, as_of=AS_OF, interval="1h")
+    assert needs_evaluation(
+        book(unevaluated=True), LAST, 7, as_of=AS_OF, interval="1h", market="XNYS"
+    )
 
 
 def test_a_passed_expiry_means_a_new_look():
-    assert needs_evaluation(book(next_expiry=t(20, 21)), LAST, 7, as_of=AS_OF, interval="1h")
-    assert not needs_evaluation(book(next_expiry=t(20, 22)), LAST, 7, as_of=AS_OF, interval="1h")
+    assert needs_evaluation(
+        book(next_expiry=t(20, 21)), LAST, 7, as_of=AS_OF, interval="1h", market="XNYS"
+    )
+    assert not needs_evaluation(
+        book(next_expiry=t(20, 22)), LAST, 7, as_of=AS_OF, interval="1h", market="XNYS"
+    )
 
 
 def test_another_interval_or_an_earlier_moment_means_a_new_look():
-    assert needs_evaluation(book(), LAST, 7, as_of=AS_OF, interval="30m")
-    assert needs_evaluation(book(), LAST, 7, as_of=t(20, 19), interval="1h")
-    assert needs_evaluation(book(), None, 7, as_of=AS_OF, interval="1h")
+    assert needs_evaluation(book(), LAST, 7, as_of=AS_OF, interval="30m", market="XNYS")
+    assert needs_evaluation(book(), LAST, 7, as_of=t(20, 19), interval="1h", market="XNYS")
+    assert needs_evaluation(book(), None, 7, as_of=AS_OF, interval="1h", market="XNYS")
 
 
 def test_only_the_trigger_and_exit_bars_of_an_ambiguous_outcome_are_drilled():
@@ -110,11 +116,43 @@ def test_only_the_trigger_and_exit_bars_of_an_ambiguous_outcome_are_drilled():
         exit_reason=ExitReason.STOP,
         ambiguous=True,
     )
-    assert ambiguous_bar_spans(outcome, "1h") == [
+    assert ambiguous_bar_spans(outcome, "1h", "XNYS") == [
         (t(20, 14, 30), t(20, 15, 30)),
         (t(20, 16, 30), t(20, 17, 30)),
     ]
-    assert ambiguous_bar_spans(Outcome(status=Status.PENDING), "1h") == []
+    assert ambiguous_bar_spans(Outcome(status=Status.PENDING), "1h", "XNYS") == []
+
+
+def test_another_market_or_a_request_to_derive_again_means_a_new_look():
+    assert needs_evaluation(book(), LAST, 7, as_of=AS_OF, interval="1h", market="XETR")
+    assert needs_evaluation(book(rederive=True), LAST, 7, as_of=AS_OF, interval="1h", market="XNYS")
+
+
+def test_prices_answered_for_a_no_data_signal_mean_a_new_look():
+    waiting = book(waiting_for_prices=True)
+    assert not needs_evaluation(waiting, LAST, 7, as_of=AS_OF, interval="1h", market="XNYS")
+    assert needs_evaluation(
+        waiting, LAST, 7, as_of=AS_OF, interval="1h", market="XNYS", answered_more=True
+    )
+    assert not needs_evaluation(
+        book(), LAST, 7, as_of=AS_OF, interval="1h", market="XNYS", answered_more=True
+    )
+
+
+def test_an_ambiguous_daily_bar_is_drilled_over_its_session():
+    outcome = Outcome(
+        status=Status.LOSS,
+        triggered_at=t(27, 14, 30),  # the session open of Friday 27 November (early close)
+        closed_at=t(27, 14, 30),
+        exit_reason=ExitReason.STOP,
+        ambiguous=True,
+    )
+    assert ambiguous_bar_spans(outcome, "1d", "XNYS") == [(t(27, 14, 30), t(27, 18))]
+
+
+def test_the_last_hourly_bar_of_a_session_is_drilled_to_the_close():
+    outcome = Outcome(status=Status.OPEN, triggered_at=t(20, 20, 30), ambiguous=True)
+    assert ambiguous_bar_spans(outcome, "1h", "XNYS") == [(t(20, 20, 30), t(20, 21))]
 
 
 def test_nearby_ambiguous_bars_share_one_request():

@@ -123,8 +123,10 @@ def test_provider_faults_skip_only_their_ticker(db, server, tmp_path, sql_conn):
 
     report = run_resolve(db, provider, as_of=AS_OF, now=AS_OF, interval="1h", drill=())
 
-    assert sorted(report.failed_tickers) == ["GONE", "JUNK", "SLOW"]
-    assert "GONE" in report.failed_tickers["GONE"] and "404" in report.failed_tickers["GONE"]
+    # A ticker the provider does not know has no prices (its signals wait, and expire
+    # no_data); the others failed for now and are retried next run.
+    assert sorted(report.failed_tickers) == ["JUNK", "SLOW"]
+    assert "GONE" in report.no_prices["GONE"] and "404" in report.no_prices["GONE"]
     assert 3.0 in slept  # the 429's Retry-After (3 s, no backoff step) was honoured
     statuses = dict(sql_conn.execute("SELECT ticker, status FROM trade_signals").fetchall())
     assert statuses == {
@@ -135,7 +137,8 @@ def test_provider_faults_skip_only_their_ticker(db, server, tmp_path, sql_conn):
         "JUNK": "PENDING",
     }
     status, counts = sql_conn.execute("SELECT status, counts FROM job_runs").fetchone()
-    assert status == "succeeded" and sorted(counts["failed_tickers"]) == ["GONE", "JUNK", "SLOW"]
+    assert status == "succeeded" and sorted(counts["failed_tickers"]) == ["JUNK", "SLOW"]
+    assert list(counts["no_prices"]) == ["GONE"]
 
 
 @pytest.mark.parametrize("workers", [1, 4])

@@ -206,26 +206,46 @@ def test_the_audit_reports_an_outcome_that_does_not_follow_from_the_bars(db, pro
     assert [(d.trade_id, d.field) for d in differences] == [(trade_id, "r_achieved")]
 
 
-def test_a_missing_ticker_is_skipped_and_the_others_resolve(db, provider, sql_conn):
+def test_a_ticker_without_prices_is_reported_and_the_others_resolve(db, provider, sql_conn):
     trade_id = nvda_long(db)
     log(db, ticker="ZZZZ")
     report = resolve(db, provider)
-    assert list(report.failed_tickers) == ["ZZZZ"]
-    assert "ZZZZ" in report.failed_tickers["ZZZZ"]
+    assert list(report.no_prices) == ["ZZZZ"]
+    assert "ZZZZ" in report.no_prices["ZZZZ"] and not report.failed_tickers
     assert outcome_row(sql_conn, trade_id)[0] == "WIN"
 
 
-def test_an_unknown_tickers_signals_expire_unfilled_and_it_is_still_reported(
-    db, provider, sql_conn
-):
+def test_signals_whose_prices_never_came_expire_no_data_never_not_triggered(db, provider, sql_conn):
     trade_id = log(db, ticker="ZZZZ")  # a day trade: it expires at Friday's 16:00 ET close
     before_close = resolve(db, provider, as_of=datetime(2026, 11, 20, 20, 0, tzinfo=UTC))
-    assert "not found" in before_close.failed_tickers["ZZZZ"]
+    assert "not found" in before_close.no_prices["ZZZZ"]
     assert outcome_row(sql_conn, trade_id)[0] == "PENDING"
     after_close = resolve(db, provider)
-    assert "expire unfilled" in after_close.failed_tickers["ZZZZ"]
-    assert outcome_row(sql_conn, trade_id)[::3] == ("EXPIRED", "not_triggered")
+    assert "no_data" in after_close.no_prices["ZZZZ"]
+    assert outcome_row(sql_conn, trade_id)[::3] == ("EXPIRED", "no_data")
     assert events(sql_conn, trade_id) == ["created", "resolved"]
+
+
+def test_a_no_data_signal_is_settled_by_the_rules_once_its_prices_come(
+    db, provider, price_dir, sql_conn
+):
+    trade_id = log(db, ticker="ZZZZ", trade_type="swing", target2=None)
+    resolve(db, provider, as_of=datetime(2026, 11, 28, 0, 0, tzinfo=UTC))
+    assert outcome_row(sql_conn, trade_id)[::3] == ("EXPIRED", "no_data")
+    write_bars(price_dir, "1h", "ZZZZ", NVDA_1H)  # the file appears
+    report = resolve(db, provider, as_of=datetime(2026, 11, 28, 0, 0, tzinfo=UTC))
+    assert report.no_prices == {}
+    assert outcome_row(sql_conn, trade_id)[::3] == ("WIN", "target")
+    assert events(sql_conn, trade_id) == ["created", "resolved", "triggered", "resolved"]
+
+
+def test_a_window_the_provider_answered_without_bars_expires_not_triggered(
+    db, provider, price_dir, sql_conn
+):
+    write_bars(price_dir, "1h", "QUIET", [])  # answered: there were no trades
+    trade_id = log(db, ticker="QUIET")
+    resolve(db, provider)
+    assert outcome_row(sql_conn, trade_id)[::3] == ("EXPIRED", "not_triggered")
 
 
 @pytest.fixture(params=[1, 2, 50], ids=lambda n: f"groups of {n}")
@@ -325,10 +345,24 @@ def test_finer_bars_that_fail_for_now_leave_the_signal_for_the_next_run(
     db, provider, price_dir, sql_conn
 ):
     trade_id = amd_short(db)
-    (price_dir / "1m" / "AMD.csv").unlink()
+    (price_dir / "1m" / "AMD.csv").write_text("not,a,bar,file\n")  # unreadable for now
     report = resolve(db, provider, drill=("1m",))
-    assert "finer 1m bars failed" in report.failed_tickers["AMD"]
+    assert "finer 1m bars" in report.failed_tickers["AMD"]
+    assert "retried next run" in report.failed_tickers["AMD"]
     assert outcome_row(sql_conn, trade_id)[0] == "PENDING"  # not settled on the hour alone
     write_bars(price_dir, "1m", "AMD", AMD_1M_INSIDE_THE_AMBIGUOUS_HOUR)
     assert resolve(db, provider, drill=("1m",)).failed_tickers == {}
     assert outcome_row(sql_conn, trade_id)[::3] == ("WIN", "target")
+
+
+def test_finer_bars_that_do_not_exist_settle_the_bar_pessimistically_once(
+    db, provider, price_dir, sql_conn
+):
+    trade_id = amd_short(db)
+    (price_dir / "1m" / "AMD.csv").unlink()  # no minute file: there are no finer bars
+    report = resolve(db, provider, drill=("1m",))
+    assert report.failed_tickers == {}
+    status, _, exit_price, reason, _, ambiguous = outcome_row(sql_conn, trade_id)
+    assert (status, exit_price, reason, ambiguous) == ("LOSS", Decimal("152"), "stop", True)
+    again = resolve(db, provider, drill=("1m",))
+    assert again.requests == 0 and again.outcomes_changed == 0

@@ -35,12 +35,19 @@ def cmd_signals_add(args: argparse.Namespace, ctx: Context) -> int:
         "spy_bias": args.spy_bias,
         "created_at": args.created_at,
         "expires_at": args.expires_at,
+        "market": args.market,
     }
+    db = ctx.db()
+    with db.connection() as conn:
+        markets = storage.market_book(
+            conn, [str(args.ticker).strip().upper()], default=ctx.settings.default_market
+        )
     signal = parse_signal(
         {k: v for k, v in raw.items() if v is not None},
         now=ctx.now,
         default_source=Source.API,
         created_at_defaults_to_now=True,
+        markets=markets,
     )
     result = ledger.log_signal(ctx.db(), signal, actor="cli", now=ctx.now)
     verb = "logged" if result.created else "already logged"
@@ -54,7 +61,12 @@ def cmd_signals_import(args: argparse.Namespace, ctx: Context) -> int:
             print(f"  {stage} {count:,} rows", file=ctx.err, flush=True)
 
     report = importer.import_file(
-        ctx.db(), Path(args.file), now=ctx.now, skip_invalid=args.skip_invalid, progress=progress
+        ctx.db(),
+        Path(args.file),
+        now=ctx.now,
+        skip_invalid=args.skip_invalid,
+        progress=progress,
+        default_market=ctx.settings.default_market,
     )
     print(
         f"imported {report.inserted} new signals from {report.rows} rows"
@@ -142,6 +154,11 @@ def register(groups: Any) -> None:
     add.add_argument("--spy-bias", help="SPY bias, e.g. bullish")
     add.add_argument("--created-at", help="ISO 8601 with offset or Z (default: now)")
     add.add_argument("--expires-at", help="ISO 8601 (default: the rules' expiry)")
+    add.add_argument(
+        "--market",
+        help="its market, e.g. XNYS, XETR, XLON, 24/5 (forex), 24/7 (crypto), CMES"
+        " (default: the instrument's; see docs/markets.md)",
+    )
     add.add_argument("--trade-id", help="explicit id (default: TICKER-YYYYMMDD-NNN)")
 
     imp = add_command(

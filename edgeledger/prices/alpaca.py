@@ -7,12 +7,14 @@ are followed through `next_page_token`. Prices are split-adjusted, as Yahoo's ar
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
 import pandas as pd
 
 from edgeledger.clock import utc_now
+from edgeledger.markets import is_around_the_clock
 from edgeledger.prices.base import columns_from_rows, empty_bars, is_24h, raw_bars
 from edgeledger.prices.errors import BadResponse, NotAuthorized, TickerNotFound
 from edgeledger.prices.http import HttpClient, json_or_none, read_json
@@ -60,6 +62,10 @@ class AlpacaProvider(BarProvider):
         self.base_url = base_url.rstrip("/")
         self.feed = feed
         self._headers = {"APCA-API-KEY-ID": key_id, "APCA-API-SECRET-KEY": secret_key}
+
+    def daily_zone(self, market: str, quote: Mapping[str, Any] | None) -> str:
+        """Days of stocks are stamped at midnight New York time, of crypto at midnight UTC."""
+        return "UTC" if is_around_the_clock(market) else self.daily_tz
 
     def native_interval(self, ticker: str, interval: str) -> str:
         # Alpaca's hours start at :00 and include extended hours; build 09:30-aligned hours.

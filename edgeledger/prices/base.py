@@ -2,14 +2,15 @@
 
 Providers differ in how they stamp daily bars, whether they send pre/post-market bars,
 and how they fail; settlement must not care. Every provider hands its raw rows to
-`normalize_bars`, so a bar means the same thing whichever provider served it.
+`normalize_bars`, so a bar means the same thing whichever provider served it: a daily bar
+is stored at midnight UTC of the date it names, and an intraday bar outside its market's
+sessions (extended hours, from a feed that sends them) is dropped with that reason.
 """
 
 from __future__ import annotations
 
 import copy
 import logging
-import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -18,6 +19,7 @@ from typing import Protocol, runtime_checkable
 import numpy as np
 import pandas as pd
 
+from edgeledger import markets
 from edgeledger.bars import INTERVALS
 from edgeledger.prices import clean
 from edgeledger.prices.clean import BarColumns
@@ -35,18 +37,17 @@ Window = tuple[datetime, datetime]
 UTC_NS = pd.DatetimeTZDtype("ns", "UTC")
 INT64_MAX = np.iinfo(np.int64).max
 
-_CRYPTO = re.compile(r"^[A-Z0-9]+-(USD|USDT|USDC|EUR|GBP|BTC|ETH)$")
-
 
 def is_24h(ticker: str) -> bool:
-    """True for instruments that trade around the clock (crypto, forex, futures).
+    """True for tickers a provider spells as forex, crypto or futures symbols (C:EURUSD,
+    X:BTCUSD, /ES) and builds hours for without the :30 stock offset.
 
-    Decided from the ticker alone so every provider agrees: a '/' (BTC/USD), a crypto
-    quote suffix (BTC-USD, ETH-USDT), or Yahoo's '=X' (forex) and '=F' (futures).
-    Everything else is a US equity, index or ETF on the 09:30-16:00 ET session.
+    Only how a provider names and aggregates the instrument: how its bars are read is
+    decided by its market (edgeledger.markets). A '/' (BTC/USD) or what the ticker rules
+    of edgeledger.markets say: =X, EURUSD (forex), BTC-USD, BTCUSD (crypto), =F (futures).
     """
     t = ticker.upper()
-    return "/" in t or t.endswith(("=X", "=F")) or bool(_CRYPTO.match(t))
+    return "/" in t or markets.market_from_ticker(t) in (*markets.AROUND_THE_CLOCK, "CMES")
 
 
 @dataclass(frozen=True)
@@ -59,11 +60,13 @@ class DroppedBar:
 
 @dataclass(frozen=True)
 class FetchResult:
-    """Clean bars, the bars dropped on the way, and which provider served them."""
+    """Clean bars, the bars dropped on the way, which provider served them, and the market
+    the provider says the instrument trades on (None: it did not say)."""
 
     bars: pd.DataFrame
     dropped: tuple[DroppedBar, ...] = ()
     source: str = ""
+    market: str | None = None
 
 
 @runtime_checkable
@@ -94,6 +97,7 @@ class PriceProvider(Protocol):
         end: datetime,
         *,
         now: datetime | None = None,
+        market: markets.MarketChoice | None = None,
     ) -> FetchResult: ...
 
     def plan_requests(
@@ -155,14 +159,15 @@ def normalize_bars(
     start: datetime,
     end: datetime,
     daily_tz: str = "America/New_York",
+    sessions: str | None = None,
 ) -> FetchResult:
     """Clean, stamp and window a provider's raw bars.
 
     raw needs a `start` column (tz-aware or epoch-derived UTC) and open/high/low/close/
-    volume. Bad bars are dropped with a logged reason; daily US-equity bars are
-    restamped to 09:30 ET of their date in `daily_tz` (the provider's own stamping
-    zone); intraday US-equity bars outside 09:30-16:00 ET on weekdays are removed;
-    only bars with start <= bar < end are kept, ascending and unique.
+    volume. Bad bars are dropped with a logged reason; daily bars are stamped at midnight
+    UTC of their date in `daily_tz` (the zone the provider stamps days in); with
+    `sessions` (a market), intraday bars that start outside its sessions are dropped with
+    that reason; only bars with start <= bar < end are kept, ascending and unique.
 
     The work is done on numpy columns (see edgeledger.prices.clean) and the frame is
     built once at the end: a request's bars are few, and pandas' cost is per call.
@@ -175,11 +180,14 @@ def normalize_bars(
         for code, reason in enumerate(clean.REASONS):  # grouped by reason, in rule order
             dropped.extend(DroppedBar(s, reason) for s in _stamps(bars.start[codes == code]))
         bars = bars.take(~bad)
-    equity = not is_24h(ticker)
-    if interval == "1d" and equity and len(bars):
+    if interval == "1d" and len(bars):
         bars = bars.restamped(clean.restamp_daily(clean.utc_index(bars.start), daily_tz).asi8)
-    elif equity and len(bars):
-        bars = _regular_session(bars, provider, ticker)
+    elif sessions is not None and len(bars):
+        inside = clean.in_sessions(bars.start, sessions)
+        if not inside.all():
+            reason = f"outside the {sessions} sessions (extended hours)"
+            dropped.extend(DroppedBar(s, reason) for s in _stamps(bars.start[~inside]))
+            bars = bars.take(inside)
     inside = _inside(bars.start, start, end)
     if not inside.all():
         bars = bars.take(inside)
@@ -204,10 +212,11 @@ def normalize_bars(
 
 
 def restamp_daily(starts: pd.Series, source_tz: str) -> pd.Series:
-    """Stamp each daily bar at 09:30 America/New_York of its date in `source_tz`.
+    """Stamp each daily bar at midnight UTC of its date in `source_tz`.
 
     Polygon and Alpaca stamp a day at midnight ET, Schwab at midnight CT, Yahoo at the
-    open; taking the calendar date where the provider stamped it makes them agree.
+    session open in the exchange's zone; taking the calendar date where the provider
+    stamped it makes them agree.
     """
     if starts.empty:
         return starts
@@ -268,7 +277,9 @@ def log_dropped(
         reasons.setdefault(bar.reason, []).append(bar)
     for reason, bars in reasons.items():
         sample = ", ".join(str(b.start) for b in bars[:3]) + (" ..." if len(bars) > 3 else "")
-        logger.warning(
+        # Extended-hours bars are expected from some feeds: the run reports them anyway.
+        logger.log(
+            logging.INFO if reason.startswith("outside the ") else logging.WARNING,
             "%s: dropped %d %s %s bar(s): %s [%s]",
             provider,
             len(bars),
@@ -314,21 +325,6 @@ def _plain_numbers(values: list[object], length: int) -> np.ndarray | None:
     if int in kinds and (np.abs(array) >= 2**53).any():  # pandas' rules for huge ints
         return None
     return array
-
-
-def _regular_session(bars: BarColumns, provider: str, ticker: str) -> BarColumns:
-    """Keep bars starting inside an NYSE regular session (early closes and holidays included)."""
-    keep = clean.in_regular_session(bars.start)
-    if keep.all():
-        return bars
-    logger.debug(
-        "%s: removed %d %s bars outside the regular session",
-        provider,
-        int((~keep).sum()),
-        ticker,
-        extra={"ticker": ticker, "provider": provider},
-    )
-    return bars.take(keep)
 
 
 def _inside(starts: np.ndarray, start: datetime, end: datetime) -> np.ndarray:

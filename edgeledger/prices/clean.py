@@ -3,32 +3,22 @@
 A request brings 10-200 bars, and pandas costs tens of microseconds a call whatever the
 size: eight mask-and-copy passes, a calendar query and a sort made the clean-up about
 6 ms a request, several times the HTTP round trip. Here a rule is one numpy expression
-over whole columns, starts are int64 epoch nanoseconds, and session bounds are looked up
-once per date. Every rule is row-wise and positional, so applying them all at once gives
+over whole columns, starts are int64 epoch nanoseconds, and sessions are searched in the
+market's session arrays. Every rule is row-wise and positional, so applying them all at once gives
 what applying them one after another to a shrinking frame gave.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
-from functools import cache, reduce
-from zoneinfo import ZoneInfo
+from functools import reduce
 
 import numpy as np
 import pandas as pd
 
-from edgeledger.market_calendar import session_bounds
+from edgeledger import markets
 
-NEW_YORK = ZoneInfo("America/New_York")
 NAT = np.iinfo(np.int64).min  # how pandas stores NaT in int64
-DAY_NS = 86_400 * 10**9
-# The session outside the calendar's years: weekdays 09:30-16:00 ET.
-SESSION_OPEN = time(9, 30)
-SESSION_CLOSE = time(16, 0)
-EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-EPOCH_DAY = date(1970, 1, 1)
-CLOSED = (0, 0)  # bounds of a day without a session: an empty interval
 
 # Checked in order; a bar is dropped for the first rule it breaks.
 REASONS: tuple[str, ...] = (
@@ -97,37 +87,16 @@ def reason_codes(bars: BarColumns) -> np.ndarray:
 
 
 def restamp_daily(starts: pd.DatetimeIndex, source_tz: str) -> pd.DatetimeIndex:
-    """09:30 America/New_York of each start's calendar date in `source_tz`, in UTC (ns)."""
+    """Midnight UTC of each start's calendar date in `source_tz` (ns): the date a daily
+    bar names, which the outcome rules read as that date's session of its market."""
     dates = starts.tz_convert(source_tz).tz_localize(None).normalize()
-    opens = (dates + pd.Timedelta(hours=9, minutes=30)).tz_localize(NEW_YORK)
-    return opens.tz_convert("UTC").as_unit("ns")
+    return dates.tz_localize("UTC").as_unit("ns")
 
 
-def in_regular_session(starts: np.ndarray) -> np.ndarray:
-    """Which starts (epoch ns, none NaT, at least one) fall inside an NYSE regular session.
-
-    Early closes and holidays come from the calendar. If the bars' US/Eastern dates reach
-    outside the calendar's years, every bar is judged by weekdays 09:30-16:00 ET instead.
-    """
-    first, last = eastern_date(int(starts.min())), eastern_date(int(starts.max()))
-    try:
-        session_bounds(first)
-        session_bounds(last)
-    except ValueError:  # outside the calendar's years
-        return _weekday_hours(starts)
-    # A session (13:30-21:00 UTC) lies inside one UTC day, so a bar's UTC date names the
-    # only session it can be in; UTC dates after `last` hold no session of these bars.
-    days, where = np.unique(starts // DAY_NS, return_inverse=True)
-    bounds = np.array(
-        [_session_ns(day) if _day(day) <= last else CLOSED for day in days.tolist()],
-        dtype=np.int64,
-    )
-    return (starts >= bounds[where, 0]) & (starts < bounds[where, 1])
-
-
-def eastern_date(ns: int) -> date:
-    """The US/Eastern calendar date of an instant in epoch ns."""
-    return (EPOCH + timedelta(microseconds=ns // 1000)).astimezone(NEW_YORK).date()
+def in_sessions(starts: np.ndarray, market: str) -> np.ndarray:
+    """Which starts (epoch ns, none NaT) fall inside one of the market's sessions (early
+    closes and holidays included); see edgeledger.markets.in_sessions."""
+    return markets.in_sessions(market, starts // 1000)
 
 
 def is_sorted(starts: np.ndarray) -> bool:
@@ -160,35 +129,6 @@ def last_of_each_start(bars: BarColumns) -> tuple[np.ndarray | None, np.ndarray]
     return keep, np.array(conflicts, dtype=np.intp)
 
 
-def _weekday_hours(starts: np.ndarray) -> np.ndarray:
-    local = utc_index(starts).tz_convert(NEW_YORK).tz_localize(None).asi8
-    days = local // DAY_NS
-    clock = local - days * DAY_NS
-    weekday = (days + 3) % 7  # 1970-01-01 was a Thursday; Monday is 0
-    return (weekday < 5) & (clock >= _clock_ns(SESSION_OPEN)) & (clock < _clock_ns(SESSION_CLOSE))
-
-
 def utc_index(starts: np.ndarray) -> pd.DatetimeIndex:
     """Epoch ns (NAT for NaT) as a datetime64[ns, UTC] index."""
     return pd.DatetimeIndex(starts.view("M8[ns]")).tz_localize("UTC")
-
-
-def _day(number: int) -> date:
-    return EPOCH_DAY + timedelta(days=number)
-
-
-@cache
-def _session_ns(day: int) -> tuple[int, int]:
-    """Open and close (epoch ns) of the session on a UTC day number, or CLOSED."""
-    bounds = session_bounds(_day(day))
-    if bounds is None:
-        return CLOSED
-    return _ns(bounds[0]), _ns(bounds[1])
-
-
-def _ns(moment: datetime) -> int:
-    return (moment - EPOCH) // timedelta(microseconds=1) * 1000
-
-
-def _clock_ns(moment: time) -> int:
-    return ((moment.hour * 60 + moment.minute) * 60 + moment.second) * 10**9

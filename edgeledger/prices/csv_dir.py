@@ -4,7 +4,13 @@ For backtests, offline runs and data bought elsewhere. Each file has the header
 `timestamp,open,high,low,close,volume`; timestamps are ISO 8601 bar starts, with an
 offset or Z, and a timestamp without one is UTC (never the machine's local zone,
 so a file means the same thing on every computer). A missing file is an error naming
-the path, so a typo in a ticker or directory is caught rather than read as "no bars".
+the path (TickerNotFound: for the primary interval its signals wait for prices; for
+finer bars it means there are none).
+
+Intraday rows are used as written: no restamping and no session filter. A daily row
+names the date written at the start of its timestamp ("2024-01-02",
+"2024-01-02T00:00:00Z", "2024-01-02T09:00:00+09:00" all name 2 January), which the
+outcome rules read as that date's session of the instrument's market.
 """
 
 from __future__ import annotations
@@ -26,9 +32,8 @@ class CsvDirProvider(BarProvider):
     """Reads one file per ticker and interval; the request window is cut after reading."""
 
     name = "csv"
-    # Daily rows are dated by their UTC date: "2024-01-02", "2024-01-02T00:00:00Z" and
-    # "2024-01-02T09:30:00-05:00" all mean the session of 2 January.
-    daily_tz = "UTC"
+    daily_tz = "UTC"  # daily rows are restamped at midnight UTC of their written date first
+    filters_sessions = False
 
     def __init__(self, price_dir: Path | str, *, clock: Clock = utc_now) -> None:
         super().__init__(clock=clock)
@@ -57,7 +62,17 @@ class CsvDirProvider(BarProvider):
         if missing:
             raise BadResponse(self.name, ticker, f"{path} lacks columns {', '.join(missing)}")
         starts = _parse_timestamps(table["timestamp"], path, ticker)
+        if interval == "1d":
+            starts = _written_dates(table["timestamp"], starts)
         return raw_bars(starts, {c: table[c] for c in HEADER[1:]})
+
+
+def _written_dates(values: pd.Series, starts: pd.Series) -> pd.Series:
+    """Midnight UTC of the date each daily row's timestamp is written with (its UTC date
+    where the text does not start with a date)."""
+    text = values.astype(str).str.strip().str[:10]
+    written = pd.to_datetime(text, format="%Y-%m-%d", errors="coerce", utc=True)
+    return written.fillna(starts.dt.floor("D"))
 
 
 def _parse_timestamps(values: pd.Series, path: Path, ticker: str) -> pd.Series:

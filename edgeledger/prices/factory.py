@@ -23,6 +23,7 @@ from edgeledger.prices.csv_dir import CsvDirProvider
 from edgeledger.prices.fallback import FallbackProvider
 from edgeledger.prices.http import HttpClient, RateLimiter
 from edgeledger.prices.polygon import PolygonProvider
+from edgeledger.prices.provider import BarProvider
 from edgeledger.prices.schwab import SchwabProvider
 from edgeledger.prices.yahoo import YahooProvider
 
@@ -68,6 +69,7 @@ class PriceSettings:
     schwab_app_secret: str | None = field(default=None, repr=False)
     schwab_refresh_token: str | None = field(default=None, repr=False)
     http_timeout: float = 10.0
+    keep_extended_hours: bool = False  # keep intraday bars outside the market's sessions
 
     def __post_init__(self) -> None:
         for var, name in (
@@ -126,6 +128,7 @@ class PriceSettings:
             schwab_app_secret=get("EDGELEDGER_SCHWAB_APP_SECRET"),
             schwab_refresh_token=get("EDGELEDGER_SCHWAB_REFRESH_TOKEN"),
             http_timeout=number("EDGELEDGER_HTTP_TIMEOUT", 10.0, float),
+            keep_extended_hours=_flag(environ, "EDGELEDGER_KEEP_EXTENDED_HOURS"),
         )
 
 
@@ -142,10 +145,21 @@ def make_provider(
     session, sleep, clock and monotonic are for tests; production passes only settings.
     """
     primary = _build(settings.provider, settings, session, sleep, clock, monotonic)
+    primary.keep_extended_hours = settings.keep_extended_hours
     if settings.fallback is None:
         return primary
     secondary = _build(settings.fallback, settings, session, sleep, clock, monotonic)
+    secondary.keep_extended_hours = settings.keep_extended_hours
     return FallbackProvider(primary, secondary)
+
+
+def _flag(environ: Mapping[str, str], var: str) -> bool:
+    value = environ.get(var, "").strip().lower()
+    if value in ("", "0", "false", "no", "off"):
+        return False
+    if value in ("1", "true", "yes", "on"):
+        return True
+    raise ConfigError(f"{var}={value!r} must be true or false")
 
 
 def _build(
@@ -155,7 +169,7 @@ def _build(
     sleep: Callable[[float], None],
     clock: Callable[[], datetime],
     monotonic: Callable[[], float],
-) -> PriceProvider:
+) -> BarProvider:
     def http(limiter: RateLimiter | None = None) -> HttpClient:
         return HttpClient(
             name, timeout=s.http_timeout, session=session, sleep=sleep, clock=clock, limiter=limiter

@@ -12,6 +12,7 @@ from datetime import datetime
 
 import pandas as pd
 
+from edgeledger.markets import MarketChoice
 from edgeledger.prices.base import FetchResult, PriceProvider, Window
 from edgeledger.prices.errors import PriceError
 
@@ -34,9 +35,10 @@ class FallbackProvider:
         end: datetime,
         *,
         now: datetime | None = None,
+        market: MarketChoice | None = None,
     ) -> pd.DataFrame:
         """Clean bars from whichever provider answered; `fetch` also says which."""
-        return self.fetch(ticker, interval, start, end, now=now).bars
+        return self.fetch(ticker, interval, start, end, now=now, market=market).bars
 
     def fetch(
         self,
@@ -46,6 +48,7 @@ class FallbackProvider:
         end: datetime,
         *,
         now: datetime | None = None,
+        market: MarketChoice | None = None,
     ) -> FetchResult:
         """The primary's bars, or the secondary's when the primary raises a PriceError.
 
@@ -53,7 +56,7 @@ class FallbackProvider:
         with the primary's message added as a note, so neither reason is lost.
         """
         try:
-            return self.primary.fetch(ticker, interval, start, end, now=now)
+            return self.primary.fetch(ticker, interval, start, end, now=now, market=market)
         except PriceError as first:
             logger.warning(
                 "%s failed (%s); trying %s",
@@ -63,7 +66,7 @@ class FallbackProvider:
                 extra={"ticker": ticker, "provider": self.primary.name},
             )
             try:
-                return self.secondary.fetch(ticker, interval, start, end, now=now)
+                return self.secondary.fetch(ticker, interval, start, end, now=now, market=market)
             except PriceError as second:
                 second.add_note(f"tried {self.primary.name} first: {first}")
                 raise second from first

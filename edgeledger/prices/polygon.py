@@ -7,6 +7,7 @@ travels in the Authorization header, never in a URL that could reach a log.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 from urllib.parse import quote, urlsplit
@@ -14,6 +15,7 @@ from urllib.parse import quote, urlsplit
 import pandas as pd
 
 from edgeledger.clock import utc_now
+from edgeledger.markets import is_around_the_clock
 from edgeledger.prices.base import columns_from_rows, empty_bars, is_24h, raw_bars
 from edgeledger.prices.errors import BadResponse, NotAuthorized, TickerNotFound
 from edgeledger.prices.http import HttpClient, json_or_none, read_json
@@ -54,6 +56,10 @@ class PolygonProvider(BarProvider):
         self.http = http
         self.base_url = base_url.rstrip("/")
         self._headers = {"Authorization": f"Bearer {api_key}"}
+
+    def daily_zone(self, market: str, quote: Mapping[str, Any] | None) -> str:
+        """Days of stocks are stamped at midnight New York time, of crypto at midnight UTC."""
+        return "UTC" if is_around_the_clock(market) else self.daily_tz
 
     def native_interval(self, ticker: str, interval: str) -> str:
         # Polygon's hours start at :00 and include pre-market; build 09:30-aligned hours.

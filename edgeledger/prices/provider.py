@@ -8,13 +8,20 @@ really ask for (`native_interval`); planning, windowing and cleaning live here o
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
-from typing import ClassVar
+from typing import Any, ClassVar
 
 import pandas as pd
 
 from edgeledger.clock import utc_now
+from edgeledger.markets import (
+    MarketBook,
+    MarketChoice,
+    market_from_quote,
+    refine,
+)
 from edgeledger.prices.base import (
     FetchResult,
     Window,
@@ -38,9 +45,13 @@ class BarProvider(ABC):
     name: ClassVar[str] = ""
     # Zone in which the provider stamps daily bars (see base.restamp_daily).
     daily_tz: ClassVar[str] = "America/New_York"
+    # Whether intraday bars outside the market's sessions are dropped (extended hours).
+    # Files are used as written, so the csv provider sets this False.
+    filters_sessions: ClassVar[bool] = True
 
-    def __init__(self, *, clock: Clock = utc_now) -> None:
+    def __init__(self, *, clock: Clock = utc_now, keep_extended_hours: bool = False) -> None:
         self._clock = clock
+        self.keep_extended_hours = keep_extended_hours
 
     def fetch_bars(
         self,
@@ -50,9 +61,10 @@ class BarProvider(ABC):
         end: datetime,
         *,
         now: datetime | None = None,
+        market: MarketChoice | None = None,
     ) -> pd.DataFrame:
         """Clean bars for [start, end); see `fetch` for the dropped bars too."""
-        return self.fetch(ticker, interval, start, end, now=now).bars
+        return self.fetch(ticker, interval, start, end, now=now, market=market).bars
 
     def fetch(
         self,
@@ -62,39 +74,47 @@ class BarProvider(ABC):
         end: datetime,
         *,
         now: datetime | None = None,
+        market: MarketChoice | None = None,
     ) -> FetchResult:
-        """Fetch every planned window and normalize the lot in one pass."""
+        """Fetch every planned window and normalize the lot in one pass.
+
+        `market` is the instrument's market as decided so far (default: by the ticker rules);
+        what the provider says of the instrument refines it (edgeledger.markets.refine) and
+        is returned as the result's `market`.
+        """
         windows = self.plan_requests(ticker, interval, start, end, now or self._clock())
         start, end = start.astimezone(UTC), end.astimezone(UTC)
         native = self.native_interval(ticker, interval)
         frames = [self.fetch_window(ticker, native, lo, hi) for lo, hi in windows]
+        quote = next((f.attrs["quote"] for f in frames if "quote" in f.attrs), None)
+        said = market_from_quote(quote) if quote else None
+        chosen = refine(market or MarketBook().choose(ticker), said).market
+        read = {
+            "daily_tz": self.daily_zone(chosen, quote),
+            "sessions": None if self.keep_extended_hours or not self.filters_sessions else chosen,
+        }
         frames = [f for f in frames if not f.empty]
         if len(frames) > 1:
             raw = pd.concat(frames, ignore_index=True)
         else:  # normalize_bars reads columns by position: one frame needs no copy
             raw = frames[0] if frames else empty_bars()
         if native == interval:
-            return normalize_bars(
-                raw,
-                provider=self.name,
-                ticker=ticker,
-                interval=interval,
-                start=start,
-                end=end,
-                daily_tz=self.daily_tz,
-            )
+            result = normalize_bars(
+                raw, provider=self.name, ticker=ticker, interval=interval, start=start, end=end,
+                **read,
+            )  # fmt: skip
+            return replace(result, market=said)
         parts = normalize_bars(
-            raw,
-            provider=self.name,
-            ticker=ticker,
-            interval=native,
-            start=windows[0][0],
-            end=windows[-1][1],
-            daily_tz=self.daily_tz,
-        )
+            raw, provider=self.name, ticker=ticker, interval=native, start=windows[0][0],
+            end=windows[-1][1], **read,
+        )  # fmt: skip
         hourly = aggregate_hourly(parts.bars)
         inside = (hourly["start"] >= pd.Timestamp(start)) & (hourly["start"] < pd.Timestamp(end))
-        return FetchResult(hourly[inside].reset_index(drop=True), parts.dropped, self.name)
+        return FetchResult(hourly[inside].reset_index(drop=True), parts.dropped, self.name, said)
+
+    def daily_zone(self, market: str, quote: Mapping[str, Any] | None) -> str:
+        """The zone this provider stamps the days of this market's daily bars in."""
+        return self.daily_tz
 
     def plan_requests(
         self, ticker: str, interval: str, start: datetime, end: datetime, now: datetime

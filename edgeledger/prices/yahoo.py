@@ -7,9 +7,11 @@ request, so the job gets a clear RangeNotAvailable instead of a 422.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import quote
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import numpy as np
 import pandas as pd
@@ -83,6 +85,17 @@ class YahooProvider(BarProvider):
         step = MAX_SPAN.get(interval)
         return [(start, end)] if step is None else split_span(start, end, step)
 
+    def daily_zone(self, market: str, quote: Mapping[str, Any] | None) -> str:
+        """Yahoo stamps a day at the session open in the exchange's own zone."""
+        zone = (quote or {}).get("exchangeTimezoneName")
+        if zone:
+            try:
+                ZoneInfo(zone)
+            except (ValueError, ZoneInfoNotFoundError):
+                return self.daily_tz
+            return zone
+        return self.daily_tz
+
     def fetch_window(
         self, ticker: str, interval: str, start: datetime, end: datetime
     ) -> pd.DataFrame:
@@ -114,7 +127,9 @@ def parse_chart(body: Any, ticker: str) -> pd.DataFrame:
         raise BadResponse("yahoo", ticker, f"sent a chart without a result ({exc!r})") from None
     stamps = result.get("timestamp")
     if not stamps:
-        return empty_bars()
+        frame = empty_bars()
+        frame.attrs["quote"] = _quote(result)
+        return frame
     try:
         quote_ = result["indicators"]["quote"][0]
     except (KeyError, IndexError, TypeError):
@@ -125,7 +140,18 @@ def parse_chart(body: Any, ticker: str) -> pd.DataFrame:
             raise BadResponse(
                 "yahoo", ticker, f"sent {len(values)} {name} values for {len(stamps)} timestamps"
             )
-    return raw_bars(_starts(stamps), quote_)
+    frame = raw_bars(_starts(stamps), quote_)
+    frame.attrs["quote"] = _quote(result)
+    return frame
+
+
+def _quote(result: Any) -> dict[str, str]:
+    """What the chart's `meta` says of the instrument: its type, exchange and zone."""
+    meta = result.get("meta") if isinstance(result, dict) else None
+    if not isinstance(meta, dict):
+        return {}
+    keys = ("instrumentType", "exchangeName", "exchangeTimezoneName")
+    return {key: str(meta[key]) for key in keys if isinstance(meta.get(key), str)}
 
 
 def _starts(stamps: list[Any]) -> pd.Series:

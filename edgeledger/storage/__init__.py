@@ -12,11 +12,19 @@ from edgeledger.storage.bars import (
     load_bar_arrays,
     store_bars,
 )
+from edgeledger.storage.instruments import (
+    all_instruments,
+    clear_instrument_setting,
+    market_book,
+    record_markets,
+    set_instrument_market,
+)
 from edgeledger.storage.outcomes import (
     claim_job_run,
     finish_job_run,
     holds_run_lock,
     open_signals_of,
+    request_rederive,
     save_ticker_resolutions,
     settled_signals,
     ticker_resolutions,
@@ -39,11 +47,13 @@ from edgeledger.storage.signals import (
 )
 
 __all__ = [
+    "all_instruments",
     "bar_coverage",
     "bar_versions",
     "bars_for_export",
     "claim_job_run",
     "claim_trade_number",
+    "clear_instrument_setting",
     "dumps",
     "events_for_signal",
     "export_rows",
@@ -53,9 +63,13 @@ __all__ = [
     "insert_signal",
     "insert_staged",
     "load_bar_arrays",
+    "market_book",
     "next_trade_number",
     "open_signals_of",
+    "record_markets",
+    "request_rederive",
     "save_ticker_resolutions",
+    "set_instrument_market",
     "settled_signals",
     "signal_by_trade_id",
     "signal_from_row",

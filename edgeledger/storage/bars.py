@@ -10,8 +10,7 @@ import numpy as np
 import psycopg
 import psycopg.rows
 
-from edgeledger.bars import BarBatch
-from edgeledger.resolution import merge_spans
+from edgeledger.bars import BarBatch, merge_spans
 from edgeledger.storage.rows import named_query
 
 

@@ -45,7 +45,7 @@ def open_signals_of(
 
 def _open_signal(row: tuple) -> OpenSignal:
     """A row of open_signals_of: four identity columns, seven of terms, then the outcome's
-    (OUTCOME_FIELDS), then resolved_as_of."""
+    (OUTCOME_FIELDS), then resolved_as_of and the market the signal named."""
     trade_id, ticker, strategy, edges, direction, entry, stop, target, target2 = row[:9]
     created_at, expires_at = row[9:11]
     return OpenSignal(
@@ -58,6 +58,7 @@ def _open_signal(row: tuple) -> OpenSignal:
         ),
         outcome=outcome_from_columns(*row[11:22]),
         resolved_as_of=row[22],
+        market=row[23],
     )
 
 
@@ -116,20 +117,36 @@ def save_ticker_resolutions(
     as_of: datetime,
     interval: str,
     resolved_at: datetime,
+    markets: Mapping[str, str],
 ) -> None:
-    """Record, per ticker, the bar version and moment its signals were last evaluated at."""
+    """Record, per ticker, the bar version, market and moment its signals were last
+    evaluated at, and drop the tickers' requests to derive settled outcomes again."""
     if not bars_versions:
         return
+    conn.execute(named_query("clear_rederive"), {"tickers": list(bars_versions)})
     conn.execute(
         named_query("save_ticker_resolutions"),
         {
             "tickers": list(bars_versions),
             "versions": list(bars_versions.values()),
+            "markets": [markets[t] for t in bars_versions],
             "as_of": as_of,
             "interval": interval,
             "resolved_at": resolved_at,
         },
     )
+
+
+def request_rederive(
+    conn: psycopg.Connection, tickers: Sequence[str], *, at: datetime, reason: str
+) -> list[str]:
+    """Ask the next run to derive these tickers' settled outcomes again (every ticker's when
+    none is named); returns the tickers asked for."""
+    rows = conn.execute(
+        named_query("request_rederive"),
+        {"tickers": list(tickers), "requested_at": at, "reason": reason},
+    ).fetchall()
+    return sorted(row["ticker"] for row in rows)
 
 
 def holds_run_lock(conn: psycopg.Connection, key: int, pid: int) -> bool:

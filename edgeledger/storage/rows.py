@@ -48,6 +48,7 @@ def signal_params(signal: NewSignal) -> dict[str, Any]:
         "context": signal.context.extra,
         "created_at": signal.created_at,
         "expires_at": signal.expires_at,
+        "market": signal.market,
     }
 
 
@@ -110,6 +111,7 @@ def signal_from_row(row: dict[str, Any]) -> Signal:
         ),
         created_at=row["created_at"],
         expires_at=row["expires_at"],
+        market=row.get("market"),
     )
     outcome = outcome_from_columns(*(row[column] for column in OUTCOME_FIELDS))
     return Signal(

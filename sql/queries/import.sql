@@ -26,14 +26,15 @@ CREATE TEMPORARY TABLE import_staging (
     context           jsonb       NOT NULL,
     fingerprint       text        NOT NULL,
     created_at        timestamptz NOT NULL,
-    expires_at        timestamptz NOT NULL
+    expires_at        timestamptz NOT NULL,
+    market            text
 ) ON COMMIT DROP;
 
 -- name: copy_import_staging
 COPY import_staging (
     line, trade_id, id_number, trade_date, ticker, trade_type, direction, entry, stop, target,
     target2, confidence, edges, rationale, strategy, source, source_key, atr_value,
-    market_volatility, spy_bias, context, fingerprint, created_at, expires_at
+    market_volatility, spy_bias, context, fingerprint, created_at, expires_at, market
 ) FROM STDIN;
 
 -- name: staged_trade_id_conflicts
@@ -93,11 +94,12 @@ WITH inserted AS (
     INSERT INTO trade_signals (
         trade_id, ticker, trade_type, direction, entry, stop, target, target2, confidence, edges,
         rationale, strategy, source, source_key, atr_value, market_volatility, spy_bias, context,
-        fingerprint, created_at, expires_at, logged_at, updated_at
+        fingerprint, created_at, expires_at, logged_at, updated_at, market
     )
     SELECT trade_id, ticker, trade_type, direction, entry, stop, target, target2, confidence,
            edges, rationale, strategy, source, source_key, atr_value, market_volatility,
-           spy_bias, context, fingerprint, created_at, expires_at, %(logged_at)s, %(logged_at)s
+           spy_bias, context, fingerprint, created_at, expires_at, %(logged_at)s, %(logged_at)s,
+           market
     FROM import_staging
     ORDER BY line
     ON CONFLICT DO NOTHING

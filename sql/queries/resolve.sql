@@ -2,17 +2,26 @@
 -- makes runs incremental.
 
 -- name: unresolved_books
--- One row per ticker with unresolved signals: what a run needs to plan without loading them.
--- next_expiry is the earliest expiry after the ticker's last evaluation.
+-- One row per ticker with unresolved signals (or a request to derive its settled ones
+-- again): what a run needs to plan without loading them. next_expiry is the earliest
+-- expiry after the ticker's last evaluation; named_market the market its latest signal
+-- named, if any.
 SELECT s.ticker,
        count(*) AS signals,
        min(s.created_at) AS first_created,
        max(s.expires_at) AS last_expiry,
        bool_or(s.resolved_as_of IS NULL) AS unevaluated,
-       min(s.expires_at) FILTER (WHERE r.as_of IS NULL OR s.expires_at > r.as_of) AS next_expiry
+       min(s.expires_at) FILTER (WHERE r.as_of IS NULL OR s.expires_at > r.as_of) AS next_expiry,
+       (array_agg(s.market ORDER BY s.id DESC) FILTER (WHERE s.market IS NOT NULL))[1] AS named_market,
+       bool_or(s.exit_reason = 'no_data') AS waiting_for_prices,
+       bool_or(q.ticker IS NOT NULL) AS rederive
 FROM trade_signals s
 LEFT JOIN ticker_resolution r ON r.ticker = s.ticker
-WHERE s.status IN ('PENDING', 'OPEN') OR (s.status = 'WIN' AND s.target2 IS NOT NULL AND s.target2_hit IS NULL)
+LEFT JOIN rederive_requests q ON q.ticker = s.ticker
+WHERE s.status IN ('PENDING', 'OPEN')
+   OR (s.status = 'WIN' AND s.target2 IS NOT NULL AND s.target2_hit IS NULL)
+   OR (s.status = 'EXPIRED' AND s.exit_reason = 'no_data')
+   OR (q.ticker IS NOT NULL AND s.status <> 'CANCELLED' AND s.exit_reason IS DISTINCT FROM 'manual')
 GROUP BY s.ticker
 ORDER BY s.ticker;
 
@@ -25,10 +34,14 @@ SELECT trade_id, ticker, strategy,
        direction, entry::float8, stop::float8, target::float8, target2::float8,
        created_at, expires_at,
        status, fill_price, triggered_at, exit_price, closed_at, exit_reason, r_achieved,
-       ambiguous, mfe_r, mae_r, target2_hit, resolved_as_of
-FROM trade_signals
+       ambiguous, mfe_r, mae_r, target2_hit, resolved_as_of, market
+FROM trade_signals s
 WHERE ticker = ANY(%(tickers)s)
-  AND (status IN ('PENDING', 'OPEN') OR (status = 'WIN' AND target2 IS NOT NULL AND target2_hit IS NULL))
+  AND (status IN ('PENDING', 'OPEN')
+       OR (status = 'WIN' AND target2 IS NOT NULL AND target2_hit IS NULL)
+       OR (status = 'EXPIRED' AND exit_reason = 'no_data')
+       OR (status <> 'CANCELLED' AND exit_reason IS DISTINCT FROM 'manual'
+           AND EXISTS (SELECT 1 FROM rederive_requests q WHERE q.ticker = s.ticker)))
 ORDER BY ticker, id;
 
 -- name: settled_signals
@@ -45,7 +58,8 @@ ORDER BY ticker, interval, covered_from;
 SELECT ticker, bars_version FROM ticker_bar_state WHERE ticker = ANY(%(tickers)s);
 
 -- name: ticker_resolutions
-SELECT ticker, bars_version, as_of, interval FROM ticker_resolution WHERE ticker = ANY(%(tickers)s);
+SELECT ticker, bars_version, as_of, interval, market FROM ticker_resolution
+WHERE ticker = ANY(%(tickers)s);
 
 -- name: insert_bars
 -- The bars of several fetches in one statement. Each column travels as one array literal
@@ -136,12 +150,26 @@ FROM json_to_recordset(%(outcomes)s::json)
 WHERE s.trade_id = o.trade_id AND s.status <> 'CANCELLED';
 
 -- name: save_ticker_resolutions
-INSERT INTO ticker_resolution AS r (ticker, bars_version, as_of, interval, resolved_at)
-SELECT t.ticker, t.bars_version, %(as_of)s, %(interval)s, %(resolved_at)s
-FROM unnest(%(tickers)s::text[], %(versions)s::int8[]) AS t(ticker, bars_version)
+INSERT INTO ticker_resolution AS r (ticker, bars_version, as_of, interval, resolved_at, market)
+SELECT t.ticker, t.bars_version, %(as_of)s, %(interval)s, %(resolved_at)s, t.market
+FROM unnest(%(tickers)s::text[], %(versions)s::int8[], %(markets)s::text[])
+     AS t(ticker, bars_version, market)
 ON CONFLICT (ticker) DO UPDATE
 SET bars_version = EXCLUDED.bars_version, as_of = EXCLUDED.as_of,
-    interval = EXCLUDED.interval, resolved_at = EXCLUDED.resolved_at;
+    interval = EXCLUDED.interval, resolved_at = EXCLUDED.resolved_at, market = EXCLUDED.market;
+
+-- name: request_rederive
+-- Ask the next run to derive these tickers' settled outcomes again (all tickers with
+-- settled outcomes when none are named).
+INSERT INTO rederive_requests (ticker, requested_at, reason)
+SELECT DISTINCT ticker, %(requested_at)s, %(reason)s FROM trade_signals
+WHERE status IN ('WIN', 'LOSS', 'EXPIRED') AND exit_reason IS DISTINCT FROM 'manual'
+  AND (cardinality(%(tickers)s::text[]) = 0 OR ticker = ANY(%(tickers)s))
+ON CONFLICT (ticker) DO UPDATE SET requested_at = EXCLUDED.requested_at, reason = EXCLUDED.reason
+RETURNING ticker;
+
+-- name: clear_rederive
+DELETE FROM rederive_requests WHERE ticker = ANY(%(tickers)s);
 
 -- name: holds_run_lock
 -- Does this backend still hold the run's advisory lock? A bigint advisory key shows in

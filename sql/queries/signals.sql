@@ -27,12 +27,12 @@ ON CONFLICT (ticker, trade_date) DO UPDATE SET last_number = greatest(c.last_num
 INSERT INTO trade_signals (
     trade_id, ticker, trade_type, direction, entry, stop, target, target2, confidence, edges,
     rationale, strategy, source, source_key, atr_value, market_volatility, spy_bias, context,
-    fingerprint, created_at, expires_at, logged_at, updated_at
+    fingerprint, created_at, expires_at, logged_at, updated_at, market
 ) VALUES (
     %(trade_id)s, %(ticker)s, %(trade_type)s, %(direction)s, %(entry)s, %(stop)s, %(target)s,
     %(target2)s, %(confidence)s, %(edges)s, %(rationale)s, %(strategy)s, %(source)s,
     %(source_key)s, %(atr_value)s, %(market_volatility)s, %(spy_bias)s, %(context)s,
-    %(fingerprint)s, %(created_at)s, %(expires_at)s, %(logged_at)s, %(logged_at)s
+    %(fingerprint)s, %(created_at)s, %(expires_at)s, %(logged_at)s, %(logged_at)s, %(market)s
 )
 ON CONFLICT DO NOTHING
 RETURNING *;

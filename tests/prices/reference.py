@@ -9,21 +9,17 @@ Only the logger's name differs.
 from __future__ import annotations
 
 import logging
+from bisect import bisect_right
 from collections.abc import Callable, Iterable, Sequence
-from datetime import datetime, time
-from zoneinfo import ZoneInfo
+from datetime import datetime
 
 import numpy as np
 import pandas as pd
 
-from edgeledger.market_calendar import sessions_between
-from edgeledger.prices.base import COLUMNS, PRICES, DroppedBar, FetchResult, is_24h
+from edgeledger.markets import SESSIONS_FROM, SESSIONS_TO, sessions_between
+from edgeledger.prices.base import COLUMNS, PRICES, DroppedBar, FetchResult
 
 logger = logging.getLogger("tests.prices.reference")
-
-NEW_YORK = ZoneInfo("America/New_York")
-SESSION_OPEN = time(9, 30)
-SESSION_CLOSE = time(16, 0)
 
 
 def raw_bars(
@@ -49,14 +45,15 @@ def normalize_bars(
     start: datetime,
     end: datetime,
     daily_tz: str = "America/New_York",
+    sessions: str | None = None,
 ) -> FetchResult:
     frame = _coerce(raw)
     frame, dropped = _drop_bad(frame)
-    equity = not is_24h(ticker)
-    if interval == "1d" and equity:
+    if interval == "1d":
         frame["start"] = restamp_daily(frame["start"], daily_tz)
-    elif equity:
-        frame = _regular_session(frame, provider, ticker)
+    elif sessions is not None:
+        frame, outside = _in_sessions(frame, sessions)
+        dropped.extend(outside)
     frame = frame[(frame["start"] >= pd.Timestamp(start)) & (frame["start"] < pd.Timestamp(end))]
     frame, duplicates = _order_and_dedupe(frame, provider, ticker)
     dropped.extend(duplicates)
@@ -68,8 +65,7 @@ def restamp_daily(starts: pd.Series, source_tz: str) -> pd.Series:
     if starts.empty:
         return starts
     dates = starts.dt.tz_convert(source_tz).dt.tz_localize(None).dt.normalize()
-    opens = (dates + pd.Timedelta(hours=9, minutes=30)).dt.tz_localize(NEW_YORK)
-    return opens.dt.tz_convert("UTC").astype("datetime64[ns, UTC]")
+    return dates.dt.tz_localize("UTC").astype("datetime64[ns, UTC]")
 
 
 def log_dropped(
@@ -80,7 +76,8 @@ def log_dropped(
         reasons.setdefault(bar.reason, []).append(bar)
     for reason, bars in reasons.items():
         sample = ", ".join(str(b.start) for b in bars[:3]) + (" ..." if len(bars) > 3 else "")
-        logger.warning(
+        logger.log(
+            logging.INFO if reason.startswith("outside the ") else logging.WARNING,
             "%s: dropped %d %s %s bar(s): %s [%s]",
             provider,
             len(bars),
@@ -136,29 +133,24 @@ def _drop_bad(frame: pd.DataFrame) -> tuple[pd.DataFrame, list[DroppedBar]]:
     return frame, dropped
 
 
-def _regular_session(frame: pd.DataFrame, provider: str, ticker: str) -> pd.DataFrame:
-    if frame.empty:
-        return frame
-    days = frame["start"].dt.tz_convert(NEW_YORK).dt.date
-    try:
-        sessions = sessions_between(min(days), max(days))
-    except ValueError:
-        local = frame["start"].dt.tz_convert(NEW_YORK)
-        clock = local.dt.time
-        keep = (local.dt.day_of_week < 5) & (clock >= SESSION_OPEN) & (clock < SESSION_CLOSE)
-    else:
-        opens = pd.to_datetime(days.map({s.day: s.open for s in sessions}), utc=True)
-        closes = pd.to_datetime(days.map({s.day: s.close for s in sessions}), utc=True)
-        keep = (frame["start"] >= opens) & (frame["start"] < closes)
-    if not keep.all():
-        logger.debug(
-            "%s: removed %d %s bars outside the regular session",
-            provider,
-            int((~keep).sum()),
-            ticker,
-            extra={"ticker": ticker, "provider": provider},
-        )
-    return frame[keep]
+def _in_sessions(frame: pd.DataFrame, market: str) -> tuple[pd.DataFrame, list[DroppedBar]]:
+    """Bar by bar: keep a bar inside one of the market's sessions, or beyond the calendar."""
+    if frame.empty or market in ("24/5", "24/7"):
+        return frame, []
+    every = sessions_between(market, SESSIONS_FROM, SESSIONS_TO)
+    opens = [s.open for s in every]
+
+    def keep(start: pd.Timestamp) -> bool:
+        moment = start.to_pydatetime(warn=False)
+        if not SESSIONS_FROM <= moment.date() <= SESSIONS_TO:  # UTC dates: no session to judge by
+            return True
+        i = bisect_right(opens, moment) - 1
+        return i >= 0 and moment < every[i].close
+
+    mask = frame["start"].map(keep).astype(bool)
+    reason = f"outside the {market} sessions (extended hours)"
+    dropped = [DroppedBar(stamp, reason) for stamp in frame.loc[~mask, "start"]]
+    return frame[mask], dropped
 
 
 def _order_and_dedupe(

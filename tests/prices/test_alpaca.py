@@ -38,12 +38,12 @@ def test_pages_are_followed_through_next_page_token(server, alpaca) -> None:
     assert second.query["page_token"] == RECORDED_PAGE["next_page_token"]
 
 
-def test_daily_bars_at_midnight_et_are_restamped_to_the_open(server, alpaca) -> None:
+def test_daily_bars_at_midnight_et_are_stored_as_the_date_they_name(server, alpaca) -> None:
     server.reply(STOCKS, json_body={**RECORDED_PAGE, "next_page_token": None})
     bars = alpaca.fetch_bars("AAPL", "1d", day(2022, 2, 1), day(2022, 2, 3))
     assert list(bars["start"]) == [
-        pd.Timestamp("2022-02-01 14:30", tz="UTC"),
-        pd.Timestamp("2022-02-02 14:30", tz="UTC"),
+        pd.Timestamp("2022-02-01", tz="UTC"),
+        pd.Timestamp("2022-02-02", tz="UTC"),
     ]
     assert bars.iloc[0][["open", "high", "low", "close", "volume"]].tolist() == [
         174.0,

@@ -20,7 +20,6 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from edgeledger.market_calendar import SESSIONS_FROM, SESSIONS_TO, sessions_between
 from edgeledger.prices import base
 from edgeledger.prices.yahoo import parse_chart
 
@@ -206,7 +205,13 @@ def test_normalize_bars_matches_the_pandas_reference(
 ) -> None:
     raw = as_raw(drawn, form)
     kwargs = dict(
-        provider="test", ticker=ticker, interval=interval, start=start, end=end, daily_tz=daily_tz
+        provider="test",
+        ticker=ticker,
+        interval=interval,
+        start=start,
+        end=end,
+        daily_tz=daily_tz,
+        sessions="24/7" if ticker == "BTC-USD" else "XNYS",
     )
     with records("edgeledger.prices.base") as got_log:
         got, got_error = outcome(base.normalize_bars, raw.copy(), **kwargs)
@@ -314,17 +319,12 @@ def test_restamp_daily_matches_the_pandas_reference(
     )
 
 
-def test_every_session_lies_inside_one_utc_day() -> None:
-    """What in_regular_session relies on: a bar's UTC date names its only possible session."""
-    sessions = sessions_between(SESSIONS_FROM, SESSIONS_TO)
-    assert all(s.open.date() == s.day == s.close.date() for s in sessions)
-
-
-def test_bars_on_the_utc_day_after_the_calendar_ends_are_outside_the_session() -> None:
+def test_bars_beyond_the_calendars_range_are_kept_having_no_session_to_be_judged_by() -> None:
     last = datetime(2045, 12, 29, 20, 0, tzinfo=UTC)  # 15:00 ET on the last session
     rows = [
         (last, 10, 11, 9, 10, 1),
-        (last + timedelta(hours=4), 10, 11, 9, 10, 1),  # 2045-12-30 00:00Z, 19:00 ET
+        (last + timedelta(hours=1), 10, 11, 9, 10, 1),  # after the close: extended hours
+        (last + timedelta(days=1), 10, 11, 9, 10, 1),  # past the calendar's last day
     ]
     frame = base.raw_bars(
         [r[0] for r in rows],
@@ -337,8 +337,10 @@ def test_bars_on_the_utc_day_after_the_calendar_ends_are_outside_the_session() -
         interval="1h",
         start=datetime(2045, 12, 1, tzinfo=UTC),
         end=datetime(2046, 1, 1, tzinfo=UTC),
+        sessions="XNYS",
     )
-    assert list(result.bars["start"]) == [pd.Timestamp(last)]
+    assert list(result.bars["start"]) == [pd.Timestamp(rows[0][0]), pd.Timestamp(rows[2][0])]
+    assert [d.reason for d in result.dropped] == ["outside the XNYS sessions (extended hours)"]
 
 
 def test_empty_bars_match_the_reference_frame() -> None:

@@ -49,10 +49,31 @@ def test_lowercase_ticker_reads_the_uppercase_file(tmp_path: Path) -> None:
     assert len(CsvDirProvider(tmp_path).fetch_bars("aapl", "5m", *MONDAY)) == 1
 
 
-def test_daily_dates_are_stamped_at_the_0930_et_open(tmp_path: Path) -> None:
+def test_a_daily_row_is_stored_as_the_date_it_names(tmp_path: Path) -> None:
     write(tmp_path, "1d", "AAPL", "2025-02-03,230,231,229,230.5,1000\n")
     bars = CsvDirProvider(tmp_path).fetch_bars("AAPL", "1d", *MONDAY)
-    assert list(bars["start"]) == [pd.Timestamp("2025-02-03 14:30", tz="UTC")]
+    assert list(bars["start"]) == [pd.Timestamp("2025-02-03", tz="UTC")]
+
+
+@pytest.mark.parametrize(
+    "stamp", ["2025-02-03", "2025-02-03T00:00:00Z", "2025-02-03T09:00:00+09:00", "2025-02-03T16:00"]
+)
+def test_a_daily_row_names_the_date_written_whatever_its_time_of_day(
+    tmp_path: Path, stamp: str
+) -> None:
+    write(tmp_path, "1d", "7203.T", f"{stamp},230,231,229,230.5,1000\n")
+    bars = CsvDirProvider(tmp_path).fetch_bars("7203.T", "1d", *MONDAY)
+    assert list(bars["start"]) == [pd.Timestamp("2025-02-03", tz="UTC")]
+
+
+def test_intraday_rows_are_used_as_written_outside_any_session(tmp_path: Path) -> None:
+    rows = "2025-02-03T12:00:00Z,230,231,229,230.5,1000\n2025-02-03T22:00:00Z,230,231,229,230,1\n"
+    write(tmp_path, "1h", "AAPL", rows)
+    bars = CsvDirProvider(tmp_path).fetch_bars("AAPL", "1h", *MONDAY)
+    assert list(bars["start"]) == [
+        pd.Timestamp("2025-02-03 12:00", tz="UTC"),
+        pd.Timestamp("2025-02-03 22:00", tz="UTC"),
+    ]
 
 
 def test_missing_file_is_an_error_naming_the_path(tmp_path: Path) -> None:

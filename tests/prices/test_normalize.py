@@ -27,9 +27,23 @@ def frame(rows: list[tuple[datetime, float, float, float, float, float]]) -> pd.
     return raw_bars(starts, {n: [r[i + 1] for r in rows] for i, n in enumerate(names)})
 
 
-def clean(raw: pd.DataFrame, ticker: str = "AAPL", interval: str = "5m", window=WIDE):
+def clean(
+    raw: pd.DataFrame,
+    ticker: str = "AAPL",
+    interval: str = "5m",
+    window=WIDE,
+    sessions: str | None = "XNYS",
+    daily_tz: str = "America/New_York",
+):
     return normalize_bars(
-        raw, provider="test", ticker=ticker, interval=interval, start=window[0], end=window[1]
+        raw,
+        provider="test",
+        ticker=ticker,
+        interval=interval,
+        start=window[0],
+        end=window[1],
+        sessions=sessions,
+        daily_tz=daily_tz,
     )
 
 
@@ -119,6 +133,29 @@ def test_intraday_equity_bars_outside_the_regular_session_are_removed() -> None:
     ]
     result = clean(frame(rows))
     assert list(result.bars["start"]) == [pd.Timestamp(OPEN), pd.Timestamp(OPEN + minutes(385))]
+    assert [(d.start, d.reason) for d in result.dropped] == [
+        (pd.Timestamp(OPEN - minutes(5)), "outside the XNYS sessions (extended hours)"),
+        (pd.Timestamp(OPEN + minutes(390)), "outside the XNYS sessions (extended hours)"),
+    ]
+
+
+def test_intraday_bars_are_judged_by_their_own_markets_sessions() -> None:
+    xetra_open = datetime(2025, 2, 3, 8, 0, tzinfo=UTC)  # 09:00 Frankfurt, 03:00 New York
+    result = clean(frame([(xetra_open, 10, 11, 9, 10, 1)]), ticker="WSU.DE", sessions="XETR")
+    assert list(result.bars["start"]) == [pd.Timestamp(xetra_open)]
+    assert not result.dropped
+
+
+def test_around_the_clock_markets_keep_every_bar() -> None:
+    sunday_evening = datetime(2025, 2, 2, 23, 0, tzinfo=UTC)
+    result = clean(frame([(sunday_evening, 1.03, 1.04, 1.02, 1.03, 0)]), sessions="24/5")
+    assert list(result.bars["start"]) == [pd.Timestamp(sunday_evening)]
+
+
+def test_without_sessions_intraday_bars_are_kept_as_given() -> None:
+    pre_market = OPEN - minutes(5)
+    result = clean(frame([(pre_market, 10, 11, 9, 10, 1)]), sessions=None)
+    assert list(result.bars["start"]) == [pd.Timestamp(pre_market)]
 
 
 def test_bars_after_an_early_close_are_removed() -> None:
@@ -131,26 +168,36 @@ def test_bars_after_an_early_close_are_removed() -> None:
 
 def test_24h_instruments_keep_bars_at_any_hour() -> None:
     night = datetime(2025, 2, 1, 3, 0, tzinfo=UTC)  # a Saturday, 22:00 ET
-    result = clean(frame([(night, 10, 11, 9, 10, 1)]), ticker="BTC-USD")
+    result = clean(frame([(night, 10, 11, 9, 10, 1)]), ticker="BTC-USD", sessions="24/7")
     assert list(result.bars["start"]) == [pd.Timestamp(night)]
 
 
-def test_daily_equity_bar_at_midnight_et_is_restamped_to_the_0930_open() -> None:
+def test_a_daily_bar_at_midnight_et_is_stored_as_the_date_it_names() -> None:
     midnight_et = datetime(2025, 2, 3, 5, 0, tzinfo=UTC)
     result = clean(frame([(midnight_et, 10, 11, 9, 10, 1)]), interval="1d")
-    assert list(result.bars["start"]) == [pd.Timestamp(OPEN)]
+    assert list(result.bars["start"]) == [pd.Timestamp("2025-02-03", tz="UTC")]
 
 
-def test_daily_restamp_follows_daylight_saving_time() -> None:
-    midnight_edt = datetime(2025, 7, 1, 4, 0, tzinfo=UTC)
+def test_the_date_of_a_daily_bar_is_read_in_the_zone_the_provider_stamps_days_in() -> None:
+    midnight_edt = datetime(2025, 7, 1, 4, 0, tzinfo=UTC)  # still 30 June in UTC
     window = (datetime(2025, 6, 1, tzinfo=UTC), datetime(2025, 8, 1, tzinfo=UTC))
     result = clean(frame([(midnight_edt, 10, 11, 9, 10, 1)]), interval="1d", window=window)
-    assert list(result.bars["start"]) == [pd.Timestamp("2025-07-01 13:30", tz="UTC")]
+    assert list(result.bars["start"]) == [pd.Timestamp("2025-07-01", tz="UTC")]
 
 
-def test_daily_24h_bar_keeps_the_providers_stamp() -> None:
+def test_a_tokyo_daily_bar_stamped_at_its_open_keeps_its_tokyo_date() -> None:
+    open_jst = datetime(2025, 2, 3, 0, 0, tzinfo=UTC)  # 09:00 in Tokyo, 19:00 the day before in NY
+    result = clean(
+        frame([(open_jst, 10, 11, 9, 10, 1)]), ticker="7203.T", interval="1d", daily_tz="Asia/Tokyo"
+    )
+    assert list(result.bars["start"]) == [pd.Timestamp("2025-02-03", tz="UTC")]
+
+
+def test_a_daily_forex_bar_at_midnight_utc_keeps_its_date() -> None:
     midnight_utc = datetime(2025, 2, 3, tzinfo=UTC)
-    result = clean(frame([(midnight_utc, 10, 11, 9, 10, 1)]), ticker="EURUSD=X", interval="1d")
+    result = clean(
+        frame([(midnight_utc, 10, 11, 9, 10, 1)]), ticker="EURUSD=X", interval="1d", daily_tz="UTC"
+    )
     assert list(result.bars["start"]) == [pd.Timestamp(midnight_utc)]
 
 
@@ -164,7 +211,10 @@ def test_daily_24h_bar_keeps_the_providers_stamp() -> None:
         ("BTC/USD", True),
         ("eth-usdt", True),
         ("EURUSD=X", True),
+        ("EURUSD", True),
+        ("BTCUSD", True),
         ("ES=F", True),
+        ("WSU.DE", False),
     ],
 )
 def test_24h_instruments_are_told_by_their_ticker(ticker: str, expected: bool) -> None:

@@ -26,14 +26,14 @@ def day(y: int, m: int, d: int) -> datetime:
     return datetime(y, m, d, tzinfo=UTC)
 
 
-def test_daily_bars_stamped_at_midnight_et_are_restamped_to_the_open(server, polygon) -> None:
+def test_daily_bars_stamped_at_midnight_et_are_stored_as_their_dates(server, polygon) -> None:
     server.reply(
         AGGS, json_body=load("polygon_v2_aggs_AAPL_range_1_day_2005-04-01_2005-04-04.json")
     )
     bars = polygon.fetch_bars("AAPL", "1d", day(2005, 4, 1), day(2005, 4, 5))
     assert list(bars["start"]) == [
-        pd.Timestamp("2005-04-01 14:30", tz="UTC"),  # 09:30 EST
-        pd.Timestamp("2005-04-04 13:30", tz="UTC"),  # 09:30 EDT, after the DST change
+        pd.Timestamp("2005-04-01", tz="UTC"),  # midnight EST
+        pd.Timestamp("2005-04-04", tz="UTC"),  # midnight EDT, after the DST change
     ]
     assert bars.iloc[0][["open", "high", "low", "close", "volume"]].tolist() == [
         1.5032,

@@ -158,14 +158,14 @@ def test_hours_are_built_from_30_minute_candles(server, schwab, token) -> None:
     ]
 
 
-def test_daily_candles_at_midnight_central_are_restamped_to_the_open(server, schwab, token) -> None:
+def test_daily_candles_at_midnight_central_keep_their_dates(server, schwab, token) -> None:
     server.reply(HISTORY, json_body=load("handmade_schwab_AAPL_daily.json"))
     bars = schwab.fetch_bars(
         "AAPL", "1d", datetime(2024, 3, 8, tzinfo=UTC), datetime(2024, 3, 12, tzinfo=UTC)
     )
     assert list(bars["start"]) == [
-        pd.Timestamp("2024-03-08 14:30", tz="UTC"),  # 09:30 EST
-        pd.Timestamp("2024-03-11 13:30", tz="UTC"),  # 09:30 EDT
+        pd.Timestamp("2024-03-08", tz="UTC"),  # midnight CST
+        pd.Timestamp("2024-03-11", tz="UTC"),  # midnight CDT
     ]
     query = server.to(HISTORY)[0].query
     assert (query["periodType"], query["frequencyType"], query["frequency"]) == (

@@ -36,7 +36,7 @@ def day(y: int, m: int, d: int) -> datetime:
     return datetime(y, m, d, tzinfo=UTC)
 
 
-def test_daily_bar_is_parsed_with_its_values_at_the_0930_et_open(server, yahoo) -> None:
+def test_daily_bar_is_parsed_with_its_values_as_the_date_it_names(server, yahoo) -> None:
     server.reply(
         AAPL_CHART,
         json_body=yahoo_body("yahoo_v8_envelope__chart-AAPL-2020-01-01-to-2020-01-03.json"),
@@ -44,7 +44,7 @@ def test_daily_bar_is_parsed_with_its_values_at_the_0930_et_open(server, yahoo) 
     bars = yahoo.fetch_bars("AAPL", "1d", day(2020, 1, 1), day(2020, 1, 3))
     assert bars.to_dict("records") == [
         {
-            "start": pd.Timestamp("2020-01-02 14:30", tz="UTC"),
+            "start": pd.Timestamp("2020-01-02", tz="UTC"),
             "open": pytest.approx(74.06),
             "high": pytest.approx(75.15),
             "low": pytest.approx(73.7975),
@@ -68,15 +68,15 @@ def test_request_asks_for_the_regular_session_between_period_seconds(server, yah
     assert request.query["period2"] == str(int(day(2020, 1, 4).timestamp()))
 
 
-def test_daily_bars_stay_at_the_open_across_the_dst_change(server, yahoo) -> None:
+def test_daily_bars_keep_their_dates_across_the_dst_change(server, yahoo) -> None:
     server.reply(
         AAPL_CHART,
         json_body=yahoo_body("yahoo_v8_envelope__chart-AAPL-2020-08-31-to-2020-11-07.json"),
     )
     bars = yahoo.fetch_bars("AAPL", "1d", day(2020, 8, 31), day(2020, 11, 7))
     assert len(bars) == 49
-    assert bars["start"].iloc[0] == pd.Timestamp("2020-08-31 13:30", tz="UTC")  # EDT
-    assert bars["start"].iloc[-1] == pd.Timestamp("2020-11-06 14:30", tz="UTC")  # EST
+    assert bars["start"].iloc[0] == pd.Timestamp("2020-08-31", tz="UTC")  # EDT
+    assert bars["start"].iloc[-1] == pd.Timestamp("2020-11-06", tz="UTC")  # EST
     assert bars["start"].is_monotonic_increasing
 
 
