@@ -18,7 +18,8 @@ from edgeledger.model import OUTCOME_FIELDS, SIGNAL_FIELDS
 from edgeledger.signals import decimal_text
 
 TERM_COLUMNS = SIGNAL_FIELDS
-OUTCOME_COLUMNS = (*OUTCOME_FIELDS, "user_notes", "flagged_for_review", "logged_at")
+# After the outcome: the market it was read by (the one it named, else its instrument's).
+OUTCOME_COLUMNS = (*OUTCOME_FIELDS, "market_used", "user_notes", "flagged_for_review", "logged_at")
 EXPORT_COLUMNS = TERM_COLUMNS + OUTCOME_COLUMNS
 FORMATS = ("csv", "jsonl")
 

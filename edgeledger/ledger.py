@@ -16,7 +16,7 @@ import psycopg
 
 from edgeledger import storage
 from edgeledger.database import Database
-from edgeledger.errors import EdgeLedgerError, SignalConflict, SignalNotFound
+from edgeledger.errors import EdgeLedgerError, InvalidOption, SignalConflict, SignalNotFound
 from edgeledger.model import EventKind, NewSignal, Signal
 from edgeledger.signals import fingerprint, format_trade_id, standard_id_number, trade_date
 
@@ -90,8 +90,8 @@ def _already_logged(conn: psycopg.Connection, signal: NewSignal, terms_hash: str
                 f" ({row['ticker']} {row['direction']} entry {row['entry']:f})"
             )
         raise SignalConflict(
-            f"{signal.source.value} key {signal.source_key} was already logged as"
-            f" {row['trade_id']} with different terms"
+            f"source_key {signal.source_key!r} from source {signal.source.value} was already"
+            f" logged as {row['trade_id']} with different terms"
         )
     same = next((row for row in rows if row["fingerprint"] == terms_hash), None)
     return storage.signal_from_row(same) if same else None
@@ -115,12 +115,41 @@ def _created_payload(signal: NewSignal) -> dict[str, Any]:
 class SignalHistory:
     signal: Signal
     events: list[dict[str, Any]]
+    instrument: dict[str, Any] | None = None  # its market and where that came from
 
 
 def signal_history(db: Database, trade_id: str) -> SignalHistory:
-    """A signal and every event of its audit trail, oldest first."""
+    """A signal (its id matched ignoring case), its instrument's market and every event of
+    its audit trail, oldest first."""
     with db.connection() as conn:
         signal = storage.signal_by_trade_id(conn, trade_id)
         if signal is None:
             raise SignalNotFound(f"no signal has trade_id {trade_id!r}")
-        return SignalHistory(signal, storage.events_for_signal(conn, trade_id))
+        instrument = storage.instrument_of(conn, signal.terms.ticker)
+        events = storage.events_for_signal(conn, signal.trade_id)
+        return SignalHistory(signal, events, instrument)
+
+
+def cancel_signal(db: Database, trade_id: str, *, reason: str, actor: str, now: datetime) -> Signal:
+    """A person's decision that a signal does not count: CANCELLED, with a `cancelled`
+    event saying who and why. Refused for a signal the rules already settled."""
+    if not reason.strip():
+        raise InvalidOption("--reason", "is required: say why the signal is cancelled")
+    with db.connection() as conn, conn.transaction():
+        signal = storage.signal_by_trade_id(conn, trade_id)
+        if signal is None:
+            raise SignalNotFound(f"no signal has trade_id {trade_id!r}")
+        if not storage.cancel_signal(conn, signal.trade_id):
+            raise SignalConflict(
+                f"{signal.trade_id} is {signal.outcome.status.value}: only a signal the rules"
+                " have not settled can be cancelled"
+            )
+        storage.insert_events(
+            conn,
+            [(signal.trade_id, EventKind.CANCELLED, {"reason": reason.strip()})],
+            actor=actor,
+            occurred_at=now,
+        )
+        cancelled = storage.signal_by_trade_id(conn, signal.trade_id)
+    assert cancelled is not None
+    return cancelled

@@ -40,6 +40,9 @@ BEGIN
 END;
 $$;
 
+-- Trade ids are looked up ignoring case too (`signals show nvda-20261120-001`).
+CREATE INDEX trade_signals_trade_id_upper ON trade_signals (upper(trade_id));
+
 -- `no_data`: expired while prices for part of its window never came. Settled again by the
 -- rules once they do, so such signals stay among those a run looks at.
 ALTER TABLE trade_signals DROP CONSTRAINT trade_signals_exit_reason_check;

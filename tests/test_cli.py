@@ -67,9 +67,51 @@ def test_add_show_and_export_a_signal(ledger_env):
     code, out, _ = run("signals", "show", "NVDA-20261120-001")
     assert code == 0
     assert "entry 181.20" in out and "VWAP reclaim, RS vs SPY" in out
-    assert "2026-11-20T15:00:00Z  created" in out
+    assert "2026-11-20 15:00 UTC  created" in out
     code, out, _ = run("signals", "export", "--format", "jsonl")
     assert code == 0 and '"trade_id": "NVDA-20261120-001"' in out
+
+
+@freeze_time("2026-11-20 15:00:00")
+def test_show_finds_a_signal_whatever_the_case_of_its_id_and_names_its_market(ledger_env):
+    add = ("signals", "add", "--ticker", "WSU.DE", "--type", "day", "--direction", "long")
+    code, out, _ = run(*add, "--entry", "20.3", "--stop", "19.7", "--target", "21.2",
+                       "--confidence", "3", "--created-at", "2026-11-20T09:00Z")  # fmt: skip
+    assert code == 0
+    code, out, _ = run("signals", "show", "wsu.de-20261120-001")
+    assert code == 0
+    assert "entry 20.30  stop 19.70  target 21.20  (risk 0.60)" in out
+    assert "market: decided by the next resolve run" in out
+    assert "expires 2026-11-20 16:30 UTC" in out  # 17:30 Frankfurt: the .DE rule's XETR
+    assert "outcome: PENDING" in out
+
+
+@freeze_time("2026-11-20 15:00:00")
+def test_list_finds_signals_and_cancel_records_who_and_why(ledger_env):
+    for ticker in ("NVDA", "AMD"):
+        code, _, _ = run("signals", "add", "--ticker", ticker, "--type", "day", "--direction",
+                         "long", "--entry", "100", "--stop", "99", "--target", "103",
+                         "--confidence", "2")  # fmt: skip
+        assert code == 0
+    code, out, _ = run("signals", "list", "--ticker", "amd", "--status", "pending")
+    assert code == 0 and out.count("\n") == 1 and out.startswith("AMD-20261120-001")
+    code, out, _ = run("signals", "cancel", "AMD-20261120-001", "--reason", "posted twice")
+    assert (code, out) == (0, "cancelled AMD-20261120-001\n")
+    code, out, _ = run("signals", "show", "AMD-20261120-001")
+    assert "outcome: CANCELLED" in out and '"reason": "posted twice"' in out
+    code, _, err = run("signals", "cancel", "AMD-20261120-001", "--reason", "again")
+    assert code == 1 and "only a signal the rules have not settled" in err
+    code, out, _ = run("signals", "list", "--status", "PENDING")
+    assert [line.split()[0] for line in out.splitlines()] == ["NVDA-20261120-001"]
+
+
+def test_options_that_are_not_signal_fields_are_named_as_options(ledger_env, tmp_path):
+    code, _, err = run("resolve", "--as-of", "2026-13-01")
+    assert code == 2 and err.startswith("error: --as-of:") and "invalid signal" not in err
+    code, _, err = run("resolve", "--drill", "2m")
+    assert (code, err.count("\n")) == (2, 1) and "--drill: 2m is not one of" in err
+    code, _, err = run("signals", "export", "--out", str(tmp_path / "missing" / "x.csv"))
+    assert (code, err.count("\n")) == (2, 1) and "--out: folder" in err
 
 
 @freeze_time("2026-11-20 15:00:00")
@@ -130,7 +172,7 @@ def test_import_reports_counts_and_a_bad_file_exits_non_zero(ledger_env, tmp_pat
         "AMD,swing,long,150,145,160,3,2026-11-19T15:00:00Z\n"
     )
     code, out, _ = run("signals", "import", str(good))
-    assert code == 0 and out.startswith("imported 1 new signals from 1 rows")
+    assert code == 0 and out.startswith("imported 1 new signal from 1 row ")
     bad = tmp_path / "bad.csv"
     bad.write_text(
         "ticker,trade_type,direction,entry,stop,target,confidence,created_at\n"
@@ -226,3 +268,16 @@ def test_the_schwab_login_names_a_missing_credential(monkeypatch):
     )
     assert code == 1
     assert err.startswith("error: EDGELEDGER_SCHWAB_APP_SECRET is not set")
+
+
+def test_instruments_can_be_set_listed_and_cleared(ledger_env):
+    code, out, _ = run("instruments", "set", "sap", "--market", "xetr")
+    assert (code, out) == (0, "SAP trades on XETR\n")
+    code, out, _ = run("instruments", "list")
+    assert code == 0 and out.split()[:4] == ["SAP", "XETR", "set", "by"]
+    code, _, err = run("instruments", "set", "SAP", "--market", "MARS")
+    assert code == 2 and "--market: unknown market 'MARS'" in err
+    code, out, _ = run("instruments", "clear", "SAP")
+    assert code == 0 and "setting cleared" in out
+    code, _, err = run("instruments", "clear", "SAP")
+    assert code == 2 and "SAP has no market set by a person" in err

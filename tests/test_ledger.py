@@ -63,7 +63,10 @@ def test_a_different_signal_under_a_taken_trade_id_is_refused(db, now, sql_conn)
 
 def test_a_source_key_reused_for_other_terms_is_refused(db, now):
     log(db, now, source_key="msg-9")
-    with pytest.raises(SignalConflict, match="msg-9 was already logged"):
+    # Worded so it cannot be read as a credential ("api key msg-9" did).
+    with pytest.raises(
+        SignalConflict, match="source_key 'msg-9' from source discord was already logged"
+    ):
         log(db, now, source_key="msg-9", target="185.00")
 
 

@@ -111,3 +111,41 @@ def test_two_processes_upgrading_at_once_migrate_once(empty_db_url):
 def test_migration_files_are_numbered_without_gaps():
     versions = [m.version for m in migrations.discover()]
     assert versions == list(range(1, len(versions) + 1))
+
+
+def test_markets_migration_stores_daily_bars_as_their_dates_and_asks_for_a_new_look(
+    empty_db_url, tmp_path
+):
+    folder = copy_migrations(tmp_path)
+    later = [path for path in folder.glob("*.sql") if path.name >= "0004"]
+    held = {path: path.read_text() for path in later}
+    for path in later:
+        path.unlink()
+    with Database(empty_db_url) as db:
+        migrations.upgrade(db, folder)  # the schema as it was before markets
+        with db.connection() as conn:
+            conn.execute(
+                "INSERT INTO price_bars (ticker, interval, start, open, high, low, close, provider)"
+                " VALUES ('GOOG', '1d', '2026-11-24 14:30Z', 300, 306, 299, 305, 'yahoo'),"
+                " ('GOOG', '1h', '2026-11-24 14:30Z', 300, 301, 299, 300, 'yahoo')"
+            )
+            conn.execute(
+                "INSERT INTO trade_signals (trade_id, ticker, trade_type, direction, entry, stop,"
+                " target, confidence, source, fingerprint, created_at, expires_at, status,"
+                " exit_reason, resolved_as_of) VALUES ('GOOG-20261124-001', 'GOOG', 'swing',"
+                " 'long', 300, 295, 310, 3, 'api', 'f', '2026-11-24 16:00Z', '2026-12-01 16:00Z',"
+                " 'EXPIRED', 'not_triggered', '2026-12-01 17:00Z')"
+            )
+        for path, text in held.items():
+            path.write_text(text)
+        migrations.upgrade(db, folder)
+        with db.connection() as conn:
+            starts = conn.execute(
+                "SELECT interval, start FROM price_bars ORDER BY interval"
+            ).fetchall()
+            asked = conn.execute("SELECT ticker FROM rederive_requests").fetchall()
+    assert [(row["interval"], row["start"].isoformat()) for row in starts] == [
+        ("1d", "2026-11-24T00:00:00+00:00"),
+        ("1h", "2026-11-24T14:30:00+00:00"),
+    ]
+    assert [row["ticker"] for row in asked] == ["GOOG"]

@@ -19,6 +19,7 @@ from edgeledger.markets import MarketBook
 from edgeledger.prices import PriceSettings, make_provider
 from edgeledger.resolver import run_resolve
 from edgeledger.validation import parse_signal
+from edgeledger.verify import verify_outcomes
 from tests.factories import FIXTURES, write_bars
 
 DEFAULT_DRILL = ("1m",)  # as the settings default: finer bars are asked for, none exist here
@@ -335,3 +336,26 @@ def test_a_changed_market_setting_means_a_new_look(db, csv_provider, price_dir, 
 
 def test_the_default_market_is_a_setting(db):
     assert MarketBook(default="XLON").choose("SAP").market == "XLON"
+
+
+def test_rederive_records_every_change_as_an_event_and_verify_agrees(
+    db, csv_provider, price_dir, sql_conn
+):
+    write_bars(price_dir, "1d", "GOOG", GOOG_1D)
+    trade_id = log(db, "2026-11-24T16:00:00Z", ticker="GOOG", entry="300", stop="295", target="310")
+    resolve(db, csv_provider, "2026-11-28T00:00:00Z", interval="1d")
+    assert outcome(sql_conn, trade_id)["triggered"] == at("2026-11-25T14:30:00Z")
+    with db.connection() as conn:  # as `instruments set GOOG --market XLON` does
+        storage.set_instrument_market(conn, "GOOG", "XLON", at=at("2026-11-28T00:00:00Z"))
+        storage.request_rederive(conn, ["GOOG"], at=at("2026-11-28T00:00:00Z"), reason="test")
+    report = resolve(db, csv_provider, "2026-11-28T00:00:00Z", interval="1d")
+    assert report.outcomes_changed == 1
+    # Read by London's sessions, the 24th's bar (08:00-16:30 UTC) began before the signal.
+    assert outcome(sql_conn, trade_id)["triggered"] == at("2026-11-25T08:00:00Z")
+    kinds = [r[0] for r in sql_conn.execute(
+        "SELECT kind FROM signal_events WHERE trade_id = %s ORDER BY id", (trade_id,)
+    )]  # fmt: skip
+    assert kinds == ["created", "triggered", "resolved", "triggered", "resolved"]
+    assert sql_conn.execute("SELECT count(*) FROM rederive_requests").fetchone()[0] == 0
+    assert verify_outcomes(db).differences == []
+    assert resolve(db, csv_provider, "2026-11-28T00:00:00Z", interval="1d").tickers_evaluated == 0

@@ -14,7 +14,13 @@ from collections.abc import Sequence
 from typing import TextIO
 
 from edgeledger import __version__
-from edgeledger.cli import db_commands, outcome_commands, price_commands, signal_commands
+from edgeledger.cli import (
+    db_commands,
+    instrument_commands,
+    outcome_commands,
+    price_commands,
+    signal_commands,
+)
 from edgeledger.cli.base import EXIT_BAD_INPUT, EXIT_ERROR, EXIT_UNEXPECTED, Context, examples
 from edgeledger.clock import utc_now
 from edgeledger.errors import EdgeLedgerError, InvalidImport, InvalidOption, InvalidSignal
@@ -44,6 +50,7 @@ def build_parser() -> argparse.ArgumentParser:
     for register in (
         db_commands.register,
         signal_commands.register,
+        instrument_commands.register,
         price_commands.register,
         outcome_commands.register,
     ):

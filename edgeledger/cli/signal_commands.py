@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import argparse
 from contextlib import ExitStack
+from datetime import UTC, datetime
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 from edgeledger import exporter, importer, ledger, storage
 from edgeledger.cli.base import Context, add_command, add_group
-from edgeledger.exporter import utc_text
-from edgeledger.model import Source
-from edgeledger.validation import parse_signal
+from edgeledger.errors import InvalidOption
+from edgeledger.model import Outcome, Source, Status
+from edgeledger.signals import decimal_text
+from edgeledger.validation import parse_signal, parse_timestamp
 
 
 def cmd_signals_add(args: argparse.Namespace, ctx: Context) -> int:
@@ -57,7 +60,7 @@ def cmd_signals_add(args: argparse.Namespace, ctx: Context) -> int:
 
 def cmd_signals_import(args: argparse.Namespace, ctx: Context) -> int:
     def progress(stage: str, count: int) -> None:
-        if args.progress:
+        if args.progress and count >= importer.PROGRESS_EVERY:  # a small file needs none
             print(f"  {stage} {count:,} rows", file=ctx.err, flush=True)
 
     report = importer.import_file(
@@ -69,9 +72,9 @@ def cmd_signals_import(args: argparse.Namespace, ctx: Context) -> int:
         default_market=ctx.settings.default_market,
     )
     print(
-        f"imported {report.inserted} new signals from {report.rows} rows"
+        f"imported {_count(report.inserted, 'new signal')} from {_count(report.rows, 'row')}"
         f" ({report.already_present} already present, {report.duplicates_in_file} repeated"
-        f" in the file, {report.skipped_lines} invalid rows skipped)",
+        f" in the file, {_count(report.skipped_lines, 'invalid row')} skipped)",
         file=ctx.out,
     )
     for problem in report.skipped:
@@ -79,43 +82,155 @@ def cmd_signals_import(args: argparse.Namespace, ctx: Context) -> int:
     return 0
 
 
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}" + ("" if n == 1 else "s")
+
+
 def cmd_signals_export(args: argparse.Namespace, ctx: Context) -> int:
     with ExitStack() as stack:
         out = ctx.out
         if args.out:
-            out = stack.enter_context(Path(args.out).open("w", newline="", encoding="utf-8"))
+            target = Path(args.out)
+            if not target.parent.is_dir():
+                raise InvalidOption("--out", f"folder {str(target.parent)!r} does not exist")
+            try:
+                out = stack.enter_context(target.open("w", newline="", encoding="utf-8"))
+            except OSError as exc:
+                raise InvalidOption("--out", f"cannot write {args.out!r}: {exc.strerror}") from None
         with ctx.db().connection() as conn:
             count = exporter.write_export(storage.export_rows(conn), out, args.format)
     if args.out:
-        print(f"exported {count} signals to {args.out}", file=ctx.err)
+        print(f"exported {_count(count, 'signal')} to {args.out}", file=ctx.err)
     return 0
 
 
 def cmd_signals_show(args: argparse.Namespace, ctx: Context) -> int:
     history = ledger.signal_history(ctx.db(), args.trade_id)
-    terms, outcome = history.signal.terms, history.signal.outcome
+    print("\n".join(signal_card(history)), file=ctx.out)
+    return 0
+
+
+def signal_card(history: ledger.SignalHistory) -> list[str]:
+    """A signal as a trader reads it: terms, market, the outcome and why, and its history."""
+    signal = history.signal
+    terms, outcome = signal.terms, signal.outcome
+    stars = "★" * terms.confidence + "☆" * (5 - terms.confidence)
     lines = [
-        f"{history.signal.trade_id}  {terms.ticker} {terms.trade_type} {terms.direction}"
-        f"  {'★' * terms.confidence}{'☆' * (5 - terms.confidence)}",
-        f"  entry {terms.entry:f}  stop {terms.stop:f}  target {terms.target:f}"
-        + (f"  target2 {terms.target2:f}" if terms.target2 is not None else ""),
+        f"{signal.trade_id}  {terms.ticker} {terms.trade_type} {terms.direction}  {stars}",
+        f"  entry {_price(terms.entry)}  stop {_price(terms.stop)}  target {_price(terms.target)}"
+        + (f"  target2 {_price(terms.target2)}" if terms.target2 is not None else "")
+        + f"  (risk {_price(terms.risk)})",
         f"  edges: {', '.join(e.name for e in terms.edges) or '-'}",
-        f"  created {utc_text(terms.created_at)}  expires {utc_text(terms.expires_at)}",
-        f"  status {outcome.status}"
-        + (f"  R {outcome.r_achieved}" if outcome.r_achieved is not None else "")
-        + (f"  ({outcome.exit_reason})" if outcome.exit_reason else ""),
+        f"  market: {_market_line(terms.market, history.instrument)}",
+        f"  created {_when(terms.created_at)}  expires {_when(terms.expires_at)}",
+        "  outcome: " + _outcome_line(outcome),
     ]
+    if outcome.fill_price is not None:
+        lines.append(f"    filled at {_price(outcome.fill_price)} {_when(outcome.triggered_at)}")
+    if outcome.exit_price is not None:
+        lines.append(f"    exited at {_price(outcome.exit_price)} {_when(outcome.closed_at)}")
+    if outcome.mfe_r is not None:
+        lines.append(f"    best {_r(outcome.mfe_r)}, worst {_r(outcome.mae_r)} while open")
+    if outcome.target2_hit is not None:
+        lines.append(f"    target2 {'reached' if outcome.target2_hit else 'not reached'}")
+    if outcome.ambiguous:
+        lines.append(
+            "    ambiguous: the bar's prices could not be ordered; settled pessimistically"
+        )
+    if signal.resolved_as_of is not None:
+        lines.append(
+            f"    derived from {signal.resolved_interval} bars as of {_when(signal.resolved_as_of)}"
+        )
+    if terms.strategy:
+        lines.append(f"  strategy: {terms.strategy}")
     if terms.rationale:
         lines.append(f"  rationale: {terms.rationale}")
-    if history.signal.user_notes:
-        lines.append(f"  notes: {history.signal.user_notes}")
+    if signal.user_notes:
+        lines.append(f"  notes: {signal.user_notes}")
+    if signal.flagged_for_review:
+        lines.append("  flagged for review")
     lines.append("  history:")
     for event in history.events:
         payload = storage.dumps(event["payload"]) if event["payload"] else ""
         lines.append(
-            f"    {utc_text(event['occurred_at'])}  {event['kind']:<10} {event['actor']}  {payload}"
+            f"    {_when(event['occurred_at'])}  {event['kind']:<10} {event['actor']}  {payload}"
         )
-    print("\n".join(lines), file=ctx.out)
+    return lines
+
+
+def _price(value: Decimal | None) -> str:
+    """A price as a trader writes it: at least two decimals, no trailing zeros past them."""
+    if value is None:
+        return "-"
+    text = decimal_text(value) or "0"
+    whole, _, decimals = text.partition(".")
+    return f"{whole}.{decimals.ljust(2, '0')}"
+
+
+def _r(value: Decimal | None) -> str:
+    return "-" if value is None else f"{value:+.2f}R"
+
+
+def _when(moment: datetime | None) -> str:
+    return "-" if moment is None else moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
+
+
+def _market_line(named: str | None, instrument: dict[str, Any] | None) -> str:
+    if named:
+        return f"{named} (named on the signal)"
+    if instrument is None:
+        return "decided by the next resolve run"
+    return f"{instrument['market']} (its instrument's, from {instrument['market_source']})"
+
+
+def _outcome_line(outcome: Outcome) -> str:
+    reasons = {
+        "target": "target reached",
+        "stop": "stopped out",
+        "timeout": "expired while open, exited at the last close",
+        "not_triggered": "expired without reaching the entry",
+        "no_data": "expired without prices for its window; settled when they come",
+        "manual": "set by a person",
+    }
+    text = outcome.status.value
+    if outcome.r_achieved is not None:
+        text += f" {_r(outcome.r_achieved)}"
+    if outcome.exit_reason is not None:
+        text += f" ({reasons.get(outcome.exit_reason.value, outcome.exit_reason.value)})"
+    return text
+
+
+def cmd_signals_list(args: argparse.Namespace, ctx: Context) -> int:
+    status = args.status.strip().upper() if args.status else None
+    if status is not None and status not in {s.value for s in Status}:
+        raise InvalidOption("--status", f"{args.status!r} is not one of {', '.join(Status)}")
+    since = parse_timestamp(args.since, "--since") if args.since else None
+    with ctx.db().connection() as conn:
+        rows = storage.list_signals(
+            conn,
+            status=status,
+            ticker=args.ticker.strip().upper() if args.ticker else None,
+            since=since,
+            limit=args.limit,
+        )
+    for row in rows:
+        r = _r(row["r_achieved"]) if row["r_achieved"] is not None else ""
+        print(
+            f"{row['trade_id']:<22} {row['ticker']:<9} {row['trade_type']:<5} {row['direction']:<5}"
+            f" {_price(row['entry']):>10}  {_when(row['created_at'])}  {row['status']:<9}"
+            f" {row['exit_reason'] or '':<13} {r:>8}  {row['market'] or ''}",
+            file=ctx.out,
+        )
+    if not rows:
+        print("no signals match", file=ctx.err)
+    return 0
+
+
+def cmd_signals_cancel(args: argparse.Namespace, ctx: Context) -> int:
+    signal = ledger.cancel_signal(
+        ctx.db(), args.trade_id, reason=args.reason, actor="cli", now=ctx.now
+    )
+    print(f"cancelled {signal.trade_id}", file=ctx.out)
     return 0
 
 
@@ -198,4 +313,27 @@ def register(groups: Any) -> None:
         "a signal and its event history",
         "edgeledger signals show NVDA-20261120-001",
     )
-    show.add_argument("trade_id")
+    show.add_argument("trade_id", help="its id (case does not matter)")
+
+    lst = add_command(
+        sub,
+        "list",
+        cmd_signals_list,
+        "find signals without their exact id, newest first",
+        "edgeledger signals list --status PENDING",
+        "edgeledger signals list --ticker NVDA --since 2026-11-01T00:00Z",
+    )
+    lst.add_argument("--status", help="PENDING, OPEN, WIN, LOSS, EXPIRED or CANCELLED")
+    lst.add_argument("--ticker", help="only this ticker")
+    lst.add_argument("--since", help="created at or after this time (ISO 8601)")
+    lst.add_argument("--limit", type=int, default=50, help="at most this many (default 50)")
+
+    cancel = add_command(
+        sub,
+        "cancel",
+        cmd_signals_cancel,
+        "cancel a signal the rules have not settled (recorded with who and why)",
+        "edgeledger signals cancel NVDA-20261120-001 --reason 'posted by mistake'",
+    )
+    cancel.add_argument("trade_id")
+    cancel.add_argument("--reason", required=True, help="why it does not count")

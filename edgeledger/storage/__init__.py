@@ -33,12 +33,15 @@ from edgeledger.storage.outcomes import (
 )
 from edgeledger.storage.rows import dumps, signal_from_row, signal_params
 from edgeledger.storage.signals import (
+    cancel_signal,
     claim_trade_number,
     events_for_signal,
     export_rows,
     insert_events,
     insert_signal,
     insert_staged,
+    instrument_of,
+    list_signals,
     next_trade_number,
     signal_by_trade_id,
     signals_matching,
@@ -51,6 +54,7 @@ __all__ = [
     "bar_coverage",
     "bar_versions",
     "bars_for_export",
+    "cancel_signal",
     "claim_job_run",
     "claim_trade_number",
     "clear_instrument_setting",
@@ -62,6 +66,8 @@ __all__ = [
     "insert_events",
     "insert_signal",
     "insert_staged",
+    "instrument_of",
+    "list_signals",
     "load_bar_arrays",
     "market_book",
     "next_trade_number",

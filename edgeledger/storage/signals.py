@@ -22,8 +22,30 @@ from edgeledger.storage.rows import named_query, signal_from_row, signal_params
 
 
 def signal_by_trade_id(conn: psycopg.Connection, trade_id: str) -> Signal | None:
-    row = conn.execute(named_query("signal_by_trade_id"), {"trade_id": trade_id}).fetchone()
-    return signal_from_row(row) if row else None
+    """The signal with this id, or the only one whose id matches ignoring case."""
+    rows = conn.execute(named_query("signal_by_trade_id"), {"trade_id": trade_id}).fetchall()
+    return signal_from_row(rows[0]) if len(rows) == 1 else None
+
+
+def instrument_of(conn: psycopg.Connection, ticker: str) -> dict[str, Any] | None:
+    return conn.execute(named_query("instrument_of"), {"ticker": ticker}).fetchone()
+
+
+def list_signals(
+    conn: psycopg.Connection,
+    *,
+    status: str | None = None,
+    ticker: str | None = None,
+    since: datetime | None = None,
+    limit: int = 50,
+) -> list[dict[str, Any]]:
+    params = {"status": status, "ticker": ticker, "since": since, "limit": limit}
+    return conn.execute(named_query("list_signals"), params).fetchall()
+
+
+def cancel_signal(conn: psycopg.Connection, trade_id: str) -> bool:
+    """Mark a signal CANCELLED; False when the rules already settled it."""
+    return conn.execute(named_query("cancel_signal"), {"trade_id": trade_id}).fetchone() is not None
 
 
 def signals_matching(

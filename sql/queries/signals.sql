@@ -1,7 +1,35 @@
 -- Named queries for the signal ledger. Loaded once by edgeledger.database.queries().
 
 -- name: signal_by_trade_id
-SELECT * FROM trade_signals WHERE trade_id = %(trade_id)s;
+-- Exact first; otherwise the one signal whose id matches ignoring case (nvda-20261120-001).
+(SELECT * FROM trade_signals WHERE trade_id = %(trade_id)s)
+UNION ALL
+(SELECT * FROM trade_signals WHERE upper(trade_id) = upper(%(trade_id)s)
+   AND NOT EXISTS (SELECT 1 FROM trade_signals WHERE trade_id = %(trade_id)s)
+ LIMIT 2);
+
+-- name: instrument_of
+SELECT market, market_source FROM instruments WHERE ticker = %(ticker)s;
+
+-- name: list_signals
+-- Signals to find without their exact id, newest first, with their outcome and market.
+SELECT s.trade_id, s.ticker, s.trade_type, s.direction, s.entry, s.stop, s.target,
+       s.confidence, s.created_at, s.status, s.exit_reason, s.r_achieved,
+       COALESCE(s.market, i.market) AS market
+FROM trade_signals s
+LEFT JOIN instruments i ON i.ticker = s.ticker
+WHERE (%(status)s::text IS NULL OR s.status = %(status)s)
+  AND (%(ticker)s::text IS NULL OR s.ticker = %(ticker)s)
+  AND (%(since)s::timestamptz IS NULL OR s.created_at >= %(since)s)
+ORDER BY s.created_at DESC, s.id DESC
+LIMIT %(limit)s;
+
+-- name: cancel_signal
+-- A person's decision: only a signal the rules have not settled (or that waits for prices).
+UPDATE trade_signals SET status = 'CANCELLED'
+WHERE trade_id = %(trade_id)s
+  AND (status IN ('PENDING', 'OPEN') OR (status = 'EXPIRED' AND exit_reason = 'no_data'))
+RETURNING trade_id;
 
 -- name: signals_matching
 -- The signals a new one could be a repeat of: same trade_id, same source key, or same terms.
@@ -50,4 +78,7 @@ SELECT id, trade_id, kind, actor, occurred_at, payload
 FROM signal_events WHERE trade_id = %(trade_id)s ORDER BY id;
 
 -- name: export_signals
-SELECT * FROM trade_signals ORDER BY created_at, id;
+-- market_used: the market its outcome was read by (the one it named, else its instrument's).
+SELECT s.*, COALESCE(s.market, i.market) AS market_used
+FROM trade_signals s LEFT JOIN instruments i ON i.ticker = s.ticker
+ORDER BY s.created_at, s.id;
