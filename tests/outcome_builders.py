@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from edgeledger.model import Direction, Outcome
-from edgeledger.outcome_rules import BarSeries, SignalTerms, resolve_signal
+from edgeledger.outcome_rules import BarSeries, PreparedBars, SignalTerms, resolve_signal
 
 DAY = datetime(2026, 3, 2, tzinfo=UTC)
 
@@ -44,9 +44,17 @@ def short(**changes: object) -> SignalTerms:
 
 
 def resolve(
-    terms: SignalTerms, *series: BarSeries, as_of: datetime | None = None, primary: str = "1h"
+    terms: SignalTerms,
+    *series: BarSeries,
+    as_of: datetime | None = None,
+    primary: str = "1h",
+    market: str | None = None,
+    answered: list[tuple[datetime, datetime]] | None = None,
 ) -> Outcome:
-    """The rules over these bars, as of the expiry unless told otherwise."""
-    return resolve_signal(
-        terms, {s.interval: s for s in series}, primary=primary, as_of=as_of or terms.expires_at
+    """The rules over these bars, as of the expiry unless told otherwise; read by a market
+    when one is given (else each bar lasts its interval), and with the spans the provider
+    answered for when given (else all of them)."""
+    prepared = PreparedBars(
+        {s.interval: s for s in series}, primary, market=market, answered=answered
     )
+    return resolve_signal(terms, prepared, primary=primary, as_of=as_of or terms.expires_at)

@@ -246,9 +246,9 @@ def test_as_of_after_expiry_gives_the_outcome_at_expiry():
     assert resolve(long(), series, as_of=at(23)) == resolve(long(), series, as_of=at(22))
 
 
-def test_last_hour_bar_ending_after_the_close_leaves_a_day_trade_to_finer_intervals():
-    # 2026-03-10, EDT: the session is 13:30-20:00 UTC. Yahoo's 1h bars start at :30 and
-    # the last one (19:30) ends at 20:30, after a day trade's expiry at the close.
+def test_the_last_hourly_bar_of_a_session_ends_at_the_close_and_counts_for_a_day_trade():
+    # 2026-03-10, EDT: the session is 13:30-20:00 UTC. Yahoo's 1h bars start at :30; read
+    # by its market the last one (19:30) ends at the 20:00 close, the day trade's expiry.
     def utc(hhmm: str) -> datetime:
         hour, minute = map(int, hhmm.split(":"))
         return datetime(2026, 3, 10, hour, minute, tzinfo=UTC)
@@ -263,10 +263,12 @@ def test_last_hour_bar_ending_after_the_close_leaves_a_day_trade_to_finer_interv
         "30m",
         [(utc("13:30"), 100.5, 101, 99.5, 100.5), (utc("19:30"), 100.5, 111, 100, 110)],
     )
-    by_hour = resolve(day_trade, hourly)
-    by_half_hour = resolve(day_trade, half_hourly, primary="30m")
-    assert (by_hour.status, by_hour.closed_at) == (Status.EXPIRED, utc("18:30"))
+    by_hour = resolve(day_trade, hourly, market="XNYS")
+    by_half_hour = resolve(day_trade, half_hourly, primary="30m", market="XNYS")
+    assert (by_hour.status, by_hour.closed_at) == (Status.WIN, utc("19:30"))
     assert (by_half_hour.status, by_half_hour.closed_at) == (Status.WIN, utc("19:30"))
+    # Without a market a bar lasts its interval: the 19:30 bar would end at 20:30.
+    assert resolve(day_trade, hourly).status is Status.EXPIRED
 
 
 # Shorts mirror longs ----------------------------------------------------------------------
