@@ -47,6 +47,10 @@ class InvalidImport(EdgeLedgerError):
         )
 
 
+class InvalidOption(EdgeLedgerError):
+    """A command option is invalid."""
+
+
 class SignalConflict(EdgeLedgerError):
     """A different signal is already logged under this trade_id or source key."""
 

@@ -41,7 +41,7 @@ import psycopg
 from edgeledger import storage
 from edgeledger.bars import INTERVALS, BarBatch, BarSeries
 from edgeledger.database import Database
-from edgeledger.errors import DatabaseUnavailable, EdgeLedgerError
+from edgeledger.errors import DatabaseUnavailable, EdgeLedgerError, InvalidOption
 from edgeledger.model import EventKind, Outcome
 from edgeledger.outcome_rules import (
     PreparedBars,
@@ -136,10 +136,22 @@ def run_resolve(
     slot: datetime | None = None,
     group_tickers: int = DEFAULT_GROUP_TICKERS,
     fetch_workers: int = DEFAULT_FETCH_WORKERS,
+    allow_future_as_of: bool = False,
 ) -> RunReport:
-    """One pass over every unresolved signal; see the module docstring."""
+    """One pass over every unresolved signal; see the module docstring.
+
+    An `as_of` after `now` would settle live signals on prices nobody knows yet (expiring
+    them unfilled, for good), so it is refused unless `allow_future_as_of` (a backtest on
+    an offline book). Either way no bar starting at or after `now` is fetched or used.
+    """
     if interval not in INTERVALS:
         raise EdgeLedgerError(f"interval {interval!r} is not one of {', '.join(INTERVALS)}")
+    if as_of > now and not allow_future_as_of:
+        raise InvalidOption(
+            f"--as-of {as_of.isoformat()} is after now ({now.isoformat()}): it would settle "
+            "live signals on prices not known yet; for a backtest on an offline book, "
+            "pass --allow-future-as-of"
+        )
     drill = [d for d in drill if INTERVALS[d] < INTERVALS[interval]]
     report = RunReport(as_of=as_of, interval=interval)
     with single_flight(db, JOB_NAME) as lock:
@@ -238,6 +250,7 @@ class _Run:
         self.db, self.provider, self.report, self.lock = db, provider, report, lock
         self.now, self.drill, self.group = now, list(drill), group
         self.as_of, self.interval = report.as_of, report.interval
+        self.bars_until = min(self.as_of, now)  # never a bar from the future, whatever as_of
         self.coverage: dict[tuple[str, str], list[Span]] = {}
         self.versions: dict[str, int] = {}
         self.last: dict[str, dict] = {}
@@ -295,7 +308,8 @@ class _Run:
             self.report.tickers_evaluated += len(due)
             self._evaluate(
                 {
-                    b.ticker: bar_need(b, self.as_of, self.interval) or _empty_span(self.as_of)
+                    b.ticker: bar_need(b, self.bars_until, self.interval)
+                    or _empty_span(self.bars_until)
                     for b in due
                 }
             )
@@ -306,7 +320,7 @@ class _Run:
         """Start downloading what each ticker's signals need of the primary interval."""
         wanted: dict[str, list[Span]] = {}
         for book in books:
-            need = bar_need(book, self.as_of, self.interval)
+            need = bar_need(book, self.bars_until, self.interval)
             covered = self.coverage.get((book.ticker, self.interval), [])
             if need is not None and (spans := missing_spans(need, covered, self.interval)):
                 wanted[book.ticker] = spans

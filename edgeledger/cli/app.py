@@ -17,7 +17,7 @@ from edgeledger import __version__
 from edgeledger.cli import db_commands, outcome_commands, price_commands, signal_commands
 from edgeledger.cli.base import EXIT_BAD_INPUT, EXIT_ERROR, EXIT_UNEXPECTED, Context, examples
 from edgeledger.clock import utc_now
-from edgeledger.errors import EdgeLedgerError, InvalidImport, InvalidSignal
+from edgeledger.errors import EdgeLedgerError, InvalidImport, InvalidOption, InvalidSignal
 from edgeledger.settings import Settings
 
 log = logging.getLogger("edgeledger")
@@ -73,7 +73,7 @@ def main(
     ctx = Context(settings=settings, environ=environ, now=utc_now(), out=out, err=err)
     try:
         return args.func(args, ctx)
-    except (InvalidSignal, InvalidImport) as exc:
+    except (InvalidSignal, InvalidImport, InvalidOption) as exc:
         print(f"error: {exc}", file=err)
         return EXIT_BAD_INPUT
     except EdgeLedgerError as exc:

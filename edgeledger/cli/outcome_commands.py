@@ -32,6 +32,7 @@ def cmd_resolve(args: argparse.Namespace, ctx: Context) -> int:
         slot=slot,
         group_tickers=ctx.settings.resolve_group,
         fetch_workers=ctx.settings.fetch_workers,
+        allow_future_as_of=args.allow_future_as_of,
     )
     if report.skipped:
         print(f"skipped: {report.skipped}", file=ctx.out)
@@ -77,7 +78,13 @@ def register(groups: Any) -> None:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     resolve.set_defaults(func=cmd_resolve)
-    resolve.add_argument("--as-of", help="the moment to resolve at (default: now)")
+    resolve.add_argument("--as-of", help="the moment to resolve at, not after now (default: now)")
+    resolve.add_argument(
+        "--allow-future-as-of",
+        action="store_true",
+        help="allow an --as-of after now, for a backtest on an offline book: signals"
+        " expire as of that time, on bars up to now only (never on a live book)",
+    )
     resolve.add_argument(
         "--interval",
         choices=list(INTERVALS),

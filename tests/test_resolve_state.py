@@ -1,0 +1,132 @@
+"""State that must not lie: no settling on future prices, dead runs marked, changed
+evidence seen by `outcomes verify`."""
+
+from __future__ import annotations
+
+import io
+from datetime import UTC, datetime
+
+import pytest
+from freezegun import freeze_time
+
+from edgeledger import ledger
+from edgeledger.cli import main
+from edgeledger.errors import InvalidOption
+from edgeledger.prices import PriceSettings, make_provider
+from edgeledger.resolver import run_resolve
+from edgeledger.validation import parse_signal
+from tests.factories import raw_signal, write_bars
+
+NOW = datetime(2026, 11, 20, 17, 0, tzinfo=UTC)
+FAR_FUTURE = datetime(2099, 1, 1, tzinfo=UTC)
+
+# Before NOW the price stays under the entry (181.20); the bars stamped after NOW would
+# fill it and reach the target (184.00).
+PAST_1H = [
+    ("2026-11-19T20:30:00Z", 180.2, 180.7, 180.1, 180.5),
+    ("2026-11-20T14:30:00Z", 180.8, 181.0, 180.6, 180.9),
+    ("2026-11-20T15:30:00Z", 180.9, 181.1, 180.7, 181.0),
+]
+FUTURE_1H = [
+    ("2026-11-20T17:30:00Z", 181.0, 182.0, 180.9, 181.8),
+    ("2026-11-20T18:30:00Z", 181.8, 184.5, 181.5, 184.2),
+]
+
+
+def run(*argv: str) -> tuple[int, str, str]:
+    out, err = io.StringIO(), io.StringIO()
+    code = main(list(argv), out=out, err=err)
+    return code, out.getvalue(), err.getvalue()
+
+
+@pytest.fixture
+def price_dir(tmp_path):
+    folder = tmp_path / "prices"
+    write_bars(folder, "1h", "NVDA", PAST_1H + FUTURE_1H)
+    return folder
+
+
+@pytest.fixture
+def provider(price_dir):
+    settings = PriceSettings.from_env(
+        {"EDGELEDGER_PRICE_PROVIDER": "csv", "EDGELEDGER_PRICE_DIR": str(price_dir)}
+    )
+    return make_provider(settings, clock=lambda: NOW)
+
+
+def log_swing(db) -> str:
+    created = datetime(2026, 11, 20, 14, 35, tzinfo=UTC)
+    signal = parse_signal(raw_signal(trade_type="swing", target2=None), now=created)
+    return ledger.log_signal(db, signal, actor="test", now=created).signal.trade_id
+
+
+def outcome(sql_conn, trade_id: str) -> tuple:
+    return sql_conn.execute(
+        "SELECT status, exit_reason, fill_price FROM trade_signals WHERE trade_id = %s",
+        (trade_id,),
+    ).fetchone()
+
+
+# --- no settling on the future -----------------------------------------------------------
+
+
+def test_an_as_of_after_now_is_refused_and_settles_nothing(db, provider, sql_conn):
+    trade_id = log_swing(db)
+    with pytest.raises(InvalidOption, match="after now"):
+        run_resolve(db, provider, as_of=FAR_FUTURE, now=NOW, interval="1h", drill=())
+    assert outcome(sql_conn, trade_id) == ("PENDING", None, None)
+    assert sql_conn.execute("SELECT count(*) FROM job_runs").fetchone() == (0,)
+
+
+@freeze_time(NOW)
+def test_the_cli_refuses_an_as_of_after_now_in_one_line_with_exit_2(
+    monkeypatch, db_url, price_dir, sql_conn
+):
+    monkeypatch.setenv("DATABASE_URL", db_url)
+    monkeypatch.setenv("EDGELEDGER_PRICE_PROVIDER", "csv")
+    monkeypatch.setenv("EDGELEDGER_PRICE_DIR", str(price_dir))
+    code, _, _ = run(
+        "signals", "add", "--ticker", "NVDA", "--type", "swing", "--direction", "long",
+        "--entry", "181.20", "--stop", "179.90", "--target", "184", "--confidence", "4",
+    )  # fmt: skip
+    assert code == 0
+    code, out, err = run("resolve", "--as-of", "2099-01-01T00:00:00Z")
+    assert code == 2 and out == ""
+    assert err.count("\n") == 1 and err.startswith("error: --as-of 2099-01-01")
+    assert "--allow-future-as-of" in err
+    assert sql_conn.execute("SELECT status FROM trade_signals").fetchall() == [("PENDING",)]
+
+
+def test_an_allowed_future_as_of_never_uses_bars_from_after_now(db, provider, sql_conn):
+    trade_id = log_swing(db)
+    # Even bars already stored with a start after now (a provider that lied, a test feed)
+    # are not used.
+    sql_conn.execute(
+        "INSERT INTO price_bars (ticker, interval, start, open, high, low, close, provider)"
+        " SELECT 'NVDA', '1h', s::timestamptz, o, h, l, c, 'planted'"
+        " FROM unnest(%s::text[], %s::numeric[], %s::numeric[], %s::numeric[], %s::numeric[])"
+        " AS b(s, o, h, l, c)",
+        [list(column) for column in zip(*FUTURE_1H, strict=True)],
+    )
+    report = run_resolve(
+        db,
+        provider,
+        as_of=FAR_FUTURE,
+        now=NOW,
+        interval="1h",
+        drill=(),
+        allow_future_as_of=True,
+    )
+    assert report.failed_tickers == {}
+    assert outcome(sql_conn, trade_id) == ("EXPIRED", "not_triggered", None)
+    # and nothing from after now was fetched and stored either
+    fetched = sql_conn.execute("SELECT max(start) FROM price_bars WHERE provider <> 'planted'")
+    assert fetched.fetchone()[0] < NOW
+
+
+def test_an_as_of_up_to_now_still_settles_on_the_bars_before_it(db, provider, sql_conn):
+    trade_id = log_swing(db)
+    run_resolve(db, provider, as_of=NOW, now=NOW, interval="1h", drill=())
+    assert outcome(sql_conn, trade_id) == ("PENDING", None, None)
+    fetched = sql_conn.execute("SELECT count(*) FROM price_bars").fetchone()[0]
+    assert fetched == len(PAST_1H)
