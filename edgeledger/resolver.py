@@ -159,7 +159,15 @@ def run_resolve(
             report.skipped = "another resolve run is in progress"
             return report
         with db.connection() as conn:
-            run_id = storage.claim_job_run(conn, JOB_NAME, slot, now)
+            for dead in storage.abandon_dead_job_runs(
+                conn, JOB_NAME, key=lock.key, own_pid=lock.holder_pid, at=now
+            ):
+                log.warning(
+                    "marked run %s (started %s) abandoned: its holder is gone",
+                    dead["id"],
+                    dead["started_at"].isoformat(),
+                )
+            run_id = storage.claim_job_run(conn, JOB_NAME, slot, now, holder_pid=lock.holder_pid)
         if run_id is None:
             report.skipped = f"the run for {slot.isoformat()} already succeeded"
             return report

@@ -6,14 +6,15 @@ from __future__ import annotations
 import io
 from datetime import UTC, datetime
 
+import psycopg
 import pytest
 from freezegun import freeze_time
 
-from edgeledger import ledger
+from edgeledger import ledger, storage
 from edgeledger.cli import main
 from edgeledger.errors import InvalidOption
 from edgeledger.prices import PriceSettings, make_provider
-from edgeledger.resolver import run_resolve
+from edgeledger.resolver import JOB_NAME, lock_key, run_resolve
 from edgeledger.validation import parse_signal
 from tests.factories import raw_signal, write_bars
 
@@ -130,3 +131,59 @@ def test_an_as_of_up_to_now_still_settles_on_the_bars_before_it(db, provider, sq
     assert outcome(sql_conn, trade_id) == ("PENDING", None, None)
     fetched = sql_conn.execute("SELECT count(*) FROM price_bars").fetchone()[0]
     assert fetched == len(PAST_1H)
+
+
+# --- runs whose holder died are marked ------------------------------------------------------
+
+
+def start_run_then_die(db_url: str, *, scheduled_for: datetime | None = None) -> int:
+    """A run as `kill -9` leaves it: its job_runs row 'running', its lock session gone."""
+    with psycopg.connect(db_url, autocommit=True) as conn:
+        pid = conn.execute(
+            "SELECT pg_backend_pid() FROM pg_advisory_lock(%s)", (lock_key(JOB_NAME),)
+        ).fetchone()[0]
+        conn.execute(
+            "INSERT INTO job_runs (job_name, scheduled_for, started_at, holder_pid)"
+            " VALUES (%s, %s, %s, %s)",
+            (JOB_NAME, scheduled_for, datetime(2026, 11, 20, 16, 0, tzinfo=UTC), pid),
+        )
+    return pid
+
+
+def test_a_later_run_marks_a_run_whose_holder_died_abandoned_with_when_and_why(
+    db, db_url, provider, sql_conn
+):
+    pid = start_run_then_die(db_url)
+    run_resolve(db, provider, as_of=NOW, now=NOW, interval="1h", drill=())
+    rows = sql_conn.execute(
+        "SELECT status, finished_at, error FROM job_runs ORDER BY id"
+    ).fetchall()
+    assert [r[0] for r in rows] == ["abandoned", "succeeded"]
+    assert rows[0][1] == NOW
+    assert "ended without finishing" in rows[0][2] and str(pid) in rows[0][2]
+
+
+def test_a_run_whose_holder_still_holds_the_lock_is_not_marked(db, db_url, sql_conn):
+    with psycopg.connect(db_url, autocommit=True) as live:
+        pid = live.execute(
+            "SELECT pg_backend_pid() FROM pg_advisory_lock(%s)", (lock_key(JOB_NAME),)
+        ).fetchone()[0]
+        live.execute(
+            "INSERT INTO job_runs (job_name, started_at, holder_pid) VALUES (%s, %s, %s)",
+            (JOB_NAME, NOW, pid),
+        )
+        with db.connection() as conn:
+            marked = storage.abandon_dead_job_runs(
+                conn, JOB_NAME, key=lock_key(JOB_NAME), own_pid=-1, at=NOW
+            )
+        assert marked == []
+        assert sql_conn.execute("SELECT status FROM job_runs").fetchall() == [("running",)]
+
+
+def test_a_dead_runs_slot_is_marked_then_taken_over_and_succeeds(db, db_url, provider, sql_conn):
+    slot = datetime(2026, 11, 20, 16, 0, tzinfo=UTC)
+    start_run_then_die(db_url, scheduled_for=slot)
+    report = run_resolve(db, provider, as_of=NOW, now=NOW, interval="1h", drill=(), slot=slot)
+    assert report.skipped is None
+    rows = sql_conn.execute("SELECT status, error FROM job_runs").fetchall()
+    assert rows == [("succeeded", None)]

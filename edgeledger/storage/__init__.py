@@ -13,6 +13,7 @@ from edgeledger.storage.bars import (
     store_bars,
 )
 from edgeledger.storage.outcomes import (
+    abandon_dead_job_runs,
     claim_job_run,
     finish_job_run,
     holds_run_lock,
@@ -39,6 +40,7 @@ from edgeledger.storage.signals import (
 )
 
 __all__ = [
+    "abandon_dead_job_runs",
     "bar_coverage",
     "bar_versions",
     "bars_for_export",

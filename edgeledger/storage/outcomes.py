@@ -134,20 +134,43 @@ def save_ticker_resolutions(
 
 def holds_run_lock(conn: psycopg.Connection, key: int, pid: int) -> bool:
     """Whether backend `pid` still holds the advisory lock `key` (a signed 64-bit key)."""
-    unsigned = key & 0xFFFF_FFFF_FFFF_FFFF
-    params = {"pid": pid, "high": unsigned >> 32, "low": unsigned & 0xFFFF_FFFF}
+    params = {"pid": pid, **_lock_key_parts(key)}
     return conn.execute(named_query("holds_run_lock"), params).fetchone()["held"]
 
 
+def _lock_key_parts(key: int) -> dict[str, int]:
+    """A bigint advisory key as pg_locks shows it: classid (high 32 bits), objid (low)."""
+    unsigned = key & 0xFFFF_FFFF_FFFF_FFFF
+    return {"high": unsigned >> 32, "low": unsigned & 0xFFFF_FFFF}
+
+
+def abandon_dead_job_runs(
+    conn: psycopg.Connection, job_name: str, *, key: int, own_pid: int, at: datetime
+) -> list[dict]:
+    """Mark 'abandoned' (when: `at`; why: in `error`) the job's rows left 'running' by runs
+    whose lock holder is gone, which will never finish them; returns those rows.
+
+    `own_pid` is the backend holding the lock for the caller, which has not claimed a row yet.
+    """
+    params = {"job_name": job_name, "own_pid": own_pid, "at": at, **_lock_key_parts(key)}
+    return conn.execute(named_query("abandon_dead_job_runs"), params).fetchall()
+
+
 def claim_job_run(
-    conn: psycopg.Connection, job_name: str, scheduled_for: datetime | None, started_at: datetime
+    conn: psycopg.Connection,
+    job_name: str,
+    scheduled_for: datetime | None,
+    started_at: datetime,
+    *,
+    holder_pid: int | None = None,
 ) -> int | None:
     """The job_runs row for this slot, or None when the slot already succeeded.
 
-    A manual run (no slot) always gets a row of its own.
+    A manual run (no slot) always gets a row of its own. `holder_pid` is the backend holding
+    the run's lock: while it holds it, the run is alive.
     """
     if scheduled_for is None:
-        params = {"job_name": job_name, "started_at": started_at}
+        params = {"job_name": job_name, "started_at": started_at, "holder_pid": holder_pid}
         return conn.execute(named_query("start_manual_job_run"), params).fetchone()["id"]
     row = conn.execute(
         named_query("claim_job_run"),
@@ -155,6 +178,7 @@ def claim_job_run(
             "job_name": job_name,
             "scheduled_for": scheduled_for,
             "started_at": started_at,
+            "holder_pid": holder_pid,
         },
     ).fetchone()
     return row["id"] if row else None

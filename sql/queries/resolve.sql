@@ -152,19 +152,35 @@ SELECT EXISTS (
       AND classid = %(high)s::oid AND objid = %(low)s::oid AND objsubid = 1
 ) AS held;
 
+-- name: abandon_dead_job_runs
+-- Rows left 'running' whose holder no longer holds the job's advisory lock: the run was
+-- killed or its database session ended, and it will never finish them. A row naming the
+-- caller's own lock session is dead too (the backend pid was reused).
+UPDATE job_runs AS j
+SET status = 'abandoned', finished_at = %(at)s,
+    error = 'abandoned: the run ended without finishing (killed, or its database session'
+            || coalesce(' ' || j.holder_pid, '') || ' ended)'
+WHERE j.job_name = %(job_name)s AND j.status = 'running'
+  AND (j.holder_pid IS NULL OR j.holder_pid = %(own_pid)s OR NOT EXISTS (
+      SELECT 1 FROM pg_locks
+      WHERE locktype = 'advisory' AND granted AND pid = j.holder_pid
+        AND classid = %(high)s::oid AND objid = %(low)s::oid AND objsubid = 1))
+RETURNING j.id, j.scheduled_for, j.started_at, j.holder_pid;
+
 -- name: claim_job_run
 -- One row per (job, scheduled slot). A row left 'running' by a crashed run is taken over;
 -- the caller holds the job's advisory lock, so no live run owns it.
-INSERT INTO job_runs AS j (job_name, scheduled_for, status, started_at)
-VALUES (%(job_name)s, %(scheduled_for)s, 'running', %(started_at)s)
+INSERT INTO job_runs AS j (job_name, scheduled_for, status, started_at, holder_pid)
+VALUES (%(job_name)s, %(scheduled_for)s, 'running', %(started_at)s, %(holder_pid)s)
 ON CONFLICT (job_name, scheduled_for) DO UPDATE
-SET status = 'running', started_at = EXCLUDED.started_at, finished_at = NULL, error = NULL
+SET status = 'running', started_at = EXCLUDED.started_at, finished_at = NULL, error = NULL,
+    holder_pid = EXCLUDED.holder_pid
 WHERE j.status <> 'succeeded'
 RETURNING id;
 
 -- name: start_manual_job_run
-INSERT INTO job_runs (job_name, scheduled_for, status, started_at)
-VALUES (%(job_name)s, NULL, 'running', %(started_at)s)
+INSERT INTO job_runs (job_name, scheduled_for, status, started_at, holder_pid)
+VALUES (%(job_name)s, NULL, 'running', %(started_at)s, %(holder_pid)s)
 RETURNING id;
 
 -- name: finish_job_run
