@@ -1,0 +1,125 @@
+"""What the CLI and the jobs print: no secret anywhere, one line per problem without --debug."""
+
+from __future__ import annotations
+
+import io
+import logging
+
+import pytest
+
+from edgeledger.cli import main
+from edgeledger.logs import POOL_LOGGER, configure_logging
+from edgeledger.redaction import Redactor
+
+BAD_URL = "postgres://user:PASSW0RDXYZ@[::1:1/db"
+SECRETS = {
+    "EDGELEDGER_POLYGON_API_KEY": "POLYGONKEY123",
+    "EDGELEDGER_ALPACA_SECRET_KEY": "ALPACASECRET456",
+    "EDGELEDGER_SCHWAB_APP_SECRET": "SCHWABSECRET789",
+    "EDGELEDGER_SCHWAB_REFRESH_TOKEN": "REFRESHTOKEN000",
+}
+
+
+def run(*argv: str) -> tuple[int, str, str]:
+    out, err = io.StringIO(), io.StringIO()
+    code = main(list(argv), out=out, err=err)
+    return code, out.getvalue(), err.getvalue()
+
+
+@pytest.fixture(autouse=True)
+def _restore_logging():
+    """main() configures logging for the process; put the test runner's back after."""
+    root, pool = logging.getLogger(), logging.getLogger(POOL_LOGGER)
+    handlers, level = root.handlers[:], root.level
+    filters, pool_level = pool.filters[:], pool.level
+    yield
+    root.handlers[:], root.level = handlers, level
+    pool.filters[:], pool.level = filters, pool_level
+
+
+def assert_no_secret(text: str) -> None:
+    for secret in ["PASSW0RDXYZ", *SECRETS.values()]:
+        assert secret not in text
+
+
+# --- no secret in any output -------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("debug", [[], ["--debug"]], ids=["plain", "--debug"])
+def test_a_malformed_database_url_is_one_line_without_its_password(monkeypatch, debug):
+    monkeypatch.setenv("DATABASE_URL", BAD_URL)
+    code, out, err = run(*debug, "db", "status")
+    assert code == 1 and out == ""
+    assert err.startswith("error: invalid database connection string")
+    assert "postgres://user:***@" in err
+    assert_no_secret(err)
+
+
+@pytest.mark.parametrize("debug", [[], ["--debug"]], ids=["plain", "--debug"])
+def test_secrets_in_an_unexpected_error_are_redacted_with_or_without_debug(monkeypatch, debug):
+    """The error text and the --debug traceback both pass the redactor."""
+    for name, value in SECRETS.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.setenv("DATABASE_URL", "postgresql://ledger:PASSW0RDXYZ@db.example:5432/ledger")
+
+    def leaky(args, ctx):
+        raise RuntimeError(f"{' '.join(SECRETS.values())} on {ctx.settings.database_url}")
+
+    monkeypatch.setattr("edgeledger.cli.db_commands.cmd_db_status", leaky)
+    code, _, err = run(*debug, "db", "status")
+    assert code == 70
+    assert "RuntimeError" in err and "***" in err
+    assert ("Traceback" in err) == bool(debug)
+    assert_no_secret(err)
+
+
+def test_log_lines_are_redacted_even_in_a_debug_traceback():
+    stream = io.StringIO()
+    redactor = Redactor.from_environ({"DATABASE_URL": BAD_URL, **SECRETS})
+    configure_logging(level="INFO", stream=stream, redactor=redactor, debug=True)
+    try:
+        raise ValueError(f"bad {BAD_URL} key={SECRETS['EDGELEDGER_POLYGON_API_KEY']}")
+    except ValueError:
+        logging.getLogger("edgeledger.test").exception("token %s", "REFRESHTOKEN000")
+    text = stream.getvalue()
+    assert "Traceback" in text and "ValueError" in text
+    assert_no_secret(text)
+
+
+def test_a_url_password_is_redacted_even_when_it_is_not_configured():
+    redactor = Redactor()
+    assert redactor("cannot reach postgresql://u:hunter22@h/db") == (
+        "cannot reach postgresql://u:***@h/db"
+    )
+    assert redactor("host=h password='a b' dbname=x") == "host=h password=*** dbname=x"
+
+
+# --- one line per problem without --debug ------------------------------------------------------
+
+
+def test_a_logged_exception_is_one_line_without_debug():
+    stream = io.StringIO()
+    configure_logging(level="INFO", stream=stream, redactor=Redactor(), debug=False)
+    try:
+        raise OSError("server closed the connection\n\tThis probably means ...")
+    except OSError as exc:
+        logging.getLogger("edgeledger.resolver").error("could not store bars", exc_info=exc)
+    lines = stream.getvalue().splitlines()
+    assert len(lines) == 1
+    assert lines[0].endswith("could not store bars: OSError: server closed the connection")
+
+
+def test_the_connection_pool_says_it_once_in_one_line_without_debug():
+    stream = io.StringIO()
+    configure_logging(level="INFO", stream=stream, redactor=Redactor(), debug=False)
+    pool = logging.getLogger(POOL_LOGGER)
+    for _ in range(20):
+        pool.warning(
+            "error connecting in %r: %s",
+            "edgeledger",
+            "connection failed: Connection refused\n\tIs the server running on that host?",
+        )
+    pool.info("connection requested from 'edgeledger'")
+    lines = stream.getvalue().splitlines()
+    assert len(lines) == 1
+    assert "Connection refused" in lines[0] and "--debug" in lines[0]
