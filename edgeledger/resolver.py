@@ -42,6 +42,7 @@ from edgeledger import storage
 from edgeledger.bars import INTERVALS, BarBatch, BarSeries
 from edgeledger.database import Database
 from edgeledger.errors import DatabaseUnavailable, EdgeLedgerError, InvalidOption
+from edgeledger.logs import flat
 from edgeledger.model import EventKind, Outcome
 from edgeledger.outcome_rules import (
     PreparedBars,
@@ -582,7 +583,7 @@ class _Run:
                     refused[ticker] = exc
         for ticker, exc in refused.items():
             log.error(what, extra={"ticker": ticker}, exc_info=exc)
-        return results, {ticker: f"{what}: {exc}" for ticker, exc in refused.items()}
+        return results, {ticker: f"{what}: {flat(str(exc))}" for ticker, exc in refused.items()}
 
     def _write(
         self, part: dict[str, W], write: Callable[[psycopg.Connection, dict[str, W]], R]

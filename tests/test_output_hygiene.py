@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import io
 import logging
+import os
+import subprocess
+import sys
 
 import pytest
 
 from edgeledger.cli import main
 from edgeledger.logs import POOL_LOGGER, configure_logging
 from edgeledger.redaction import Redactor
+from tests.factories import write_bars
 
 BAD_URL = "postgres://user:PASSW0RDXYZ@[::1:1/db"
 SECRETS = {
@@ -123,3 +127,30 @@ def test_the_connection_pool_says_it_once_in_one_line_without_debug():
     lines = stream.getvalue().splitlines()
     assert len(lines) == 1
     assert "Connection refused" in lines[0] and "--debug" in lines[0]
+
+
+def test_a_ticker_the_database_refuses_is_one_line_without_debug(db_url, tmp_path):
+    prices = tmp_path / "prices"
+    # 2e12 does not fit numeric(20, 8): the store refuses BIG's bars
+    write_bars(prices, "1h", "BIG", [("2026-11-20T15:30:00Z", 2e12, 2e12, 2e12, 2e12)])
+    env = {
+        **{k: v for k, v in os.environ.items() if not k.startswith("EDGELEDGER_")},
+        "DATABASE_URL": db_url,
+        "EDGELEDGER_PRICE_PROVIDER": "csv",
+        "EDGELEDGER_PRICE_DIR": str(prices),
+    }
+    edgeledger = [sys.executable, "-m", "edgeledger"]
+    subprocess.run(
+        [
+            *edgeledger, "signals", "add", "--ticker", "BIG", "--type", "swing",
+            "--direction", "long", "--entry", "181.20", "--stop", "179.90", "--target", "184",
+            "--confidence", "4", "--created-at", "2026-11-20T15:00:00Z",
+        ],
+        env=env, check=True, capture_output=True,
+    )  # fmt: skip
+    resolve = [*edgeledger, "resolve", "--as-of", "2026-11-21T00:00:00Z", "--drill", "none"]
+    err = subprocess.run(resolve, env=env, capture_output=True, text=True).stderr
+    assert "Traceback" not in err
+    lines = err.splitlines()
+    assert [line for line in lines if "could not store bars" in line] == lines
+    assert len(lines) == 2  # the log line, and the run's report of the skipped ticker
