@@ -1,4 +1,5 @@
-"""What the CLI and the jobs print: no secret anywhere, one line per problem without --debug."""
+"""What the CLI and the jobs print: no secret anywhere, one line per problem without --debug,
+and a quiet exit when the reader of a pipe goes away."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ import sys
 import pytest
 
 from edgeledger.cli import main
+from edgeledger.cli.base import EXIT_BROKEN_PIPE
 from edgeledger.logs import POOL_LOGGER, configure_logging
 from edgeledger.redaction import Redactor
 from tests.factories import write_bars
@@ -154,3 +156,28 @@ def test_a_ticker_the_database_refuses_is_one_line_without_debug(db_url, tmp_pat
     lines = err.splitlines()
     assert [line for line in lines if "could not store bars" in line] == lines
     assert len(lines) == 2  # the log line, and the run's report of the skipped ticker
+
+
+# --- a reader that goes away ---------------------------------------------------------------------
+
+
+class ClosedPipe(io.StringIO):
+    def write(self, text: str) -> int:
+        raise BrokenPipeError(32, "Broken pipe")
+
+
+def test_a_closed_pipe_ends_the_command_quietly(monkeypatch, db_url):
+    monkeypatch.setenv("DATABASE_URL", db_url)
+    err = io.StringIO()
+    code = main(["db", "status"], out=ClosedPipe(), err=err)
+    assert (code, err.getvalue()) == (EXIT_BROKEN_PIPE, "")
+
+
+def test_export_into_a_pipe_closed_by_its_reader_exits_quietly(db_url, tmp_path):
+    env = {**os.environ, "DATABASE_URL": db_url}
+    command = [sys.executable, "-m", "edgeledger", "signals", "export"]
+    process = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    process.stdout.close()  # `| head -0`: the reader is gone before the first line
+    _, err = process.communicate(timeout=60)
+    assert err.decode() == ""
+    assert process.returncode == EXIT_BROKEN_PIPE

@@ -12,11 +12,19 @@ import os
 import sys
 import traceback
 from collections.abc import Sequence
+from contextlib import suppress
 from typing import TextIO
 
 from edgeledger import __version__
 from edgeledger.cli import db_commands, outcome_commands, price_commands, signal_commands
-from edgeledger.cli.base import EXIT_BAD_INPUT, EXIT_ERROR, EXIT_UNEXPECTED, Context, examples
+from edgeledger.cli.base import (
+    EXIT_BAD_INPUT,
+    EXIT_BROKEN_PIPE,
+    EXIT_ERROR,
+    EXIT_UNEXPECTED,
+    Context,
+    examples,
+)
 from edgeledger.clock import utc_now
 from edgeledger.errors import EdgeLedgerError, InvalidImport, InvalidOption, InvalidSignal
 from edgeledger.logs import configure_logging, one_line
@@ -72,7 +80,11 @@ def main(
     configure_logging(level=settings.log_level, stream=err, redactor=redactor, debug=args.debug)
     ctx = Context(settings=settings, environ=environ, now=utc_now(), out=out, err=err)
     try:
-        return args.func(args, ctx)
+        code = args.func(args, ctx)
+        out.flush()  # a closed pipe shows here, not at exit
+        return code
+    except BrokenPipeError:
+        return _reader_went_away(out)
     except (InvalidSignal, InvalidImport, InvalidOption) as exc:
         print(f"error: {exc}", file=err)
         return EXIT_BAD_INPUT
@@ -91,6 +103,15 @@ def main(
         return EXIT_UNEXPECTED
     finally:
         ctx.close()
+
+
+def _reader_went_away(out: TextIO) -> int:
+    """`edgeledger ... | head -1`: the reader closed the pipe. Stop quietly with the status
+    of a process ended by SIGPIPE, as Unix tools do; output still buffered is dropped
+    rather than fail again at exit."""
+    with suppress(OSError, ValueError, AttributeError):
+        os.dup2(os.open(os.devnull, os.O_WRONLY), out.fileno())
+    return EXIT_BROKEN_PIPE
 
 
 if __name__ == "__main__":
