@@ -4,6 +4,7 @@ evidence seen by `outcomes verify`."""
 from __future__ import annotations
 
 import io
+import time
 from datetime import UTC, datetime
 
 import psycopg
@@ -147,6 +148,11 @@ def start_run_then_die(db_url: str, *, scheduled_for: datetime | None = None) ->
             " VALUES (%s, %s, %s, %s)",
             (JOB_NAME, scheduled_for, datetime(2026, 11, 20, 16, 0, tzinfo=UTC), pid),
         )
+    with psycopg.connect(db_url, autocommit=True) as conn:  # its backend exits a moment later
+        deadline = time.monotonic() + 10
+        while conn.execute("SELECT 1 FROM pg_stat_activity WHERE pid = %s", (pid,)).fetchone():
+            assert time.monotonic() < deadline, "the dead run's backend did not exit"
+            time.sleep(0.01)
     return pid
 
 
