@@ -518,7 +518,9 @@ class _Run:
                 )
             writes = [w for c in part.values() for w in c.writes]
             events = [e for c in part.values() for e in c.events]
-            storage.write_outcomes(conn, writes, as_of=self.as_of, interval=self.interval)
+            storage.write_outcomes(
+                conn, writes, as_of=self.as_of, interval=self.interval, evidence_at=self.now
+            )
             storage.insert_events(conn, events, actor=ACTOR, occurred_at=self.now)
             storage.save_ticker_resolutions(
                 conn,

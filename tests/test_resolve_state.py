@@ -17,6 +17,7 @@ from edgeledger.errors import InvalidOption
 from edgeledger.prices import PriceSettings, make_provider
 from edgeledger.resolver import JOB_NAME, lock_key, run_resolve
 from edgeledger.validation import parse_signal
+from edgeledger.verify import verify_outcomes
 from tests.factories import raw_signal, write_bars
 
 NOW = datetime(2026, 11, 20, 17, 0, tzinfo=UTC)
@@ -193,3 +194,75 @@ def test_a_dead_runs_slot_is_marked_then_taken_over_and_succeeds(db, db_url, pro
     assert report.skipped is None
     rows = sql_conn.execute("SELECT status, error FROM job_runs").fetchall()
     assert rows == [("succeeded", None)]
+
+
+# --- changed evidence is seen by `outcomes verify` ------------------------------------------
+
+SETTLED_AS_OF = datetime(2026, 11, 20, 21, 30, tzinfo=UTC)
+SETTLED_NOW = datetime(2026, 11, 21, 12, 0, tzinfo=UTC)
+WINNING_1H = [
+    ("2026-11-19T20:30:00Z", 180.2, 180.7, 180.1, 180.5),
+    ("2026-11-20T14:30:00Z", 180.8, 181.5, 180.6, 181.3),
+    ("2026-11-20T15:30:00Z", 181.3, 182.0, 181.0, 181.8),  # fills at 181.20
+    ("2026-11-20T16:30:00Z", 181.8, 184.5, 181.5, 184.2),  # reaches 184.00: WIN
+    ("2026-11-20T17:30:00Z", 184.2, 184.9, 183.8, 184.6),  # after the exit
+]
+
+
+@pytest.fixture
+def settled(db, tmp_path) -> str:
+    """A swing long settled as a WIN on stored hourly bars."""
+    folder = tmp_path / "settled"
+    write_bars(folder, "1h", "NVDA", WINNING_1H)
+    settings = {"EDGELEDGER_PRICE_PROVIDER": "csv", "EDGELEDGER_PRICE_DIR": str(folder)}
+    provider = make_provider(PriceSettings.from_env(settings), clock=lambda: SETTLED_NOW)
+    trade_id = log_swing(db)
+    run_resolve(db, provider, as_of=SETTLED_AS_OF, now=SETTLED_NOW, interval="1h", drill=())
+    return trade_id
+
+
+def changed(db) -> list[tuple[str, str]]:
+    return [(d.trade_id, d.field) for d in verify_outcomes(db).differences]
+
+
+def test_verify_names_a_signal_whose_bar_was_edited_even_when_its_outcome_still_follows(
+    db, settled, sql_conn
+):
+    assert sql_conn.execute("SELECT status FROM trade_signals").fetchone() == ("WIN",)
+    assert changed(db) == []
+    sql_conn.execute(
+        "UPDATE price_bars SET high = high + 0.01 WHERE start = '2026-11-20T17:30:00Z'"
+    )
+    differences = verify_outcomes(db).differences
+    assert [(d.trade_id, d.field) for d in differences] == [(settled, "evidence")]
+    assert str(differences[0]).startswith(f"{settled}: the stored bars it was derived from")
+
+
+def test_verify_sees_a_deleted_bar_and_a_back_dated_one(db, settled, sql_conn):
+    sql_conn.execute("DELETE FROM price_bars WHERE start = '2026-11-20T17:30:00Z'")
+    assert changed(db) == [(settled, "evidence")]
+    sql_conn.execute(
+        "INSERT INTO price_bars (ticker, interval, start, open, high, low, close, provider,"
+        " fetched_at) VALUES ('NVDA', '1h', '2026-11-20T17:30:00Z', 184.2, 184.9, 183.8,"
+        " 184.6, 'csv', %s)",
+        (SETTLED_NOW,),
+    )
+    assert changed(db) == []  # put back as it was
+    sql_conn.execute(
+        "INSERT INTO price_bars (ticker, interval, start, open, high, low, close, provider,"
+        " fetched_at) VALUES ('NVDA', '1m', '2026-11-20T16:31:00Z', 182, 182, 182, 182, 'x',"
+        " %s)",
+        (SETTLED_NOW,),
+    )
+    assert changed(db) == [(settled, "evidence")]
+
+
+def test_bars_stored_after_an_outcome_was_derived_are_not_changed_evidence(db, settled, sql_conn):
+    """Finer bars fetched later for another signal of the ticker, re-stored bars."""
+    sql_conn.execute(
+        "INSERT INTO price_bars (ticker, interval, start, open, high, low, close, provider,"
+        " fetched_at) VALUES ('NVDA', '1m', '2026-11-20T16:31:00Z', 182, 182, 182, 182, 'csv',"
+        " %s)",
+        (datetime(2026, 11, 22, tzinfo=UTC),),
+    )
+    assert changed(db) == []

@@ -13,9 +13,10 @@ import psycopg
 import psycopg.rows
 from psycopg.types.json import Jsonb
 
+from edgeledger.bars import INTERVALS
 from edgeledger.model import Direction, Outcome, Signal
 from edgeledger.outcome_rules import SignalTerms
-from edgeledger.resolution import OpenSignal, TickerBook
+from edgeledger.resolution import PREVIOUS_CLOSE_LOOKBACK, OpenSignal, TickerBook
 from edgeledger.storage.rows import dumps, named_query, outcome_from_columns, signal_from_row
 
 # --- the resolve job ---------------------------------------------------------------------
@@ -77,8 +78,12 @@ def write_outcomes(
     *,
     as_of: datetime,
     interval: str,
+    evidence_at: datetime,
 ) -> None:
-    """Write (trade_id, outcome) pairs, each stamped with the run that derived it."""
+    """Write (trade_id, outcome) pairs, each stamped with the run that derived it.
+
+    `evidence_at` is the run's time: with it each outcome keeps a digest of the stored bars
+    it was derived from (those stored by then), which `outcomes verify` checks."""
     if not outcomes:
         return
     rows = [
@@ -98,8 +103,32 @@ def write_outcomes(
         }
         for trade_id, o in outcomes
     ]
-    params = {"outcomes": json.dumps(rows), "resolved_as_of": as_of, "resolved_interval": interval}
+    params = {
+        "outcomes": json.dumps(rows),
+        "resolved_as_of": as_of,
+        "resolved_interval": interval,
+        "evidence_at": evidence_at,
+        "evidence_intervals": evidence_intervals(interval),
+        "lookback": PREVIOUS_CLOSE_LOOKBACK[interval],
+    }
     conn.execute(named_query("write_outcomes"), params)
+
+
+def evidence_intervals(interval: str) -> list[str]:
+    """The intervals an outcome on `interval` bars can be derived from: it and finer ones."""
+    return [i for i in INTERVALS if INTERVALS[i] <= INTERVALS[interval]]
+
+
+def outcome_evidence(conn: psycopg.Connection) -> list[dict]:
+    """Per outcome with a digest: trade_id, evidence_at, and the digest of its evidence
+    when derived (`stored`) and now (`current`)."""
+    params = {
+        "intervals": json.dumps({i: evidence_intervals(i) for i in INTERVALS}),
+        "lookbacks": json.dumps(
+            {i: f"{d.total_seconds()} seconds" for i, d in PREVIOUS_CLOSE_LOOKBACK.items()}
+        ),
+    }
+    return conn.execute(named_query("outcome_evidence"), params).fetchall()
 
 
 def _text(value: Decimal | datetime | None) -> str | None:

@@ -128,12 +128,30 @@ SET status = o.status, fill_price = o.fill_price, triggered_at = o.triggered_at,
     exit_price = o.exit_price, closed_at = o.closed_at, exit_reason = o.exit_reason,
     r_achieved = o.r_achieved, ambiguous = o.ambiguous, mfe_r = o.mfe_r, mae_r = o.mae_r,
     target2_hit = o.target2_hit,
-    resolved_as_of = %(resolved_as_of)s, resolved_interval = %(resolved_interval)s
+    resolved_as_of = %(resolved_as_of)s, resolved_interval = %(resolved_interval)s,
+    evidence_at = %(evidence_at)s,
+    evidence_digest = bar_evidence_digest(
+        s.ticker, %(evidence_intervals)s::text[], s.created_at - %(lookback)s::interval,
+        LEAST(%(resolved_as_of)s::timestamptz, %(evidence_at)s::timestamptz), %(evidence_at)s)
 FROM json_to_recordset(%(outcomes)s::json)
      AS o(trade_id text, status text, fill_price numeric, triggered_at timestamptz,
           exit_price numeric, closed_at timestamptz, exit_reason text, r_achieved numeric,
           ambiguous boolean, mfe_r numeric, mae_r numeric, target2_hit boolean)
 WHERE s.trade_id = o.trade_id AND s.status <> 'CANCELLED';
+
+-- name: outcome_evidence
+-- Per outcome with a digest: the digest of its evidence when it was derived and now (see
+-- bar_evidence_digest in sql/0005). The window and intervals per resolved_interval come as
+-- JSON objects keyed by interval.
+SELECT trade_id, evidence_at, evidence_digest AS stored,
+       bar_evidence_digest(
+           ticker,
+           ARRAY(SELECT jsonb_array_elements_text(%(intervals)s::jsonb -> resolved_interval)),
+           created_at - (%(lookbacks)s::jsonb ->> resolved_interval)::interval,
+           LEAST(resolved_as_of, evidence_at), evidence_at) AS current
+FROM trade_signals
+WHERE evidence_digest IS NOT NULL AND resolved_as_of IS NOT NULL AND status <> 'CANCELLED'
+ORDER BY ticker, id;
 
 -- name: save_ticker_resolutions
 INSERT INTO ticker_resolution AS r (ticker, bars_version, as_of, interval, resolved_at)
