@@ -8,6 +8,7 @@ import logging
 import os
 import subprocess
 import sys
+import time
 
 import pytest
 
@@ -15,7 +16,16 @@ from edgeledger.cli import main
 from edgeledger.cli.base import EXIT_BROKEN_PIPE
 from edgeledger.logs import POOL_LOGGER, configure_logging
 from edgeledger.redaction import Redactor
-from tests.factories import write_bars
+from tests.factories import write_bars, yahoo_chart, yahoo_rows
+from tests.fake_pg_proxy import database_behind_proxy
+from tests.test_resolve_faults import (
+    CHART,
+    hourly,
+    resolve_process,
+    serve_prices,
+    signals_file,
+    yahoo_env,
+)
 
 BAD_URL = "postgres://user:PASSW0RDXYZ@[::1:1/db"
 SECRETS = {
@@ -181,3 +191,32 @@ def test_export_into_a_pipe_closed_by_its_reader_exits_quietly(db_url, tmp_path)
     _, err = process.communicate(timeout=60)
     assert err.decode() == ""
     assert process.returncode == EXIT_BROKEN_PIPE
+
+
+@pytest.mark.slow
+def test_losing_the_database_mid_run_prints_one_pool_line_and_the_error(db_url, server, tmp_path):
+    tickers = [f"G{i:02d}" for i in range(6)]
+    signals = str(signals_file(tmp_path, tickers))
+    subprocess.run(
+        [sys.executable, "-m", "edgeledger", "signals", "import", signals],
+        env=yahoo_env(server, db_url), check=True, capture_output=True,
+    )  # fmt: skip
+    serve_prices(server, tickers)
+    stuck = tickers[3]
+    server.reset_path(CHART + stuck)
+    server.reply(
+        CHART + stuck, delay=3, json_body=yahoo_chart(stuck, "1h", yahoo_rows(hourly(103)))
+    )
+    with database_behind_proxy(db_url) as (proxied, proxy):
+        run = resolve_process(yahoo_env(server, proxied) | {"EDGELEDGER_RESOLVE_GROUP": "1"})
+        deadline = time.monotonic() + 60
+        while not server.to(CHART + stuck) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        proxy.go_away()
+        _, err = run.communicate(timeout=120)
+    assert run.returncode == 1
+    assert "Traceback" not in err
+    lines = err.splitlines()
+    assert len([line for line in lines if "psycopg.pool" in line]) <= 1
+    assert lines[-1].startswith("error: ")
+    assert len(lines) <= 3
