@@ -9,6 +9,7 @@ server's multi-line message, says so once.
 from __future__ import annotations
 
 import logging
+import time
 from typing import TextIO
 
 from edgeledger.redaction import Redactor
@@ -46,16 +47,19 @@ class RedactingFormatter(logging.Formatter):
 
 
 class OnceFilter(logging.Filter):
-    """Lets the first record through, as one line, and drops the rest."""
+    """Lets one record a minute through, as one line, and drops the rest: a run that lost
+    its database says so once; a long-running scheduler still says it again next hour."""
 
-    def __init__(self, note: str) -> None:
+    def __init__(self, note: str, *, every: float = 60.0) -> None:
         super().__init__()
-        self.note, self.seen = note, False
+        self.note, self.every = note, every
+        self.last: float | None = None
 
     def filter(self, record: logging.LogRecord) -> bool:
-        if self.seen:
+        now = time.monotonic()
+        if self.last is not None and now - self.last < self.every:
             return False
-        self.seen = True
+        self.last = now
         lines = record.getMessage().strip().splitlines() or [""]
         record.msg, record.args, record.exc_info = f"{lines[0]} ({self.note})", None, None
         return True

@@ -30,8 +30,9 @@ URL_PASSWORD = re.compile(
 KEYWORD_PASSWORD = re.compile(
     r"(?P<head>\bpassword\s*=\s*)(?P<secret>'(?:[^'\\]|\\.)*'|[^\s'\"]+)", re.I
 )
-# Shorter values are left alone: masking "1" or "abc" everywhere would garble output.
-SHORTEST_SECRET = 4
+# Shorter values are left alone: masking "1" or "true" everywhere would garble output
+# (a URL's password is still masked by its place in the URL).
+SHORTEST_SECRET = 6
 
 
 @dataclass(frozen=True)

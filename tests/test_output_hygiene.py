@@ -220,3 +220,19 @@ def test_losing_the_database_mid_run_prints_one_pool_line_and_the_error(db_url, 
     assert len([line for line in lines if "psycopg.pool" in line]) <= 1
     assert lines[-1].startswith("error: ")
     assert len(lines) <= 3
+
+
+def test_the_jobs_log_lines_are_redacted_and_one_line(monkeypatch, capsys):
+    from jobs.resolve import configure_logging as configure_job_logging
+
+    monkeypatch.setenv("DATABASE_URL", BAD_URL)
+    monkeypatch.setenv("EDGELEDGER_POLYGON_API_KEY", SECRETS["EDGELEDGER_POLYGON_API_KEY"])
+    monkeypatch.setenv("EDGELEDGER_LOG_LEVEL", "INFO")
+    configure_job_logging()
+    try:
+        raise RuntimeError(f"{BAD_URL}\n{SECRETS['EDGELEDGER_POLYGON_API_KEY']}")
+    except RuntimeError:
+        logging.getLogger("jobs.scheduler").exception("resolve run failed")
+    out = capsys.readouterr().out
+    assert out.count("\n") == 1 and "resolve run failed: RuntimeError" in out
+    assert_no_secret(out)
