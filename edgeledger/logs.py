@@ -3,7 +3,7 @@
 Every line passes the Redactor (no secret in any log or traceback). Without debug, a line
 stays one line: an exception logged with it shows as its type and first line, not a
 traceback, and the connection pool, which warns at every failed reconnect with the
-server's multi-line message, says so once.
+server's multi-line message, says so once (a minute).
 """
 
 from __future__ import annotations
