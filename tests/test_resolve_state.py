@@ -125,6 +125,8 @@ def test_an_allowed_future_as_of_never_uses_bars_from_after_now(db, provider, sq
     # and nothing from after now was fetched and stored either
     fetched = sql_conn.execute("SELECT max(start) FROM price_bars WHERE provider <> 'planted'")
     assert fetched.fetchone()[0] < NOW
+    # the audit re-derives it on the same bars: none from after the run
+    assert verify_outcomes(db).differences == []
 
 
 def test_an_as_of_up_to_now_still_settles_on_the_bars_before_it(db, provider, sql_conn):
