@@ -132,7 +132,8 @@ SET status = o.status, fill_price = o.fill_price, triggered_at = o.triggered_at,
     evidence_at = %(evidence_at)s,
     evidence_digest = bar_evidence_digest(
         s.ticker, %(evidence_intervals)s::text[], s.created_at - %(lookback)s::interval,
-        LEAST(%(resolved_as_of)s::timestamptz, %(evidence_at)s::timestamptz), %(evidence_at)s)
+        LEAST(s.expires_at, %(resolved_as_of)s::timestamptz, %(evidence_at)s::timestamptz),
+        %(evidence_at)s)
 FROM json_to_recordset(%(outcomes)s::json)
      AS o(trade_id text, status text, fill_price numeric, triggered_at timestamptz,
           exit_price numeric, closed_at timestamptz, exit_reason text, r_achieved numeric,
@@ -148,7 +149,7 @@ SELECT trade_id, evidence_at, evidence_digest AS stored,
            ticker,
            ARRAY(SELECT jsonb_array_elements_text(%(intervals)s::jsonb -> resolved_interval)),
            created_at - (%(lookbacks)s::jsonb ->> resolved_interval)::interval,
-           LEAST(resolved_as_of, evidence_at), evidence_at) AS current
+           LEAST(expires_at, resolved_as_of, evidence_at), evidence_at) AS current
 FROM trade_signals
 WHERE evidence_digest IS NOT NULL AND resolved_as_of IS NOT NULL AND status <> 'CANCELLED'
 ORDER BY ticker, id;
