@@ -22,7 +22,8 @@ from psycopg.conninfo import conninfo_to_dict, make_conninfo
 from psycopg.rows import dict_row
 from psycopg_pool import ConnectionPool, PoolTimeout
 
-from edgeledger.errors import DatabaseUnavailable
+from edgeledger.errors import ConfigError, DatabaseUnavailable
+from edgeledger.redaction import Redactor, passwords
 from edgeledger.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -173,10 +174,18 @@ def _in_utc(conn: psycopg.Connection) -> None:
 
 
 def check_reachable(conninfo: str) -> None:
-    """Fail fast, with the server's own reason, when the database cannot be reached."""
+    """Fail fast, with the server's own reason, when the database cannot be reached.
+
+    A connection string psycopg cannot parse is a setting to fix, not a crash; its error
+    quotes the string whole, password included, so the reason is redacted and the original
+    exception is not chained.
+    """
     try:
         with psycopg.connect(conninfo, connect_timeout=CONNECT_TIMEOUT_SECONDS):
             pass
+    except psycopg.ProgrammingError as exc:
+        reason = Redactor.of(passwords(conninfo))(str(exc))
+        raise ConfigError(f"invalid database connection string (DATABASE_URL?): {reason}") from None
     except psycopg.OperationalError as exc:
         reason = str(exc).strip().splitlines()[-1] if str(exc).strip() else type(exc).__name__
         raise DatabaseUnavailable(f"cannot connect to {redact(conninfo)}: {reason}") from exc

@@ -2,7 +2,8 @@
 
 The published terms come out exactly as they can be imported again (so an export re-imported
 elsewhere reproduces the ledger, and re-imported here adds nothing); outcome columns follow.
-Times are ISO 8601 in UTC.
+Times are ISO 8601 in UTC. In CSV, text a spreadsheet would run as a formula is guarded
+(edgeledger.csv_cells), and import reads it back unguarded.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any, TextIO
 
+from edgeledger.csv_cells import guard_cell
 from edgeledger.model import OUTCOME_FIELDS, SIGNAL_FIELDS
 from edgeledger.signals import decimal_text
 
@@ -53,12 +55,14 @@ def _csv_value(value: Any, column: str) -> Any:
         return ""
     if column == "edges":
         if all(set(edge) == {"name"} for edge in value):
-            return ";".join(edge["name"] for edge in value)
+            return guard_cell(";".join(edge["name"] for edge in value))
         return json.dumps(value, ensure_ascii=False)
     if column == "context":
         return json.dumps(value, ensure_ascii=False) if value else ""
     if isinstance(value, bool):
         return "true" if value else "false"
+    if isinstance(value, str):
+        return guard_cell(value)  # text only: a negative R stays a number
     return _scalar(value)
 
 

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from edgeledger import storage
+from edgeledger.csv_cells import unguard_cell
 from edgeledger.database import Database
 from edgeledger.errors import FieldProblem, InvalidImport, InvalidSignal
 from edgeledger.exporter import OUTCOME_COLUMNS
@@ -293,7 +294,7 @@ def _read_csv(path: Path) -> Iterator[tuple[int, dict[str, Any] | FieldProblem]]
                     ),
                 )
                 continue
-            row = dict(zip(columns, values, strict=True))
+            row = dict(zip(columns, map(unguard_cell, values), strict=True))
             if drops_columns:
                 row = {k: v for k, v in row.items() if k not in IGNORED_COLUMNS}
             yield start, row

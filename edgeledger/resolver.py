@@ -50,7 +50,8 @@ import psycopg
 from edgeledger import storage
 from edgeledger.bars import INTERVALS, BarBatch, BarSeries
 from edgeledger.database import Database
-from edgeledger.errors import DatabaseUnavailable, EdgeLedgerError
+from edgeledger.errors import DatabaseUnavailable, EdgeLedgerError, InvalidOption
+from edgeledger.logs import flat
 from edgeledger.markets import (
     DEFAULT_MARKET,
     MarketBook,
@@ -156,10 +157,23 @@ def run_resolve(
     group_tickers: int = DEFAULT_GROUP_TICKERS,
     fetch_workers: int = DEFAULT_FETCH_WORKERS,
     default_market: str = DEFAULT_MARKET,
+    allow_future_as_of: bool = False,
 ) -> RunReport:
-    """One pass over every unresolved signal; see the module docstring."""
+    """One pass over every unresolved signal; see the module docstring.
+
+    An `as_of` after `now` would settle live signals on prices nobody knows yet (expiring
+    them unfilled, for good), so it is refused unless `allow_future_as_of` (a backtest on
+    an offline book). Either way no bar starting at or after `now` is fetched or used.
+    """
     if interval not in INTERVALS:
         raise EdgeLedgerError(f"interval {interval!r} is not one of {', '.join(INTERVALS)}")
+    if as_of > now and not allow_future_as_of:
+        raise InvalidOption(
+            "--as-of",
+            f"{as_of.isoformat()} is after now ({now.isoformat()}): it would settle live "
+            "signals on prices not known yet; for a backtest on an offline book, pass "
+            "--allow-future-as-of",
+        )
     drill = [d for d in drill if INTERVALS[d] < INTERVALS[interval]]
     report = RunReport(as_of=as_of, interval=interval)
     with single_flight(db, JOB_NAME) as lock:
@@ -167,7 +181,15 @@ def run_resolve(
             report.skipped = "another resolve run is in progress"
             return report
         with db.connection() as conn:
-            run_id = storage.claim_job_run(conn, JOB_NAME, slot, now)
+            for dead in storage.abandon_dead_job_runs(
+                conn, JOB_NAME, key=lock.key, own_pid=lock.holder_pid, at=now
+            ):
+                log.warning(
+                    "marked run %s (started %s) abandoned: its holder is gone",
+                    dead["id"],
+                    dead["started_at"].isoformat(),
+                )
+            run_id = storage.claim_job_run(conn, JOB_NAME, slot, now, holder_pid=lock.holder_pid)
         if run_id is None:
             report.skipped = f"the run for {slot.isoformat()} already succeeded"
             return report
@@ -266,6 +288,7 @@ class _Run:
         self.heard: set[str] = set()  # tickers whose market the provider named this run
         self.now, self.drill, self.group = now, list(drill), group
         self.as_of, self.interval = report.as_of, report.interval
+        self.bars_until = min(self.as_of, now)  # never a bar from the future, whatever as_of
         self.coverage: dict[tuple[str, str], list[Span]] = {}
         self.versions: dict[str, int] = {}
         self.last: dict[str, dict] = {}
@@ -351,7 +374,8 @@ class _Run:
             self.report.tickers_evaluated += len(due)
             self._evaluate(
                 {
-                    b.ticker: bar_need(b, self.as_of, self.interval) or _empty_span(self.as_of)
+                    b.ticker: bar_need(b, self.bars_until, self.interval)
+                    or _empty_span(self.bars_until)
                     for b in due
                 }
             )
@@ -362,7 +386,7 @@ class _Run:
         """Start downloading what each ticker's signals need of the primary interval."""
         wanted: dict[str, list[Span]] = {}
         for book in books:
-            need = bar_need(book, self.as_of, self.interval)
+            need = bar_need(book, self.bars_until, self.interval)
             covered = self.coverage.get((book.ticker, self.interval), [])
             if need is not None and (spans := missing_spans(need, covered, self.interval)):
                 wanted[book.ticker] = spans
@@ -572,7 +596,9 @@ class _Run:
                 )
             writes = [w for c in part.values() for w in c.writes]
             events = [e for c in part.values() for e in c.events]
-            storage.write_outcomes(conn, writes, as_of=self.as_of, interval=self.interval)
+            storage.write_outcomes(
+                conn, writes, as_of=self.as_of, interval=self.interval, evidence_at=self.now
+            )
             storage.insert_events(conn, events, actor=ACTOR, occurred_at=self.now)
             heard = {t: self.markets[t] for t in part if t in self.heard}
             if heard:
@@ -644,7 +670,7 @@ class _Run:
                     refused[ticker] = exc
         for ticker, exc in refused.items():
             log.error(what, extra={"ticker": ticker}, exc_info=exc)
-        return results, {ticker: f"{what}: {exc}" for ticker, exc in refused.items()}
+        return results, {ticker: f"{what}: {flat(str(exc))}" for ticker, exc in refused.items()}
 
     def _write(
         self, part: dict[str, W], write: Callable[[psycopg.Connection, dict[str, W]], R]

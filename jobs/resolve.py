@@ -11,11 +11,12 @@ import os
 import sys
 from datetime import datetime
 
-from edgeledger import migrations
+from edgeledger import logs, migrations
 from edgeledger.clock import utc_now
 from edgeledger.database import Database
 from edgeledger.errors import EdgeLedgerError
 from edgeledger.prices import PriceSettings, make_provider
+from edgeledger.redaction import Redactor
 from edgeledger.resolution import RunReport
 from edgeledger.resolver import run_resolve
 from edgeledger.settings import Settings
@@ -49,11 +50,14 @@ def run_once(settings: Settings, prices: PriceSettings) -> RunReport:
 
 
 def configure_logging() -> None:
-    """Job processes log to stdout, where Railway and cron collect it."""
-    logging.basicConfig(
-        level=os.environ.get("EDGELEDGER_LOG_LEVEL", "INFO"),
+    """Job processes log to stdout, where Railway and cron collect it: redacted, and with
+    tracebacks only at DEBUG."""
+    level = os.environ.get("EDGELEDGER_LOG_LEVEL", "INFO").strip().upper() or "INFO"
+    logs.configure_logging(
+        level=level,
         stream=sys.stdout,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        redactor=Redactor.from_environ(os.environ),
+        debug=level == "DEBUG",
     )
 
 

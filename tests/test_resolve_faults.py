@@ -243,7 +243,8 @@ def test_a_run_killed_mid_way_converges_on_rerun(clone_db, server, tmp_path, kil
         assert final_state(crashed) == expected
         with psycopg.connect(crashed.conninfo) as conn:
             runs = conn.execute("SELECT status FROM job_runs ORDER BY id").fetchall()
-        assert runs == [("running",), ("succeeded",)]  # the killed run's row tells the story
+        # the killed run's row tells the story: the rerun saw its holder gone and marked it
+        assert runs == [("abandoned",), ("succeeded",)]
 
 
 class InterruptedRun:

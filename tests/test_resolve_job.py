@@ -104,7 +104,8 @@ def events(sql_conn, trade_id=None):
 
 def resolve(db, provider, as_of=AS_OF, **kwargs):
     kwargs.setdefault("drill", ())
-    return run_resolve(db, provider, as_of=as_of, now=NOW, interval="1h", **kwargs)
+    now = max(NOW, as_of)  # a run is never as of a moment after it
+    return run_resolve(db, provider, as_of=as_of, now=now, interval="1h", **kwargs)
 
 
 def test_a_signal_that_reaches_its_target_is_a_win_with_its_r(db, provider, sql_conn):

@@ -10,7 +10,9 @@ import argparse
 import logging
 import os
 import sys
+import traceback
 from collections.abc import Sequence
+from contextlib import suppress
 from typing import TextIO
 
 from edgeledger import __version__
@@ -21,9 +23,18 @@ from edgeledger.cli import (
     price_commands,
     signal_commands,
 )
-from edgeledger.cli.base import EXIT_BAD_INPUT, EXIT_ERROR, EXIT_UNEXPECTED, Context, examples
+from edgeledger.cli.base import (
+    EXIT_BAD_INPUT,
+    EXIT_BROKEN_PIPE,
+    EXIT_ERROR,
+    EXIT_UNEXPECTED,
+    Context,
+    examples,
+)
 from edgeledger.clock import utc_now
 from edgeledger.errors import EdgeLedgerError, InvalidImport, InvalidOption, InvalidSignal
+from edgeledger.logs import configure_logging, one_line
+from edgeledger.redaction import RedactingStream, Redactor
 from edgeledger.settings import Settings
 
 log = logging.getLogger("edgeledger")
@@ -61,25 +72,26 @@ def build_parser() -> argparse.ArgumentParser:
 def main(
     argv: Sequence[str] | None = None, *, out: TextIO | None = None, err: TextIO | None = None
 ) -> int:
-    out, err = out or sys.stdout, err or sys.stderr
+    out = out or sys.stdout
     parser = build_parser()
     args = parser.parse_args(argv)
     environ = dict(os.environ)
+    # Everything on stderr (errors, logs, --debug tracebacks) passes the redactor.
+    redactor = Redactor.from_environ(environ)
+    err = RedactingStream(err or sys.stderr, redactor)
     try:
         settings = Settings.from_env(environ)
     except EdgeLedgerError as exc:
         print(f"error: {exc}", file=err)
         return EXIT_ERROR
-    logging.basicConfig(
-        level=logging.DEBUG if args.debug else settings.log_level,
-        stream=sys.stderr,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
-    if not args.debug:
-        logging.getLogger("pgserver").setLevel(logging.WARNING)  # its INFO is a play-by-play
+    configure_logging(level=settings.log_level, stream=err, redactor=redactor, debug=args.debug)
     ctx = Context(settings=settings, environ=environ, now=utc_now(), out=out, err=err)
     try:
-        return args.func(args, ctx)
+        code = args.func(args, ctx)
+        out.flush()  # a closed pipe shows here, not at exit
+        return code
+    except BrokenPipeError:
+        return _reader_went_away(out)
     except (InvalidSignal, InvalidImport, InvalidOption) as exc:
         print(f"error: {exc}", file=err)
         return EXIT_BAD_INPUT
@@ -91,12 +103,22 @@ def main(
         return 130
     except Exception as exc:
         if args.debug:
-            raise
+            traceback.print_exc(file=err)
+            return EXIT_UNEXPECTED
         log.debug("unexpected failure", exc_info=True)
-        print(f"error: unexpected {type(exc).__name__}: {exc} (rerun with --debug)", file=err)
+        print(f"error: unexpected {one_line(exc)} (rerun with --debug)", file=err)
         return EXIT_UNEXPECTED
     finally:
         ctx.close()
+
+
+def _reader_went_away(out: TextIO) -> int:
+    """`edgeledger ... | head -1`: the reader closed the pipe. Stop quietly with the status
+    of a process ended by SIGPIPE, as Unix tools do; output still buffered is dropped
+    rather than fail again at exit."""
+    with suppress(OSError, ValueError, AttributeError):
+        os.dup2(os.open(os.devnull, os.O_WRONLY), out.fileno())
+    return EXIT_BROKEN_PIPE
 
 
 if __name__ == "__main__":

@@ -17,6 +17,7 @@ from edgeledger.settings import Settings
 EXIT_ERROR = 1
 EXIT_BAD_INPUT = 2
 EXIT_UNEXPECTED = 70
+EXIT_BROKEN_PIPE = 128 + 13  # the reader closed the pipe: as a process ended by SIGPIPE
 
 
 @dataclass

@@ -42,6 +42,7 @@ def cmd_resolve(args: argparse.Namespace, ctx: Context) -> int:
         group_tickers=ctx.settings.resolve_group,
         fetch_workers=ctx.settings.fetch_workers,
         default_market=ctx.settings.default_market,
+        allow_future_as_of=args.allow_future_as_of,
     )
     if report.skipped:
         print(f"skipped: {report.skipped}", file=ctx.out)
@@ -120,7 +121,13 @@ def register(groups: Any) -> None:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     resolve.set_defaults(func=cmd_resolve)
-    resolve.add_argument("--as-of", help="the moment to resolve at (default: now)")
+    resolve.add_argument("--as-of", help="the moment to resolve at, not after now (default: now)")
+    resolve.add_argument(
+        "--allow-future-as-of",
+        action="store_true",
+        help="allow an --as-of after now, for a backtest on an offline book: signals"
+        " expire as of that time, on bars up to now only (never on a live book)",
+    )
     resolve.add_argument(
         "--interval",
         choices=list(INTERVALS),

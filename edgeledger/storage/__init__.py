@@ -20,10 +20,12 @@ from edgeledger.storage.instruments import (
     set_instrument_market,
 )
 from edgeledger.storage.outcomes import (
+    abandon_dead_job_runs,
     claim_job_run,
     finish_job_run,
     holds_run_lock,
     open_signals_of,
+    outcome_evidence,
     request_rederive,
     save_ticker_resolutions,
     settled_signals,
@@ -50,6 +52,7 @@ from edgeledger.storage.signals import (
 )
 
 __all__ = [
+    "abandon_dead_job_runs",
     "all_instruments",
     "bar_coverage",
     "bar_versions",
@@ -72,6 +75,7 @@ __all__ = [
     "market_book",
     "next_trade_number",
     "open_signals_of",
+    "outcome_evidence",
     "record_markets",
     "request_rederive",
     "save_ticker_resolutions",

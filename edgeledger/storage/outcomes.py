@@ -13,9 +13,10 @@ import psycopg
 import psycopg.rows
 from psycopg.types.json import Jsonb
 
+from edgeledger.bars import INTERVALS
 from edgeledger.model import Direction, Outcome, Signal
 from edgeledger.outcome_rules import SignalTerms
-from edgeledger.resolution import OpenSignal, TickerBook
+from edgeledger.resolution import PREVIOUS_CLOSE_LOOKBACK, OpenSignal, TickerBook
 from edgeledger.storage.rows import dumps, named_query, outcome_from_columns, signal_from_row
 
 # --- the resolve job ---------------------------------------------------------------------
@@ -78,8 +79,12 @@ def write_outcomes(
     *,
     as_of: datetime,
     interval: str,
+    evidence_at: datetime,
 ) -> None:
-    """Write (trade_id, outcome) pairs, each stamped with the run that derived it."""
+    """Write (trade_id, outcome) pairs, each stamped with the run that derived it.
+
+    `evidence_at` is the run's time: with it each outcome keeps a digest of the stored bars
+    it was derived from (those stored by then), which `outcomes verify` checks."""
     if not outcomes:
         return
     rows = [
@@ -99,8 +104,32 @@ def write_outcomes(
         }
         for trade_id, o in outcomes
     ]
-    params = {"outcomes": json.dumps(rows), "resolved_as_of": as_of, "resolved_interval": interval}
+    params = {
+        "outcomes": json.dumps(rows),
+        "resolved_as_of": as_of,
+        "resolved_interval": interval,
+        "evidence_at": evidence_at,
+        "evidence_intervals": evidence_intervals(interval),
+        "lookback": PREVIOUS_CLOSE_LOOKBACK[interval],
+    }
     conn.execute(named_query("write_outcomes"), params)
+
+
+def evidence_intervals(interval: str) -> list[str]:
+    """The intervals an outcome on `interval` bars can be derived from: it and finer ones."""
+    return [i for i in INTERVALS if INTERVALS[i] <= INTERVALS[interval]]
+
+
+def outcome_evidence(conn: psycopg.Connection) -> list[dict]:
+    """Per outcome with a digest: trade_id, evidence_at, and the digest of its evidence
+    when derived (`stored`) and now (`current`)."""
+    params = {
+        "intervals": json.dumps({i: evidence_intervals(i) for i in INTERVALS}),
+        "lookbacks": json.dumps(
+            {i: f"{d.total_seconds()} seconds" for i, d in PREVIOUS_CLOSE_LOOKBACK.items()}
+        ),
+    }
+    return conn.execute(named_query("outcome_evidence"), params).fetchall()
 
 
 def _text(value: Decimal | datetime | None) -> str | None:
@@ -151,20 +180,43 @@ def request_rederive(
 
 def holds_run_lock(conn: psycopg.Connection, key: int, pid: int) -> bool:
     """Whether backend `pid` still holds the advisory lock `key` (a signed 64-bit key)."""
-    unsigned = key & 0xFFFF_FFFF_FFFF_FFFF
-    params = {"pid": pid, "high": unsigned >> 32, "low": unsigned & 0xFFFF_FFFF}
+    params = {"pid": pid, **_lock_key_parts(key)}
     return conn.execute(named_query("holds_run_lock"), params).fetchone()["held"]
 
 
+def _lock_key_parts(key: int) -> dict[str, int]:
+    """A bigint advisory key as pg_locks shows it: classid (high 32 bits), objid (low)."""
+    unsigned = key & 0xFFFF_FFFF_FFFF_FFFF
+    return {"high": unsigned >> 32, "low": unsigned & 0xFFFF_FFFF}
+
+
+def abandon_dead_job_runs(
+    conn: psycopg.Connection, job_name: str, *, key: int, own_pid: int, at: datetime
+) -> list[dict]:
+    """Mark 'abandoned' (when: `at`; why: in `error`) the job's rows left 'running' by runs
+    whose lock holder is gone, which will never finish them; returns those rows.
+
+    `own_pid` is the backend holding the lock for the caller, which has not claimed a row yet.
+    """
+    params = {"job_name": job_name, "own_pid": own_pid, "at": at, **_lock_key_parts(key)}
+    return conn.execute(named_query("abandon_dead_job_runs"), params).fetchall()
+
+
 def claim_job_run(
-    conn: psycopg.Connection, job_name: str, scheduled_for: datetime | None, started_at: datetime
+    conn: psycopg.Connection,
+    job_name: str,
+    scheduled_for: datetime | None,
+    started_at: datetime,
+    *,
+    holder_pid: int | None = None,
 ) -> int | None:
     """The job_runs row for this slot, or None when the slot already succeeded.
 
-    A manual run (no slot) always gets a row of its own.
+    A manual run (no slot) always gets a row of its own. `holder_pid` is the backend holding
+    the run's lock: while it holds it, the run is alive.
     """
     if scheduled_for is None:
-        params = {"job_name": job_name, "started_at": started_at}
+        params = {"job_name": job_name, "started_at": started_at, "holder_pid": holder_pid}
         return conn.execute(named_query("start_manual_job_run"), params).fetchone()["id"]
     row = conn.execute(
         named_query("claim_job_run"),
@@ -172,6 +224,7 @@ def claim_job_run(
             "job_name": job_name,
             "scheduled_for": scheduled_for,
             "started_at": started_at,
+            "holder_pid": holder_pid,
         },
     ).fetchone()
     return row["id"] if row else None

@@ -142,12 +142,31 @@ SET status = o.status, fill_price = o.fill_price, triggered_at = o.triggered_at,
     exit_price = o.exit_price, closed_at = o.closed_at, exit_reason = o.exit_reason,
     r_achieved = o.r_achieved, ambiguous = o.ambiguous, mfe_r = o.mfe_r, mae_r = o.mae_r,
     target2_hit = o.target2_hit,
-    resolved_as_of = %(resolved_as_of)s, resolved_interval = %(resolved_interval)s
+    resolved_as_of = %(resolved_as_of)s, resolved_interval = %(resolved_interval)s,
+    evidence_at = %(evidence_at)s,
+    evidence_digest = bar_evidence_digest(
+        s.ticker, %(evidence_intervals)s::text[], s.created_at - %(lookback)s::interval,
+        LEAST(s.expires_at, %(resolved_as_of)s::timestamptz, %(evidence_at)s::timestamptz),
+        %(evidence_at)s)
 FROM json_to_recordset(%(outcomes)s::json)
      AS o(trade_id text, status text, fill_price numeric, triggered_at timestamptz,
           exit_price numeric, closed_at timestamptz, exit_reason text, r_achieved numeric,
           ambiguous boolean, mfe_r numeric, mae_r numeric, target2_hit boolean)
 WHERE s.trade_id = o.trade_id AND s.status <> 'CANCELLED';
+
+-- name: outcome_evidence
+-- Per outcome with a digest: the digest of its evidence when it was derived and now (see
+-- bar_evidence_digest in sql/0005). The window and intervals per resolved_interval come as
+-- JSON objects keyed by interval.
+SELECT trade_id, evidence_at, evidence_digest AS stored,
+       bar_evidence_digest(
+           ticker,
+           ARRAY(SELECT jsonb_array_elements_text(%(intervals)s::jsonb -> resolved_interval)),
+           created_at - (%(lookbacks)s::jsonb ->> resolved_interval)::interval,
+           LEAST(expires_at, resolved_as_of, evidence_at), evidence_at) AS current
+FROM trade_signals
+WHERE evidence_digest IS NOT NULL AND resolved_as_of IS NOT NULL AND status <> 'CANCELLED'
+ORDER BY ticker, id;
 
 -- name: save_ticker_resolutions
 INSERT INTO ticker_resolution AS r (ticker, bars_version, as_of, interval, resolved_at, market)
@@ -180,19 +199,35 @@ SELECT EXISTS (
       AND classid = %(high)s::oid AND objid = %(low)s::oid AND objsubid = 1
 ) AS held;
 
+-- name: abandon_dead_job_runs
+-- Rows left 'running' whose holder no longer holds the job's advisory lock: the run was
+-- killed or its database session ended, and it will never finish them. A row naming the
+-- caller's own lock session is dead too (the backend pid was reused).
+UPDATE job_runs AS j
+SET status = 'abandoned', finished_at = %(at)s,
+    error = 'abandoned: the run ended without finishing (killed, or its database session'
+            || coalesce(' ' || j.holder_pid, '') || ' ended)'
+WHERE j.job_name = %(job_name)s AND j.status = 'running'
+  AND (j.holder_pid IS NULL OR j.holder_pid = %(own_pid)s OR NOT EXISTS (
+      SELECT 1 FROM pg_locks
+      WHERE locktype = 'advisory' AND granted AND pid = j.holder_pid
+        AND classid = %(high)s::oid AND objid = %(low)s::oid AND objsubid = 1))
+RETURNING j.id, j.scheduled_for, j.started_at, j.holder_pid;
+
 -- name: claim_job_run
 -- One row per (job, scheduled slot). A row left 'running' by a crashed run is taken over;
 -- the caller holds the job's advisory lock, so no live run owns it.
-INSERT INTO job_runs AS j (job_name, scheduled_for, status, started_at)
-VALUES (%(job_name)s, %(scheduled_for)s, 'running', %(started_at)s)
+INSERT INTO job_runs AS j (job_name, scheduled_for, status, started_at, holder_pid)
+VALUES (%(job_name)s, %(scheduled_for)s, 'running', %(started_at)s, %(holder_pid)s)
 ON CONFLICT (job_name, scheduled_for) DO UPDATE
-SET status = 'running', started_at = EXCLUDED.started_at, finished_at = NULL, error = NULL
+SET status = 'running', started_at = EXCLUDED.started_at, finished_at = NULL, error = NULL,
+    holder_pid = EXCLUDED.holder_pid
 WHERE j.status <> 'succeeded'
 RETURNING id;
 
 -- name: start_manual_job_run
-INSERT INTO job_runs (job_name, scheduled_for, status, started_at)
-VALUES (%(job_name)s, NULL, 'running', %(started_at)s)
+INSERT INTO job_runs (job_name, scheduled_for, status, started_at, holder_pid)
+VALUES (%(job_name)s, NULL, 'running', %(started_at)s, %(holder_pid)s)
 RETURNING id;
 
 -- name: finish_job_run
