@@ -67,6 +67,10 @@ class SignalNotFound(EdgeLedgerError):
 class DatabaseUnavailable(EdgeLedgerError):
     """The database could not be reached."""
 
+    def __init__(self, message: str | None = None) -> None:
+        # psycopg's reasons run over several lines ("This probably means..."): one line.
+        super().__init__(" ".join(message.split()) if message else None)
+
 
 class MigrationError(EdgeLedgerError):
     """The database schema could not be brought up to date."""

@@ -219,6 +219,7 @@ class RunReport:
     no_prices: dict[str, str] = field(default_factory=dict)  # prices that do not exist (yet)
     dropped_bars: dict[str, dict[str, int]] = field(default_factory=dict)  # ticker: reason: n
     markets: dict[str, str] = field(default_factory=dict)  # markets decided or changed
+    warnings: list[str] = field(default_factory=list)
     closed: list[ClosedTrade] = field(default_factory=list)
     skipped: str | None = None
 
@@ -251,6 +252,7 @@ class RunReport:
             "no_prices": self.no_prices,
             "dropped_bars": self.dropped_bars,
             "markets": self.markets,
+            "warnings": self.warnings,
             "closed": [c.trade_id for c in self.closed],
             "strategies_touched": self.strategies_touched,
             "edges_touched": self.edges_touched,

@@ -37,7 +37,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import threading
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
@@ -48,7 +48,7 @@ import pandas as pd
 import psycopg
 
 from edgeledger import storage
-from edgeledger.bars import INTERVALS, BarBatch, BarSeries
+from edgeledger.bars import INTERVALS, BarBatch, BarSeries, interval_us
 from edgeledger.database import Database
 from edgeledger.errors import DatabaseUnavailable, EdgeLedgerError, InvalidOption
 from edgeledger.logs import flat
@@ -60,7 +60,7 @@ from edgeledger.markets import (
     market_named,
     refine,
 )
-from edgeledger.model import EventKind, Outcome
+from edgeledger.model import EventKind, Outcome, TradeType
 from edgeledger.outcome_rules import (
     PreparedBars,
     SignalTerms,
@@ -151,7 +151,7 @@ def run_resolve(
     *,
     as_of: datetime,
     now: datetime,
-    interval: str = DEFAULT_INTERVAL,
+    interval: str | Mapping[str, str] = DEFAULT_INTERVAL,
     drill: Sequence[str] = DEFAULT_DRILL,
     slot: datetime | None = None,
     group_tickers: int = DEFAULT_GROUP_TICKERS,
@@ -165,8 +165,7 @@ def run_resolve(
     them unfilled, for good), so it is refused unless `allow_future_as_of` (a backtest on
     an offline book). Either way no bar starting at or after `now` is fetched or used.
     """
-    if interval not in INTERVALS:
-        raise EdgeLedgerError(f"interval {interval!r} is not one of {', '.join(INTERVALS)}")
+    passes = interval_passes(interval)
     if as_of > now and not allow_future_as_of:
         raise InvalidOption(
             "--as-of",
@@ -174,8 +173,7 @@ def run_resolve(
             "signals on prices not known yet; for a backtest on an offline book, pass "
             "--allow-future-as-of",
         )
-    drill = [d for d in drill if INTERVALS[d] < INTERVALS[interval]]
-    report = RunReport(as_of=as_of, interval=interval)
+    report = RunReport(as_of=as_of, interval=describe_passes(passes))
     with single_flight(db, JOB_NAME) as lock:
         if lock is None:
             report.skipped = "another resolve run is in progress"
@@ -194,22 +192,69 @@ def run_resolve(
             report.skipped = f"the run for {slot.isoformat()} already succeeded"
             return report
         try:
-            _Run(
-                db,
-                provider,
-                report,
-                lock=lock,
-                now=now,
-                drill=drill,
-                group=group_tickers,
-                workers=fetch_workers,
-                default_market=market_named(default_market),
-            ).execute()
+            runs = [
+                _Run(
+                    db,
+                    provider,
+                    report,
+                    lock=lock,
+                    now=now,
+                    interval=pass_interval,
+                    trade_types=trade_types,
+                    drill=[d for d in drill if INTERVALS[d] < INTERVALS[pass_interval]],
+                    group=group_tickers,
+                    workers=fetch_workers,
+                    default_market=market_named(default_market),
+                )
+                for pass_interval, trade_types in passes.items()
+            ]
+            for run in runs:
+                run.execute()
+            report.tickers = len(set().union(*(run.tickers_seen for run in runs)))
+            _clear_fulfilled_rederives(db, runs, now)
         except BaseException as exc:
             _finish(db, run_id, report, now, error=f"{type(exc).__name__}: {exc}")
             raise
         _finish(db, run_id, report, now)
     return report
+
+
+def interval_passes(interval: str | Mapping[str, str]) -> dict[str, tuple[str, ...]]:
+    """The primary interval of each trade type, as {interval: trade types}: one pass of the
+    run per interval. A single interval serves both day and swing trades."""
+    by_type = (
+        dict.fromkeys((TradeType.DAY.value, TradeType.SWING.value), interval)
+        if isinstance(interval, str)
+        else {TradeType(t).value: i for t, i in interval.items()}
+    )
+    passes: dict[str, tuple[str, ...]] = {}
+    for trade_type, chosen in by_type.items():
+        if chosen not in INTERVALS:
+            raise EdgeLedgerError(
+                f"interval {chosen!r} for {trade_type} trades is not one of {', '.join(INTERVALS)}"
+            )
+        passes[chosen] = (*passes.get(chosen, ()), trade_type)
+    return passes
+
+
+def describe_passes(passes: Mapping[str, Sequence[str]]) -> str:
+    """'1h', or 'day 5m, swing 1h' when the trade types are settled on different bars."""
+    if len(passes) == 1:
+        return next(iter(passes))
+    return ", ".join(f"{'/'.join(types)} {interval}" for interval, types in passes.items())
+
+
+def _clear_fulfilled_rederives(db: Database, runs: Sequence[_Run], now: datetime) -> None:
+    """Drop the requests to derive settled outcomes again that every pass fulfilled; a
+    ticker a pass skipped (its prices failed) keeps its request for the next run, and so
+    does a ticker whose market this run heard of (it asked anew)."""
+    asked = set().union(*(run.rederive_asked for run in runs))
+    unfulfilled = set().union(*(run.rederive_asked - run.recorded for run in runs))
+    heard = set().union(*(run.heard for run in runs))
+    done = sorted(asked - unfulfilled - heard)
+    if done:
+        with db.connection() as conn:
+            storage.clear_rederive(conn, done, before=now)
 
 
 def _finish(
@@ -276,6 +321,8 @@ class _Run:
         *,
         lock: RunLock,
         now: datetime,
+        interval: str,
+        trade_types: Sequence[str],
         drill: Sequence[str],
         group: int,
         workers: int,
@@ -286,8 +333,13 @@ class _Run:
         self.markets: dict[str, MarketChoice] = {}
         self.answered_more: set[str] = set()  # tickers the provider answered more spans for
         self.heard: set[str] = set()  # tickers whose market the provider named this run
+        self.rederive_asked: set[str] = set()  # tickers asked to derive settled outcomes again
+        self.recorded: set[str] = set()  # tickers whose evaluation this pass recorded
+        self.tickers_seen: set[str] = set()
+        self.short_windows: set[str] = set()  # signals whose window is shorter than a bar
         self.now, self.drill, self.group = now, list(drill), group
-        self.as_of, self.interval = report.as_of, report.interval
+        self.as_of, self.interval = report.as_of, interval
+        self.trade_types = tuple(trade_types)
         self.bars_until = min(self.as_of, now)  # never a bar from the future, whatever as_of
         self.coverage: dict[tuple[str, str], list[Span]] = {}
         self.versions: dict[str, int] = {}
@@ -302,13 +354,16 @@ class _Run:
 
     def execute(self) -> None:
         with self.db.connection() as conn:
-            books = storage.unresolved_books(conn)
+            books = storage.unresolved_books(
+                conn, interval=self.interval, trade_types=self.trade_types
+            )
             tickers = [book.ticker for book in books]
             self.markets = self._decide_markets(conn, books)
             self.coverage = storage.bar_coverage(conn, tickers)
             self.versions = storage.bar_versions(conn, tickers)
-            self.last = storage.ticker_resolutions(conn, tickers)
-        self.report.tickers = len(books)
+            self.last = storage.ticker_resolutions(conn, tickers, self.interval)
+        self.rederive_asked = {book.ticker for book in books if book.rederive}
+        self.tickers_seen = set(tickers)
         groups = list(group_books(books, max_signals=GROUP_SIGNALS, max_tickers=self.group))
         try:
             # A pipeline: while group i is evaluated on this thread, group i+1's bars are
@@ -327,6 +382,12 @@ class _Run:
             self._finish_recording()
         finally:
             self.pool.shutdown(wait=True, cancel_futures=True)
+            if self.short_windows:
+                self.report.warnings.append(
+                    f"{len(self.short_windows)} {'/'.join(self.trade_types)} signal(s) have a "
+                    f"window shorter than one {self.interval} bar: they can only expire; settle"
+                    f" them on finer bars (EDGELEDGER_RESOLVE_INTERVAL_DAY or _SWING)"
+                )
             self.drill_pool.shutdown(wait=True, cancel_futures=True)
             self.writer.shutdown(wait=True)
 
@@ -502,7 +563,7 @@ class _Run:
         ambiguous bars, and record the lot."""
         versions = {t: self.versions.get(t, 0) for t in spans}  # read before their bars
         with self.db.connection() as conn:
-            signals = storage.open_signals_of(conn, list(spans))
+            signals = storage.open_signals_of(conn, list(spans), self.trade_types)
             series = load_series(conn, spans, self.interval)
         bars = {ticker: self._prepare(ticker, series) for ticker in signals}
         outcomes = {
@@ -546,6 +607,8 @@ class _Run:
 
     def _derive(self, signal: OpenSignal, bars: _TickerBars) -> Outcome:
         self.report.signals_evaluated += 1
+        if signal.terms.expires_us - signal.terms.created_us < interval_us(self.interval):
+            self.short_windows.add(signal.trade_id)
         return derive_outcome(signal.terms, bars.read_by(signal.market), as_of=self.as_of)
 
     # 3. drill down ------------------------------------------------------------------------
@@ -633,6 +696,7 @@ class _Run:
         self.report.failed_tickers.update(refused)
         for ticker, change in changes.items():
             if ticker not in refused:
+                self.recorded.add(ticker)
                 self.report.outcomes_changed += change.changed
                 self.report.events_written += len(change.events)
                 self.report.closed.extend(change.closed)

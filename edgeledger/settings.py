@@ -31,10 +31,20 @@ class Settings:
     pool_max_size: int = 4
     log_level: str = "INFO"
     resolve_interval: str = "1h"
+    resolve_interval_day: str | None = None  # day trades' own primary interval, if set
+    resolve_interval_swing: str | None = None
     drill_intervals: tuple[str, ...] = ("1m",)
     resolve_group: int = 50
     fetch_workers: int = 4
     default_market: str = "XNYS"
+
+    @property
+    def resolve_intervals(self) -> dict[str, str]:
+        """The primary bar interval of each trade type."""
+        return {
+            "day": self.resolve_interval_day or self.resolve_interval,
+            "swing": self.resolve_interval_swing or self.resolve_interval,
+        }
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -47,6 +57,8 @@ class Settings:
             pool_max_size=_positive_int(env, "EDGELEDGER_DB_POOL_SIZE", 4, least=3),
             log_level=env.get("EDGELEDGER_LOG_LEVEL", "INFO").strip().upper() or "INFO",
             resolve_interval=_interval(env, "EDGELEDGER_RESOLVE_INTERVAL", "1h"),
+            resolve_interval_day=_optional_interval(env, "EDGELEDGER_RESOLVE_INTERVAL_DAY"),
+            resolve_interval_swing=_optional_interval(env, "EDGELEDGER_RESOLVE_INTERVAL_SWING"),
             drill_intervals=_intervals(env, "EDGELEDGER_DRILL_INTERVALS", "1m"),
             resolve_group=_positive_int(env, "EDGELEDGER_RESOLVE_GROUP", 50),
             fetch_workers=_positive_int(env, "EDGELEDGER_FETCH_WORKERS", 4, most=16),
@@ -62,6 +74,10 @@ def _interval(env: Mapping[str, str], name: str, default: str) -> str:
     if value not in INTERVAL_NAMES:
         raise ConfigError(f"{name}: {value!r} is not one of {', '.join(INTERVAL_NAMES)}")
     return value
+
+
+def _optional_interval(env: Mapping[str, str], name: str) -> str | None:
+    return _interval(env, name, "") if env.get(name, "").strip() else None
 
 
 def _market(env: Mapping[str, str], name: str, default: str) -> str:

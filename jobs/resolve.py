@@ -38,7 +38,7 @@ def run_once(settings: Settings, prices: PriceSettings) -> RunReport:
             make_provider(prices),
             as_of=now,
             now=now,
-            interval=settings.resolve_interval,
+            interval=settings.resolve_intervals,
             drill=settings.drill_intervals,
             slot=hour_slot(now),
             group_tickers=settings.resolve_group,

@@ -359,3 +359,57 @@ def test_rederive_records_every_change_as_an_event_and_verify_agrees(
     assert sql_conn.execute("SELECT count(*) FROM rederive_requests").fetchone()[0] == 0
     assert verify_outcomes(db).differences == []
     assert resolve(db, csv_provider, "2026-11-28T00:00:00Z", interval="1d").tickers_evaluated == 0
+
+
+# --- a primary interval per trade type ------------------------------------------------------
+
+
+def test_day_and_swing_trades_settle_on_their_own_intervals(db, csv_provider, price_dir, sql_conn):
+    write_bars(
+        price_dir,
+        "5m",
+        "MSFT",
+        [
+            ("2026-11-24T15:00:00Z", 400.0, 400.4, 399.8, 400.2),  # fills at 400
+            ("2026-11-24T20:55:00Z", 401.0, 403.4, 400.9, 403.2),  # the last 5 minutes: target
+        ],
+    )
+    write_bars(
+        price_dir,
+        "1h",
+        "MSFT",
+        [
+            ("2026-11-24T14:30:00Z", 400.5, 401.0, 399.5, 400.5),  # fills at 400
+            ("2026-11-25T15:30:00Z", 401.0, 406.5, 400.9, 406.0),  # target
+        ],
+    )
+    day = log(db, "2026-11-24T14:55:00Z", ticker="MSFT", trade_type="day",
+              entry="400", stop="398", target="403")  # fmt: skip
+    swing = log(db, "2026-11-24T14:25:00Z", ticker="MSFT", entry="400", stop="395", target="406")
+    intervals = {"day": "5m", "swing": "1h"}
+    report = resolve(db, csv_provider, "2026-11-26T00:00:00Z", interval=intervals)
+    assert report.interval == "day 5m, swing 1h"
+    assert (outcome(sql_conn, day)["status"], outcome(sql_conn, day)["closed"]) == (
+        "WIN",
+        at("2026-11-24T20:55:00Z"),
+    )
+    assert outcome(sql_conn, swing)["closed"] == at("2026-11-25T15:30:00Z")
+    intervals_used = dict(
+        sql_conn.execute("SELECT trade_id, resolved_interval FROM trade_signals").fetchall()
+    )
+    assert intervals_used == {day: "5m", swing: "1h"}
+    again = resolve(db, csv_provider, "2026-11-26T00:00:00Z", interval=intervals)
+    assert (again.tickers_evaluated, again.requests) == (0, 0)  # each interval's bookkeeping
+
+
+def test_a_run_warns_when_a_signals_window_cannot_hold_one_bar(
+    db, csv_provider, price_dir, sql_conn
+):
+    write_bars(price_dir, "1d", "GOOG", GOOG_1D)
+    log(db, "2026-11-24T16:00:00Z", ticker="GOOG", trade_type="day",
+        entry="300", stop="295", target="310")  # fmt: skip
+    report = resolve(db, csv_provider, "2026-11-28T00:00:00Z", interval="1d")
+    assert report.warnings == [
+        "1 day/swing signal(s) have a window shorter than one 1d bar: they can only expire;"
+        " settle them on finer bars (EDGELEDGER_RESOLVE_INTERVAL_DAY or _SWING)"
+    ]

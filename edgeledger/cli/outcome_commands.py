@@ -36,7 +36,7 @@ def cmd_resolve(args: argparse.Namespace, ctx: Context) -> int:
         ctx.price_provider(),
         as_of=as_of,
         now=ctx.now,
-        interval=args.interval or ctx.settings.resolve_interval,
+        interval=args.interval or ctx.settings.resolve_intervals,
         drill=drill,
         slot=slot,
         group_tickers=ctx.settings.resolve_group,
@@ -92,6 +92,8 @@ def _print_report(report: RunReport, ctx: Context) -> None:
         print(f"  no prices for {ticker}: {reason}", file=ctx.err)
     for ticker, reason in sorted(report.failed_tickers.items()):
         print(f"  skipped {ticker}: {reason}", file=ctx.err)
+    for warning in report.warnings:
+        print(f"  warning: {warning}", file=ctx.err)
 
 
 def cmd_outcomes_verify(args: argparse.Namespace, ctx: Context) -> int:
@@ -131,7 +133,8 @@ def register(groups: Any) -> None:
     resolve.add_argument(
         "--interval",
         choices=list(INTERVALS),
-        help="primary bar interval (default: EDGELEDGER_RESOLVE_INTERVAL, 1h)",
+        help="primary bar interval for day and swing trades alike (default: per trade type,"
+        " EDGELEDGER_RESOLVE_INTERVAL_DAY / _SWING, else EDGELEDGER_RESOLVE_INTERVAL, 1h)",
     )
     resolve.add_argument(
         "--drill",

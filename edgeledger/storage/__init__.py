@@ -22,6 +22,7 @@ from edgeledger.storage.instruments import (
 from edgeledger.storage.outcomes import (
     abandon_dead_job_runs,
     claim_job_run,
+    clear_rederive,
     finish_job_run,
     holds_run_lock,
     open_signals_of,
@@ -61,6 +62,7 @@ __all__ = [
     "claim_job_run",
     "claim_trade_number",
     "clear_instrument_setting",
+    "clear_rederive",
     "dumps",
     "events_for_signal",
     "export_rows",

@@ -22,13 +22,17 @@ from edgeledger.storage.rows import dumps, named_query, outcome_from_columns, si
 # --- the resolve job ---------------------------------------------------------------------
 
 
-def unresolved_books(conn: psycopg.Connection) -> list[TickerBook]:
-    """Per ticker, a summary of its unresolved signals (see resolution.TickerBook)."""
-    return [TickerBook(**row) for row in conn.execute(named_query("unresolved_books"))]
+def unresolved_books(
+    conn: psycopg.Connection, *, interval: str, trade_types: Sequence[str]
+) -> list[TickerBook]:
+    """Per ticker, a summary of its unresolved signals of these trade types, and where its
+    resolution on this interval stands (see resolution.TickerBook)."""
+    params = {"interval": interval, "trade_types": list(trade_types)}
+    return [TickerBook(**row) for row in conn.execute(named_query("unresolved_books"), params)]
 
 
 def open_signals_of(
-    conn: psycopg.Connection, tickers: Sequence[str]
+    conn: psycopg.Connection, tickers: Sequence[str], trade_types: Sequence[str] = ("day", "swing")
 ) -> dict[str, list[OpenSignal]]:
     """The unresolved signals of these tickers, each ticker's in the order they were logged.
 
@@ -37,7 +41,8 @@ def open_signals_of(
     """
     found: dict[str, list[OpenSignal]] = {ticker: [] for ticker in tickers}
     with conn.cursor(row_factory=psycopg.rows.tuple_row) as cursor:
-        cursor.execute(named_query("open_signals_of"), {"tickers": list(tickers)})
+        params = {"tickers": list(tickers), "trade_types": list(trade_types)}
+        cursor.execute(named_query("open_signals_of"), params)
         rows = cursor.fetchall()
     for row in rows:
         found[row[1]].append(_open_signal(row))
@@ -68,9 +73,12 @@ def settled_signals(conn: psycopg.Connection) -> list[Signal]:
     return [signal_from_row(row) for row in conn.execute(named_query("settled_signals"))]
 
 
-def ticker_resolutions(conn: psycopg.Connection, tickers: Sequence[str]) -> dict[str, dict]:
-    rows = conn.execute(named_query("ticker_resolutions"), {"tickers": list(tickers)})
-    return {row["ticker"]: row for row in rows}
+def ticker_resolutions(
+    conn: psycopg.Connection, tickers: Sequence[str], interval: str
+) -> dict[str, dict]:
+    """Where resolution of each ticker on this interval stood after its last evaluation."""
+    params = {"tickers": list(tickers), "interval": interval}
+    return {row["ticker"]: row for row in conn.execute(named_query("ticker_resolutions"), params)}
 
 
 def write_outcomes(
@@ -149,10 +157,9 @@ def save_ticker_resolutions(
     markets: Mapping[str, str],
 ) -> None:
     """Record, per ticker, the bar version, market and moment its signals were last
-    evaluated at, and drop the tickers' requests to derive settled outcomes again."""
+    evaluated at on this interval."""
     if not bars_versions:
         return
-    conn.execute(named_query("clear_rederive"), {"tickers": list(bars_versions)})
     conn.execute(
         named_query("save_ticker_resolutions"),
         {
@@ -164,6 +171,12 @@ def save_ticker_resolutions(
             "resolved_at": resolved_at,
         },
     )
+
+
+def clear_rederive(conn: psycopg.Connection, tickers: Sequence[str], *, before: datetime) -> None:
+    """Drop the requests to derive these tickers' settled outcomes again that a run made
+    before `before` has fulfilled."""
+    conn.execute(named_query("clear_rederive"), {"tickers": list(tickers), "before": before})
 
 
 def request_rederive(

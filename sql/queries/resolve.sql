@@ -2,8 +2,9 @@
 -- makes runs incremental.
 
 -- name: unresolved_books
--- One row per ticker with unresolved signals (or a request to derive its settled ones
--- again): what a run needs to plan without loading them. next_expiry is the earliest
+-- One row per ticker with unresolved signals of these trade types (or a request to derive
+-- its settled ones again): what a run's pass on one interval needs to plan without
+-- loading them. next_expiry is the earliest
 -- expiry after the ticker's last evaluation; named_market the market its latest signal
 -- named, if any.
 SELECT s.ticker,
@@ -16,12 +17,14 @@ SELECT s.ticker,
        bool_or(s.exit_reason = 'no_data') AS waiting_for_prices,
        bool_or(q.ticker IS NOT NULL) AS rederive
 FROM trade_signals s
-LEFT JOIN ticker_resolution r ON r.ticker = s.ticker
+LEFT JOIN ticker_resolution r ON r.ticker = s.ticker AND r.interval = %(interval)s
 LEFT JOIN rederive_requests q ON q.ticker = s.ticker
-WHERE s.status IN ('PENDING', 'OPEN')
-   OR (s.status = 'WIN' AND s.target2 IS NOT NULL AND s.target2_hit IS NULL)
-   OR (s.status = 'EXPIRED' AND s.exit_reason = 'no_data')
-   OR (q.ticker IS NOT NULL AND s.status <> 'CANCELLED' AND s.exit_reason IS DISTINCT FROM 'manual')
+WHERE s.trade_type = ANY(%(trade_types)s)
+  AND (s.status IN ('PENDING', 'OPEN')
+       OR (s.status = 'WIN' AND s.target2 IS NOT NULL AND s.target2_hit IS NULL)
+       OR (s.status = 'EXPIRED' AND s.exit_reason = 'no_data')
+       OR (q.ticker IS NOT NULL AND s.status <> 'CANCELLED'
+           AND s.exit_reason IS DISTINCT FROM 'manual'))
 GROUP BY s.ticker
 ORDER BY s.ticker;
 
@@ -36,7 +39,7 @@ SELECT trade_id, ticker, strategy,
        status, fill_price, triggered_at, exit_price, closed_at, exit_reason, r_achieved,
        ambiguous, mfe_r, mae_r, target2_hit, resolved_as_of, market
 FROM trade_signals s
-WHERE ticker = ANY(%(tickers)s)
+WHERE ticker = ANY(%(tickers)s) AND trade_type = ANY(%(trade_types)s)
   AND (status IN ('PENDING', 'OPEN')
        OR (status = 'WIN' AND target2 IS NOT NULL AND target2_hit IS NULL)
        OR (status = 'EXPIRED' AND exit_reason = 'no_data')
@@ -59,7 +62,7 @@ SELECT ticker, bars_version FROM ticker_bar_state WHERE ticker = ANY(%(tickers)s
 
 -- name: ticker_resolutions
 SELECT ticker, bars_version, as_of, interval, market FROM ticker_resolution
-WHERE ticker = ANY(%(tickers)s);
+WHERE ticker = ANY(%(tickers)s) AND interval = %(interval)s;
 
 -- name: insert_bars
 -- The bars of several fetches in one statement. Each column travels as one array literal
@@ -173,9 +176,9 @@ INSERT INTO ticker_resolution AS r (ticker, bars_version, as_of, interval, resol
 SELECT t.ticker, t.bars_version, %(as_of)s, %(interval)s, %(resolved_at)s, t.market
 FROM unnest(%(tickers)s::text[], %(versions)s::int8[], %(markets)s::text[])
      AS t(ticker, bars_version, market)
-ON CONFLICT (ticker) DO UPDATE
+ON CONFLICT (ticker, interval) DO UPDATE
 SET bars_version = EXCLUDED.bars_version, as_of = EXCLUDED.as_of,
-    interval = EXCLUDED.interval, resolved_at = EXCLUDED.resolved_at, market = EXCLUDED.market;
+    resolved_at = EXCLUDED.resolved_at, market = EXCLUDED.market;
 
 -- name: request_rederive
 -- Ask the next run to derive these tickers' settled outcomes again (all tickers with
@@ -188,7 +191,8 @@ ON CONFLICT (ticker) DO UPDATE SET requested_at = EXCLUDED.requested_at, reason 
 RETURNING ticker;
 
 -- name: clear_rederive
-DELETE FROM rederive_requests WHERE ticker = ANY(%(tickers)s);
+-- Requests a run fulfilled: for these tickers, made before the run began.
+DELETE FROM rederive_requests WHERE ticker = ANY(%(tickers)s) AND requested_at <= %(before)s;
 
 -- name: holds_run_lock
 -- Does this backend still hold the run's advisory lock? A bigint advisory key shows in
