@@ -247,11 +247,11 @@ def describe_passes(passes: Mapping[str, Sequence[str]]) -> str:
 def _clear_fulfilled_rederives(db: Database, runs: Sequence[_Run], now: datetime) -> None:
     """Drop the requests to derive settled outcomes again that every pass fulfilled; a
     ticker a pass skipped (its prices failed) keeps its request for the next run, and so
-    does a ticker whose market this run heard of (it asked anew)."""
+    does a ticker whose market the provider changed in this run (it asked anew)."""
     asked = set().union(*(run.rederive_asked for run in runs))
     unfulfilled = set().union(*(run.rederive_asked - run.recorded for run in runs))
-    heard = set().union(*(run.heard for run in runs))
-    done = sorted(asked - unfulfilled - heard)
+    moved = set().union(*(run.moved for run in runs))
+    done = sorted(asked - unfulfilled - moved)
     if done:
         with db.connection() as conn:
             storage.clear_rederive(conn, done, before=now)
@@ -333,6 +333,7 @@ class _Run:
         self.markets: dict[str, MarketChoice] = {}
         self.answered_more: set[str] = set()  # tickers the provider answered more spans for
         self.heard: set[str] = set()  # tickers whose market the provider named this run
+        self.moved: set[str] = set()  # of those, tickers whose market changed
         self.rederive_asked: set[str] = set()  # tickers asked to derive settled outcomes again
         self.recorded: set[str] = set()  # tickers whose evaluation this pass recorded
         self.tickers_seen: set[str] = set()
@@ -554,7 +555,9 @@ class _Run:
         if after != before:
             self.markets[ticker] = after
             self.heard.add(ticker)
-            self.report.markets[ticker] = f"{after.market} ({after.source.value})"
+            if after.market != before.market:  # read differently from now on
+                self.moved.add(ticker)
+                self.report.markets[ticker] = f"{after.market} ({after.source.value})"
 
     # 2. evaluate ------------------------------------------------------------------------
 
@@ -666,8 +669,9 @@ class _Run:
             heard = {t: self.markets[t] for t in part if t in self.heard}
             if heard:
                 storage.record_markets(conn, heard, at=self.now)
+            if moved := [t for t in part if t in self.moved]:
                 storage.request_rederive(
-                    conn, list(heard), at=self.now, reason="the provider named its market"
+                    conn, moved, at=self.now, reason="the provider named another market"
                 )
             storage.save_ticker_resolutions(
                 conn,

@@ -20,7 +20,7 @@ from edgeledger.prices import PriceSettings, make_provider
 from edgeledger.resolver import run_resolve
 from edgeledger.validation import parse_signal
 from edgeledger.verify import verify_outcomes
-from tests.factories import FIXTURES, write_bars
+from tests.factories import FIXTURES, write_bars, yahoo_chart, yahoo_rows
 
 DEFAULT_DRILL = ("1m",)  # as the settings default: finer bars are asked for, none exist here
 
@@ -184,8 +184,8 @@ def test_a_xetra_stock_from_yahoo_keeps_all_its_daily_bars_read_as_frankfurt_ses
     assert (got["status"], got["fill"], got["exit"]) == ("WIN", Decimal("20.3"), Decimal("21.2"))
     assert got["triggered"] == at("2026-11-24T08:00:00Z")  # 09:00 Frankfurt: the session open
     assert got["closed"] == at("2026-11-26T08:00:00Z")
-    assert instrument(sql_conn, "WSU.DE") == ("XETR", "provider")
-    assert report.markets == {"WSU.DE": "XETR (provider)"}
+    assert instrument(sql_conn, "WSU.DE") == ("XETR", "provider")  # Yahoo confirmed .DE
+    assert report.markets == {"WSU.DE": "XETR (ticker)"}
 
 
 POLYGON_AAPL = "/v2/aggs/ticker/AAPL/range/*"
@@ -413,3 +413,15 @@ def test_a_run_warns_when_a_signals_window_cannot_hold_one_bar(
         "1 day/swing signal(s) have a window shorter than one 1d bar: they can only expire;"
         " settle them on finer bars (EDGELEDGER_RESOLVE_INTERVAL_DAY or _SWING)"
     ]
+
+
+def test_a_provider_confirming_the_market_asks_for_no_new_look(db, server, sql_conn):
+    rows = yahoo_rows([("2026-11-24T15:30:00Z", 100.5, 101.0, 99.5, 100.5)])
+    server.reply("/v8/finance/chart/AAPL", json_body=yahoo_chart("AAPL", "1h", rows))
+    provider = make_provider(PriceSettings.from_env({"EDGELEDGER_YAHOO_URL": server.url}))
+    log(db, "2026-11-24T15:00:00Z", ticker="AAPL", entry="100", stop="99", target="103")
+    first = resolve(db, provider, "2026-11-25T00:00:00Z", drill=())
+    assert instrument(sql_conn, "AAPL") == ("XNYS", "provider")  # the default, now confirmed
+    assert first.markets == {"AAPL": "XNYS (default)"}
+    assert sql_conn.execute("SELECT count(*) FROM rederive_requests").fetchone()[0] == 0
+    assert resolve(db, provider, "2026-11-25T00:00:00Z", drill=()).tickers_evaluated == 0
