@@ -281,16 +281,14 @@ def log_dropped(
 
 
 def _columns(raw: pd.DataFrame) -> BarColumns:
-    """The bar columns as arrays, read as pd.to_datetime(utc=True) and pd.to_numeric would."""
+    """The bar columns as arrays, read as pd.to_datetime(utc=True) and pd.to_numeric would;
+    a start that cannot be used (the year 2999, "noon") is marked for clean.reason_codes."""
     missing = [c for c in COLUMNS if c not in raw.columns]
     if missing:
         raise ValueError(f"raw bars lack columns {missing}")
-    start = raw["start"]
-    if isinstance(getattr(start, "dtype", None), pd.DatetimeTZDtype):
-        starts = start.array.as_unit("ns").asi8
-    else:
-        starts = pd.to_datetime(start, utc=True).astype(UTC_NS).array.asi8
-    return BarColumns(starts, *(_floats(raw[name]) for name in (*PRICES, "volume")))
+    starts, start_codes = clean.read_starts(raw["start"])
+    values = (_floats(raw[name]) for name in (*PRICES, "volume"))
+    return BarColumns(starts, *values, start_codes)
 
 
 def _floats(column: pd.Series) -> np.ndarray:

@@ -22,6 +22,7 @@ from hypothesis import strategies as st
 
 from edgeledger.market_calendar import SESSIONS_FROM, SESSIONS_TO, sessions_between
 from edgeledger.prices import base
+from edgeledger.prices.clean import BadStart
 from edgeledger.prices.yahoo import parse_chart
 
 from . import reference
@@ -289,13 +290,24 @@ def test_raw_bars_reads_values_as_pandas_did(
     )
 )
 def test_yahoo_charts_are_read_as_pandas_did(stamps: list[Any]) -> None:
+    """Stamps pandas reads are read the same; a stamp it refuses no longer fails the chart
+    but stands as a BadStart (or NaT for null), so only its bar is dropped."""
     quote = {"open": [10.5] * len(stamps), "volume": [100] * len(stamps)}
     body = {"chart": {"result": [{"timestamp": stamps, "indicators": {"quote": [quote]}}]}}
     got, got_error = outcome(parse_chart, body, "AAPL")
-    want, want_error = outcome(lambda: reference.raw_bars(reference.yahoo_starts(stamps), quote))
-    assert got_error == want_error
+    want, _ = outcome(lambda: reference.raw_bars(reference.yahoo_starts(stamps), quote))
+    assert got_error is None
     if want is not None:
         assert_same_frame(got, want)
+        return
+    for stamp, start in zip(stamps, got["start"], strict=True):
+        alone, alone_error = outcome(reference.yahoo_starts, [stamp])
+        if alone_error is None:
+            assert start == alone.iloc[0]
+        elif stamp is None:
+            assert start is pd.NaT
+        else:
+            assert isinstance(start, BadStart)
 
 
 @given(
@@ -372,16 +384,32 @@ def test_duplicate_rows_keep_the_last_and_report_the_conflicts_only() -> None:
 
 
 @pytest.mark.parametrize(
-    "starts",
-    [[datetime(2300, 1, 1, tzinfo=UTC)], ["2300-01-01T00:00Z"]],
-    ids=["datetime", "text"],
+    ("far", "good"),
+    [
+        (datetime(2300, 1, 1, tzinfo=UTC), datetime(2024, 3, 8, 15, tzinfo=UTC)),
+        ("2300-01-01T00:00Z", "2024-03-08T15:00Z"),
+        (datetime(1600, 1, 1, tzinfo=UTC), datetime(2024, 3, 8, 15, tzinfo=UTC)),
+        (pd.Timestamp.max.tz_localize("UTC"), datetime(2024, 3, 8, 15, tzinfo=UTC)),
+        (pd.Timestamp.min.tz_localize("UTC"), datetime(2024, 3, 8, 15, tzinfo=UTC)),
+    ],
+    ids=["datetime", "text", "before-1677", "ns-max", "ns-min"],
 )
-def test_bar_times_past_2262_are_refused_as_before(starts: list[Any]) -> None:
-    raw = base.raw_bars(starts, {"open": [1.0]})
+def test_bar_times_outside_1678_to_2261_drop_their_bar_alone(far: Any, good: Any) -> None:
+    """They used to raise OutOfBoundsDatetime, which stopped the resolve run, every run
+    (the edges of datetime64[ns] overflowed later, moving to New York time)."""
+    raw = base.raw_bars([far, good], {name: [10.0, 10.0] for name in base.PRICES})
     kwargs = dict(provider="test", ticker="AAPL", interval="1h", start=WIDE[0], end=WIDE[1])
-    got_error = outcome(base.normalize_bars, raw, **kwargs)[1]
-    assert got_error is not None
-    assert got_error == outcome(reference.normalize_bars, raw, **kwargs)[1]
+    result = base.normalize_bars(raw, **kwargs)
+    assert list(result.bars["start"]) == [pd.Timestamp("2024-03-08 15:00", tz="UTC")]
+    assert [bar.reason for bar in result.dropped] == ["timestamp out of range"]
+
+
+def test_a_start_that_is_no_time_drops_its_bar_alone() -> None:
+    raw = base.raw_bars(["2024-03-08T15:00Z", "noon"], {n: [10.0, 10.0] for n in base.PRICES})
+    kwargs = dict(provider="test", ticker="AAPL", interval="1h", start=WIDE[0], end=WIDE[1])
+    result = base.normalize_bars(raw, **kwargs)
+    assert len(result.bars) == 1
+    assert result.dropped == (base.DroppedBar(None, "unreadable timestamp"),)
 
 
 @pytest.mark.parametrize("column", ["start", "open"])
