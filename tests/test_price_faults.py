@@ -11,12 +11,15 @@ here, so the whole file takes seconds.
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
 
+from edgeledger import importer
 from edgeledger.prices import PriceSettings, make_provider
 from edgeledger.prices.base import FetchResult, PriceProvider
+from edgeledger.resolver import run_resolve
 from tests.factories import yahoo_chart
 
 MONDAY_OPEN = datetime(2025, 2, 3, 14, 30, tzinfo=UTC)  # 09:30 in New York
@@ -155,3 +158,68 @@ def test_a_csv_row_stamped_in_2999_is_dropped_and_the_others_kept(
     result = provider(server, "csv", tmp_path).fetch("AAPL", interval, *span)
     assert len(result.bars) == 2
     assert reasons(result) == ["timestamp out of range"]
+
+
+# --- a resolve run over hostile answers -------------------------------------------------------
+
+AS_OF = datetime(2026, 11, 20, 21, 30, tzinfo=UTC)
+CHART = "/v8/finance/chart/"
+
+
+def hourly(base: float) -> list[tuple]:
+    """A Friday of hourly bars (epoch seconds, o, h, l, c) that fills a long at `base` and
+    reaches its target, base + 3."""
+    rows = [
+        ("2026-11-19T20:30:00Z", base + 0.5, base + 0.9, base + 0.3, base + 0.6),
+        ("2026-11-20T15:30:00Z", base + 0.6, base + 0.8, base - 0.2, base + 0.4),
+        ("2026-11-20T16:30:00Z", base + 0.4, base + 3.2, base + 0.2, base + 3.0),
+        ("2026-11-20T17:30:00Z", base + 3.0, base + 3.5, base + 2.5, base + 3.1),
+    ]
+    return [(int(datetime.fromisoformat(r[0]).timestamp()), *r[1:]) for r in rows]
+
+
+def import_longs(db, tmp_path: Path, tickers: list[str]) -> None:
+    """A swing long per ticker, entry 100 + i, stop 2 below, target 3 above."""
+    path = tmp_path / "signals.csv"
+    rows = ["ticker,trade_type,direction,entry,stop,target,confidence,edges,created_at"]
+    for i, ticker in enumerate(tickers):
+        base = 100 + i
+        rows.append(f"{ticker},swing,long,{base},{base - 2},{base + 3},3,E,2026-11-20T15:00:00Z")
+    path.write_text("\n".join(rows) + "\n")
+    importer.import_file(db, path, now=AS_OF)
+
+
+def serve_chart(server, ticker: str, rows: list[tuple], **reply: object) -> None:
+    server.reply(CHART + ticker, json_body=yahoo_chart(ticker, "1h", rows), **reply)
+
+
+def statuses(sql_conn) -> dict[str, str]:
+    return dict(sql_conn.execute("SELECT ticker, status FROM trade_signals").fetchall())
+
+
+def yahoo_for_resolve(server, **env: str) -> PriceProvider:
+    settings = PriceSettings.from_env({"EDGELEDGER_YAHOO_URL": server.url, **env})
+    return make_provider(settings, sleep=lambda _: None, clock=lambda: AS_OF)
+
+
+def test_bars_the_database_would_refuse_are_dropped_and_every_ticker_resolves(
+    db, server, tmp_path, sql_conn
+) -> None:
+    """Open 100.000000005 over high 100.000000004 broke price_bars' CHECK once rounded, and
+    a price of 2e12 overflowed numeric(20, 8): the ticker's bars were refused every run."""
+    tickers = ["GOOD", "TIES", "HUGE", "FUTURE"]
+    import_longs(db, tmp_path, tickers)
+    serve_chart(server, "GOOD", hourly(100))
+    tie = (int(datetime(2026, 11, 19, 19, 30, tzinfo=UTC).timestamp()), 100.000000005)
+    serve_chart(server, "TIES", [(*tie, 100.000000004, 99.0, 100.0), *hourly(101)])
+    serve_chart(server, "HUGE", [(tie[0], 2e12, 2e12, 2e12, 2e12), *hourly(102)])
+    serve_chart(server, "FUTURE", [(99_999_999_999, 1.0, 1.0, 1.0, 1.0), *hourly(103)])
+
+    report = run_resolve(db, yahoo_for_resolve(server), as_of=AS_OF, now=AS_OF, drill=())
+
+    assert report.failed_tickers == {}
+    assert statuses(sql_conn) == dict.fromkeys(tickers, "WIN")
+    stored = sql_conn.execute(
+        "SELECT open, high FROM price_bars WHERE ticker = 'TIES' ORDER BY start LIMIT 1"
+    ).fetchone()
+    assert stored == (Decimal("100.00000000"), Decimal("100.00000000"))

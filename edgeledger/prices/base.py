@@ -281,14 +281,15 @@ def log_dropped(
 
 
 def _columns(raw: pd.DataFrame) -> BarColumns:
-    """The bar columns as arrays, read as pd.to_datetime(utc=True) and pd.to_numeric would;
-    a start that cannot be used (the year 2999, "noon") is marked for clean.reason_codes."""
+    """The bar columns as arrays, read as pd.to_datetime(utc=True) and pd.to_numeric would,
+    with prices as the database will store them; a start that cannot be used (the year
+    2999, "noon") is marked for clean.reason_codes."""
     missing = [c for c in COLUMNS if c not in raw.columns]
     if missing:
         raise ValueError(f"raw bars lack columns {missing}")
     starts, start_codes = clean.read_starts(raw["start"])
     values = (_floats(raw[name]) for name in (*PRICES, "volume"))
-    return BarColumns(starts, *values, start_codes)
+    return clean.as_stored(BarColumns(starts, *values, start_codes))
 
 
 def _floats(column: pd.Series) -> np.ndarray:

@@ -14,6 +14,7 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
+from decimal import ROUND_HALF_UP, Context, Decimal
 from functools import cache, reduce
 from zoneinfo import ZoneInfo
 
@@ -41,13 +42,22 @@ REASONS: tuple[str, ...] = (
     "some prices missing",
     "price not finite",
     "zero or negative price",
+    "price out of range",  # below MIN_PRICE or from MAX_PRICE up, once rounded
     "high below low",
     "open or close outside [low, high]",
     "negative or infinite volume",
+    "volume out of range",  # from MAX_VOLUME up
 )
 GOOD = -1  # the reason code of a bar that breaks no rule
 DUPLICATE = "duplicate timestamp (kept the last)"
 INT64_MAX = np.iinfo(np.int64).max
+# What price_bars holds (sql/0002): prices in numeric(20, 8), above zero; volume in
+# numeric(24, 4). Bars are judged as stored, so the database never refuses a clean bar.
+PRICE_PLACES = 8
+MIN_PRICE = 1e-8
+MAX_PRICE = 1e12  # exclusive: 12 digits before the point
+MAX_VOLUME = 1e20  # exclusive
+NOISE = 1e-9  # relative: float noise between open/close and low/high (Yahoo's float32)
 # Bar starts a few months inside what datetime64[ns] holds (1677-09-21 to 2262-04-11), so
 # that moving a start to New York time or to its day's open cannot overflow.
 FIRST_START = int(pd.Timestamp("1678-01-01", tz="UTC").value)
@@ -108,13 +118,16 @@ class BarColumns:
 
 
 def reason_codes(bars: BarColumns) -> np.ndarray:
-    """For each bar, the index in REASONS of the first rule it breaks, or GOOD."""
+    """For each bar, the index in REASONS of the first rule it breaks, or GOOD.
+
+    Give it the bars `as_stored`: the rules must judge what the database will check.
+    """
     prices = (bars.open, bars.high, bars.low, bars.close)
     # Later rules also see the NaN and infinite prices earlier rules catch: no warnings.
     with np.errstate(all="ignore"):
         missing = [np.isnan(p) for p in prices]
         # Allow float noise (Yahoo sends float32 values widened to float64).
-        slack = np.abs(bars.high) * 1e-9
+        slack = np.abs(bars.high) * NOISE
         low, high = bars.low - slack, bars.high + slack
         start_codes = bars.start_codes
         if start_codes is None:  # every start was read
@@ -128,14 +141,75 @@ def reason_codes(bars: BarColumns) -> np.ndarray:
             reduce(np.logical_or, missing),
             ~reduce(np.logical_and, [np.isfinite(p) for p in prices]),
             reduce(np.logical_or, [p <= 0 for p in prices]),
+            reduce(np.logical_or, [(p < MIN_PRICE) | (p >= MAX_PRICE) for p in prices]),
             bars.high < bars.low,
             (bars.open < low) | (bars.open > high) | (bars.close < low) | (bars.close > high),
             (bars.volume < 0) | np.isinf(bars.volume),
+            bars.volume >= MAX_VOLUME,
         )
     codes = np.full(len(bars), GOOD, dtype=np.int8)
     for index in range(len(broken) - 1, -1, -1):  # the first rule broken wins
         codes[broken[index]] = index
     return codes
+
+
+def as_stored(bars: BarColumns) -> BarColumns:
+    """The bars as price_bars will hold them, for the rules to judge.
+
+    Prices are rounded as numeric(20, 8) rounds them (`round_like_numeric`); one that
+    would round to zero keeps its value, for the range rule to name. An open or close
+    outside [low, high] by no more than float noise is set to the bound it passed. Both
+    used to pass the rules and then break the table's CHECK (open 100.000000005 is stored
+    above high 100.000000004), which blocked the ticker on every run.
+    """
+    open_, high, low, close = (_rounded(p) for p in (bars.open, bars.high, bars.low, bars.close))
+    with np.errstate(invalid="ignore"):
+        slack = np.abs(high) * NOISE
+
+        def pull(price: np.ndarray) -> np.ndarray:
+            price = np.where((price > high) & (price <= high + slack), high, price)
+            return np.where((price < low) & (price >= low - slack), low, price)
+
+        open_, close = pull(open_), pull(close)
+    return BarColumns(bars.start, open_, high, low, close, bars.volume, bars.start_codes)
+
+
+def round_like_numeric(values: np.ndarray) -> np.ndarray:
+    """Each float as PostgreSQL rounds it into numeric(20, 8), back as the nearest float.
+
+    The bar store sends repr(value), the shortest text that reads back as the float, and
+    numeric rounds that text to 8 places, ties away from zero (not to even). In floats
+    that is exact except within float error of a tie, or where the float is too coarse
+    to tell (from about 4.5e7 up); those few are rounded as the text, in Decimal.
+    """
+    out = values.astype(np.float64, copy=True)
+    with np.errstate(all="ignore"):
+        finite = np.isfinite(out)
+        scaled = np.abs(out) * 10.0**PRICE_PLACES
+        whole = np.floor(scaled)
+        fraction = scaled - whole
+        rounded = np.copysign((whole + (fraction >= 0.5)) / 10.0**PRICE_PLACES, out)
+        unsure = finite & ((np.abs(fraction - 0.5) <= scaled * 2.0**-50) | (scaled >= 2.0**52))
+    out[finite] = rounded[finite]
+    for position in np.flatnonzero(unsure).tolist():
+        out[position] = _round_text(float(values[position]))
+    return out
+
+
+_PLACES = Decimal(1).scaleb(-PRICE_PLACES)
+_WIDE = Context(prec=60)
+
+
+def _round_text(value: float) -> float:
+    text = Decimal(repr(value))
+    if abs(text) >= 10**20:  # beyond the columns whatever its digits: left to the range rule
+        return value
+    return float(text.quantize(_PLACES, rounding=ROUND_HALF_UP, context=_WIDE))
+
+
+def _rounded(prices: np.ndarray) -> np.ndarray:
+    rounded = round_like_numeric(prices)
+    return np.where(rounded == 0, prices, rounded)  # a price stored as 0 keeps its value
 
 
 def read_starts(column: pd.Series) -> tuple[np.ndarray, np.ndarray | None]:

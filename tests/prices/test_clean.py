@@ -21,7 +21,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from edgeledger.market_calendar import SESSIONS_FROM, SESSIONS_TO, sessions_between
-from edgeledger.prices import base
+from edgeledger.prices import base, clean
 from edgeledger.prices.clean import BadStart
 from edgeledger.prices.yahoo import parse_chart
 
@@ -429,3 +429,92 @@ def test_the_raw_frames_attrs_are_carried_over_as_before() -> None:
     got = base.normalize_bars(raw, **kwargs).bars.attrs
     assert got == reference.normalize_bars(raw, **kwargs).bars.attrs == {"source": ["file"]}
     assert got["source"] is not raw.attrs["source"]
+
+
+def normalized_one(open_: float, high: float, low: float, close: float) -> base.FetchResult:
+    at = datetime(2024, 3, 8, 15, tzinfo=UTC)
+    raw = base.raw_bars(
+        [at, at + timedelta(hours=1)],
+        {"open": [open_, 10.0], "high": [high, 11.0], "low": [low, 9.0], "close": [close, 10.0]},
+    )
+    kwargs = dict(provider="test", ticker="AAPL", interval="1h", start=WIDE[0], end=WIDE[1])
+    return base.normalize_bars(raw, **kwargs)
+
+
+def test_a_bar_is_judged_at_the_eight_places_the_database_keeps() -> None:
+    """Open 100.000000005 is stored as 100.00000001 (numeric rounds half away from zero)
+    and high 100.000000004 as 100.00000000: kept as sent, the bar passed our rules and then
+    broke price_bars' CHECK, which blocked its ticker on every run. Within float noise of
+    the high, the open is read as the high."""
+    result = normalized_one(100.000000005, 100.000000004, 99.0, 100.0)
+    assert result.dropped == ()
+    assert result.bars.iloc[0][["open", "high", "low", "close"]].tolist() == [100, 100, 99, 100]
+
+
+def test_prices_are_rounded_to_eight_places_half_away_from_zero() -> None:
+    result = normalized_one(10.123456785, 10.123456795, 10.123456775, 10.123456784)
+    assert result.bars.iloc[0][["open", "high", "low", "close"]].tolist() == [
+        10.12345679,
+        10.1234568,
+        10.12345678,
+        10.12345678,
+    ]
+
+
+@pytest.mark.parametrize(
+    "prices",
+    [
+        (1e12, 1e12, 1e12, 1e12),  # numeric(20, 8) holds less than 10**12
+        (999999999999.999999, 1e13, 1.0, 1.0),
+        (4e-9, 4e-9, 4e-9, 4e-9),  # stored as 0, which the price CHECKs refuse
+        (1.0, 1.0, 1e-300, 1.0),
+    ],
+)
+def test_prices_the_price_columns_cannot_hold_are_dropped_with_their_reason(
+    prices: tuple[float, float, float, float],
+) -> None:
+    result = normalized_one(*prices)
+    assert len(result.bars) == 1
+    assert [bar.reason for bar in result.dropped] == ["price out of range"]
+
+
+def test_the_smallest_price_the_columns_hold_is_kept() -> None:
+    result = normalized_one(6e-9, 1e-8, 5e-9, 1e-8)
+    assert result.dropped == ()
+    assert result.bars.iloc[0][["open", "high", "low", "close"]].tolist() == [1e-8] * 4
+
+
+def test_a_volume_the_volume_column_cannot_hold_is_dropped_with_its_reason() -> None:
+    at = datetime(2024, 3, 8, 15, tzinfo=UTC)
+    raw = base.raw_bars(
+        [at, at + timedelta(hours=1)],
+        {**{n: [10.0, 10.0] for n in base.PRICES}, "volume": [1e20, 5.0]},
+    )
+    kwargs = dict(provider="test", ticker="AAPL", interval="1h", start=WIDE[0], end=WIDE[1])
+    result = base.normalize_bars(raw, **kwargs)
+    assert result.bars["volume"].tolist() == [5.0]
+    assert [bar.reason for bar in result.dropped] == ["volume out of range"]
+
+
+# Decimal ties at the ninth place (123.456789125), where floats alone cannot tell.
+ties = st.tuples(st.integers(-(10**7), 10**7), st.integers(0, 10**8 - 1)).map(
+    lambda t: float(f"{t[0]}.{t[1]:08d}5")
+)
+
+
+@given(
+    st.one_of(
+        st.floats(allow_nan=True, allow_infinity=True),
+        st.floats(-1e8, 1e8),
+        st.floats(1e-10, 1e-6),
+        st.floats(4e7, 1e21),
+        ties,
+    )
+)
+def test_rounding_in_floats_agrees_with_rounding_the_decimal_text(value: float) -> None:
+    """The fast rounding gives what rounding repr(value) as a Decimal gives (the bar store
+    sends repr, and PostgreSQL rounds that text): tests/test_bar_store.py checks the latter
+    against PostgreSQL itself."""
+    got = clean.round_like_numeric(np.array([value]))[0]
+    want = reference.round_like_numeric(value)
+    assert got == want or (np.isnan(got) and np.isnan(want))
