@@ -10,6 +10,8 @@ here, so the whole file takes seconds.
 
 from __future__ import annotations
 
+import json
+import time
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -17,7 +19,13 @@ from pathlib import Path
 import pytest
 
 from edgeledger import importer
-from edgeledger.prices import PriceSettings, make_provider
+from edgeledger.prices import (
+    BadResponse,
+    PriceError,
+    PriceSettings,
+    ProviderUnavailable,
+    make_provider,
+)
 from edgeledger.prices.base import FetchResult, PriceProvider
 from edgeledger.resolver import run_resolve
 from tests.factories import yahoo_chart
@@ -223,3 +231,74 @@ def test_bars_the_database_would_refuse_are_dropped_and_every_ticker_resolves(
         "SELECT open, high FROM price_bars WHERE ticker = 'TIES' ORDER BY start LIMIT 1"
     ).fetchone()
     assert stored == (Decimal("100.00000000"), Decimal("100.00000000"))
+
+
+# --- slow and lying servers: a fetch ends within its deadline, retried next run ---------------
+
+TIMEOUT = 0.3  # EDGELEDGER_HTTP_TIMEOUT here: each attempt is cut off after it
+ATTEMPTS = 4  # the retry policy's, with its sleeps skipped
+BOUND = ATTEMPTS * TIMEOUT + 1.5  # what a fetch may take at most, with room for a slow CI
+
+
+def chart_body(ticker: str = "AAPL") -> dict:
+    first = int(MONDAY_OPEN.timestamp())
+    return yahoo_chart(ticker, "5m", [(first, 100.0, 101.0, 99.0, 100.5)])
+
+
+def fetch_within_bound(server) -> Exception:
+    """Fetch from the local Yahoo, assert it failed within BOUND, and return the error."""
+    yahoo = provider(server, "yahoo", EDGELEDGER_HTTP_TIMEOUT=str(TIMEOUT))
+    started = time.monotonic()
+    with pytest.raises(PriceError) as raised:
+        yahoo.fetch("AAPL", "5m", *HOUR)
+    assert time.monotonic() - started < BOUND
+    return raised.value
+
+
+def test_a_body_dripping_one_byte_at_a_time_is_cut_off_at_the_deadline(server) -> None:
+    """Each byte came well within the per-read timeout, so the fetch never ended."""
+    server.reply("/v8/finance/chart/AAPL", json_body=chart_body(), drip=0.02)
+    error = fetch_within_bound(server)
+    assert isinstance(error, ProviderUnavailable)
+    assert str(error) == f"yahoo: AAPL did not send its whole answer within {TIMEOUT:g}s"
+    assert len(server.to("/v8/finance/chart/AAPL")) == ATTEMPTS
+
+
+def test_headers_dripping_one_byte_at_a_time_are_cut_off_at_the_deadline(server) -> None:
+    server.reply("/v8/finance/chart/AAPL", json_body=chart_body(), drip_head=0.02)
+    error = fetch_within_bound(server)
+    assert isinstance(error, ProviderUnavailable)
+    assert "within 0.3s" in str(error)
+
+
+@pytest.mark.parametrize("stall", [0.0, 2.0], ids=["then-closes", "then-stalls"])
+def test_a_body_shorter_than_its_content_length_is_a_transient_failure(
+    server, stall: float
+) -> None:
+    body = json.dumps(chart_body()).encode()
+    server.reply(
+        "/v8/finance/chart/AAPL",
+        json_body=chart_body(),
+        content_length=len(body) + 100,
+        stall=stall,
+    )
+    error = fetch_within_bound(server)
+    assert isinstance(error, ProviderUnavailable)
+
+
+def test_a_content_length_lie_dripping_its_body_is_cut_off_at_the_deadline(server) -> None:
+    body = json.dumps(chart_body()).encode()
+    server.reply(
+        "/v8/finance/chart/AAPL", json_body=chart_body(), content_length=len(body) * 2, drip=0.01
+    )
+    assert isinstance(fetch_within_bound(server), ProviderUnavailable)
+
+
+def test_a_body_that_lies_about_its_encoding_is_a_bad_response(server) -> None:
+    """requests' ContentDecodingError is no PriceError: it stopped the whole resolve run."""
+    server.reply(
+        "/v8/finance/chart/AAPL", json_body=chart_body(), headers={"Content-Encoding": "gzip"}
+    )
+    error = fetch_within_bound(server)
+    assert isinstance(error, BadResponse)
+    assert "ContentDecodingError" in str(error)
