@@ -33,6 +33,7 @@ class Settings:
     drill_intervals: tuple[str, ...] = ("1m",)
     resolve_group: int = 50
     fetch_workers: int = 4
+    resolve_deadline: float | None = 3000.0  # seconds; None: no limit
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -48,6 +49,7 @@ class Settings:
             drill_intervals=_intervals(env, "EDGELEDGER_DRILL_INTERVALS", "1m"),
             resolve_group=_positive_int(env, "EDGELEDGER_RESOLVE_GROUP", 50),
             fetch_workers=_positive_int(env, "EDGELEDGER_FETCH_WORKERS", 4, most=16),
+            resolve_deadline=_seconds_or_none(env, "EDGELEDGER_RESOLVE_DEADLINE", 3000.0),
         )
 
 
@@ -67,6 +69,20 @@ def _intervals(env: Mapping[str, str], name: str, default: str) -> tuple[str, ..
     if raw.lower() == "none":
         return ()
     return tuple(_interval({name: part.strip()}, name, "") for part in raw.split(","))
+
+
+def _seconds_or_none(env: Mapping[str, str], name: str, default: float) -> float | None:
+    """A number of seconds; 0 for no limit (None)."""
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        raise ConfigError(f"{name} must be a number of seconds, got {raw!r}") from None
+    if not value >= 0 or value == float("inf"):
+        raise ConfigError(f"{name} must be 0 (no limit) or a positive number, got {raw!r}")
+    return value or None
 
 
 def _positive_int(

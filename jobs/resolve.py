@@ -42,6 +42,7 @@ def run_once(settings: Settings, prices: PriceSettings) -> RunReport:
             slot=hour_slot(now),
             group_tickers=settings.resolve_group,
             fetch_workers=settings.fetch_workers,
+            time_limit=settings.resolve_deadline,
         )
     log.info("resolve finished", extra={"job": "resolve", **report.counts()})
     return report

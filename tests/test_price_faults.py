@@ -10,6 +10,7 @@ here, so the whole file takes seconds.
 
 from __future__ import annotations
 
+import io
 import json
 import time
 from datetime import UTC, datetime, timedelta
@@ -19,6 +20,7 @@ from pathlib import Path
 import pytest
 
 from edgeledger import importer
+from edgeledger.cli import main
 from edgeledger.prices import (
     BadResponse,
     PriceError,
@@ -302,3 +304,102 @@ def test_a_body_that_lies_about_its_encoding_is_a_bad_response(server) -> None:
     error = fetch_within_bound(server)
     assert isinstance(error, BadResponse)
     assert "ContentDecodingError" in str(error)
+
+
+def test_a_run_ends_within_its_bound_over_hostile_servers_and_the_good_tickers_resolve(
+    db, server, tmp_path, sql_conn
+) -> None:
+    tickers = ["GOOD", "DRIP", "STALL", "SHORT", "ZIPLIE", "LATE"]
+    import_longs(db, tmp_path, tickers)
+    serve_chart(server, "GOOD", hourly(100))
+    serve_chart(server, "DRIP", hourly(101), drip=0.02)
+    body = json.dumps(yahoo_chart("STALL", "1h", hourly(102))).encode()
+    serve_chart(server, "STALL", hourly(102), content_length=len(body) + 50, stall=5.0)
+    serve_chart(server, "SHORT", hourly(103), content_length=len(body) + 50)
+    serve_chart(server, "ZIPLIE", hourly(104), headers={"Content-Encoding": "gzip"})
+    serve_chart(server, "LATE", hourly(105), drip_head=0.05)
+    prices = yahoo_for_resolve(server, EDGELEDGER_HTTP_TIMEOUT=str(TIMEOUT))
+
+    started = time.monotonic()
+    report = run_resolve(db, prices, as_of=AS_OF, now=AS_OF, drill=(), fetch_workers=4)
+    assert time.monotonic() - started < 2 * BOUND  # six tickers on four workers
+
+    assert statuses(sql_conn)["GOOD"] == "WIN"
+    assert sorted(report.failed_tickers) == sorted(tickers[1:])
+    reasons = report.failed_tickers
+    assert reasons["DRIP"] == f"yahoo: DRIP did not send its whole answer within {TIMEOUT:g}s"
+    assert reasons["STALL"].startswith("yahoo: STALL did not ")
+    assert (
+        reasons["SHORT"] == "yahoo: SHORT did not answer (connection failed: ChunkedEncodingError)"
+    )
+    assert reasons["ZIPLIE"] == (
+        "yahoo: ZIPLIE sent an answer we could not read (ContentDecodingError)"
+    )
+    assert reasons["LATE"].startswith("yahoo: LATE did not ")
+
+
+def test_a_run_past_its_time_limit_leaves_the_remaining_tickers_for_the_next_run(
+    db, server, tmp_path, sql_conn
+) -> None:
+    tickers = [f"T{i}" for i in range(8)]
+    import_longs(db, tmp_path, tickers)
+    for i, ticker in enumerate(tickers):  # each answer takes 0.3 s: 2.4 s on one worker
+        serve_chart(server, ticker, hourly(100 + i), delay=0.3)
+    prices = yahoo_for_resolve(server)
+
+    started = time.monotonic()
+    report = run_resolve(
+        db, prices, as_of=AS_OF, now=AS_OF, drill=(), fetch_workers=1, time_limit=0.8
+    )
+    assert time.monotonic() - started < 0.8 + 1.0
+
+    left = report.failed_tickers
+    assert 2 <= len(left) <= 7
+    assert set(left.values()) == {
+        "left for the next run: the run reached its time limit (0.8s, EDGELEDGER_RESOLVE_DEADLINE)"
+    }
+    done = statuses(sql_conn)
+    assert all(done[t] == "PENDING" for t in left)
+    assert all(done[t] == "WIN" for t in set(tickers) - set(left))
+
+    again = run_resolve(db, prices, as_of=AS_OF, now=AS_OF, drill=(), fetch_workers=4)
+    assert again.failed_tickers == {}
+    assert statuses(sql_conn) == dict.fromkeys(tickers, "WIN")
+
+
+def test_a_run_does_not_wait_past_its_time_limit_for_a_request_in_flight(
+    db, server, tmp_path, sql_conn
+) -> None:
+    """A server dripping within a long HTTP timeout: the run stops at its own limit."""
+    import_longs(db, tmp_path, ["GOOD", "DRIP"])
+    serve_chart(server, "GOOD", hourly(100))
+    serve_chart(server, "DRIP", hourly(101), drip=0.05)
+    prices = yahoo_for_resolve(server, EDGELEDGER_HTTP_TIMEOUT="30")
+
+    started = time.monotonic()
+    report = run_resolve(db, prices, as_of=AS_OF, now=AS_OF, drill=(), time_limit=0.5)
+    assert time.monotonic() - started < 0.5 + 1.0
+    assert list(report.failed_tickers) == ["DRIP"]
+    assert report.failed_tickers["DRIP"].startswith("left for the next run")
+    assert statuses(sql_conn) == {"GOOD": "WIN", "DRIP": "PENDING"}
+
+
+def test_the_resolve_command_reads_its_time_limit_and_names_the_tickers_left(
+    db, db_url, server, tmp_path, monkeypatch
+) -> None:
+    tickers = ["A1", "A2", "A3", "A4"]
+    import_longs(db, tmp_path, tickers)
+    for i, ticker in enumerate(tickers):
+        serve_chart(server, ticker, hourly(100 + i), delay=0.4)
+    for name, value in {
+        "DATABASE_URL": db_url,
+        "EDGELEDGER_YAHOO_URL": server.url,
+        "EDGELEDGER_FETCH_WORKERS": "1",
+        "EDGELEDGER_RESOLVE_DEADLINE": "0.6",
+    }.items():
+        monkeypatch.setenv(name, value)
+    out, err = io.StringIO(), io.StringIO()
+    main(["resolve", "--as-of", AS_OF.isoformat(), "--drill", "none"], out=out, err=err)
+    assert "skipped A4: left for the next run: the run reached its time limit (0.6s" in (
+        err.getvalue()
+    )

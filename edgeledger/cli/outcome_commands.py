@@ -32,6 +32,7 @@ def cmd_resolve(args: argparse.Namespace, ctx: Context) -> int:
         slot=slot,
         group_tickers=ctx.settings.resolve_group,
         fetch_workers=ctx.settings.fetch_workers,
+        time_limit=ctx.settings.resolve_deadline,
     )
     if report.skipped:
         print(f"skipped: {report.skipped}", file=ctx.out)
