@@ -403,3 +403,44 @@ def test_the_resolve_command_reads_its_time_limit_and_names_the_tickers_left(
     assert "skipped A4: left for the next run: the run reached its time limit (0.6s" in (
         err.getvalue()
     )
+
+
+# --- answers of the wrong shape: a bad response for the ticker, not a stopped run -------------
+
+
+QUOTE_OF_NUMBERS = {"timestamp": [1738593000], "indicators": {"quote": [{"open": 5}]}}
+
+
+@pytest.mark.parametrize(
+    ("name", "replies"),
+    [
+        ("yahoo", {"/v8/finance/chart/AAPL": {"chart": {"result": [QUOTE_OF_NUMBERS]}}}),
+        ("polygon", {"/v2/aggs/ticker/AAPL/range/*": {"status": "OK", "results": {"t": 1}}}),
+        ("polygon", {"/v2/aggs/ticker/AAPL/range/*": {"results": [], "next_url": 5}}),
+        ("alpaca", {"/v2/stocks/bars": {"bars": [1, 2]}}),
+        ("schwab", {"/v1/oauth/token": {"access_token": "T", "expires_in": "soon"}}),
+        ("schwab", {"/v1/oauth/token": {"access_token": "T", "expires_in": 1e300}}),
+        (
+            "schwab",
+            {
+                "/v1/oauth/token": {"access_token": "T"},
+                "/marketdata/v1/pricehistory": {"candles": {"a": 1}},
+            },
+        ),
+    ],
+)
+def test_an_answer_of_the_wrong_shape_is_a_bad_response(
+    server, name: str, replies: dict[str, object]
+) -> None:
+    """A TypeError or AttributeError from reading it was no PriceError: it stopped the run."""
+    for path, body in replies.items():
+        server.reply(path, json_body=body)
+    with pytest.raises(BadResponse, match=rf"^{name}: AAPL sent an answer of a shape we"):
+        provider(server, name).fetch("AAPL", "5m", *HOUR)
+
+
+def test_json_nested_past_the_parsers_depth_is_a_bad_response(server) -> None:
+    """json raises RecursionError, not ValueError, for 100,000 nested lists."""
+    server.reply("/v8/finance/chart/AAPL", text="[" * 100_000 + "]" * 100_000)
+    with pytest.raises(BadResponse, match=r"^yahoo: AAPL sent malformed JSON"):
+        provider(server, "yahoo").fetch("AAPL", "5m", *HOUR)

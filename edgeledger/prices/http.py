@@ -375,7 +375,7 @@ def read_json(response: requests.Response, provider: str, ticker: str | None) ->
     """The response body as JSON, or BadResponse naming the ticker (never the URL's key)."""
     try:
         return response.json()
-    except ValueError:
+    except (ValueError, RecursionError):  # json's answer to nesting 100,000 deep
         snippet = response.text[:80].replace("\n", " ")
         raise BadResponse(
             provider, ticker, f"sent malformed JSON (HTTP {response.status_code}): {snippet!r}"
@@ -386,7 +386,7 @@ def json_or_none(response: requests.Response) -> Any:
     """The body as JSON if it is JSON (error bodies often are not), else None."""
     try:
         return response.json()
-    except ValueError:
+    except (ValueError, RecursionError):
         return None
 
 
