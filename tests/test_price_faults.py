@@ -405,6 +405,14 @@ def test_the_resolve_command_reads_its_time_limit_and_names_the_tickers_left(
     )
 
 
+def test_redirects_without_end_are_a_bad_response(server) -> None:
+    server.reply(
+        "/v8/finance/chart/AAPL", status=302, headers={"Location": "/v8/finance/chart/AAPL"}
+    )
+    error = fetch_within_bound(server)
+    assert str(error) == "yahoo: AAPL sent an answer we could not read (TooManyRedirects)"
+
+
 # --- answers of the wrong shape: a bad response for the ticker, not a stopped run -------------
 
 

@@ -55,6 +55,12 @@ _RETRYABLE_ERRORS = (
     requests.ConnectionError,
     requests.exceptions.ChunkedEncodingError,
 )
+# Answers requests cannot read: a body that is not the gzip its Content-Encoding says,
+# redirects without end. Not retried; a BadResponse for the ticker, not a stopped run.
+_UNREADABLE_ANSWERS = (
+    requests.exceptions.ContentDecodingError,
+    requests.exceptions.TooManyRedirects,
+)
 
 
 def redact_url(url: str) -> str:
@@ -353,12 +359,10 @@ class HttpClient:
         except requests.RequestException as exc:
             if deadline.passed:
                 raise _TimedOut(answered) from None
-            if isinstance(exc, _RETRYABLE_ERRORS):
-                raise
-            # e.g. a body that is not the gzip its Content-Encoding says (ContentDecodingError)
-            raise BadResponse(
-                self.provider, ticker, f"sent an answer we could not read ({type(exc).__name__})"
-            ) from None
+            if isinstance(exc, _UNREADABLE_ANSWERS):
+                unreadable = f"sent an answer we could not read ({type(exc).__name__})"
+                raise BadResponse(self.provider, ticker, unreadable) from None
+            raise
         if deadline.passed:  # a body read to its end early, because its socket was shut
             raise _TimedOut(answered)
         return response
