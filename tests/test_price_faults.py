@@ -349,14 +349,14 @@ def test_a_run_past_its_time_limit_leaves_the_remaining_tickers_for_the_next_run
 
     started = time.monotonic()
     report = run_resolve(
-        db, prices, as_of=AS_OF, now=AS_OF, drill=(), fetch_workers=1, time_limit=0.8
+        db, prices, as_of=AS_OF, now=AS_OF, drill=(), fetch_workers=1, time_limit=1.0
     )
-    assert time.monotonic() - started < 0.8 + 1.0
+    assert time.monotonic() - started < 1.0 + 1.0
 
     left = report.failed_tickers
-    assert 2 <= len(left) <= 7
+    assert 0 < len(left) < len(tickers)
     assert set(left.values()) == {
-        "left for the next run: the run reached its time limit (0.8s, EDGELEDGER_RESOLVE_DEADLINE)"
+        "left for the next run: the run reached its time limit (1s, EDGELEDGER_RESOLVE_DEADLINE)"
     }
     done = statuses(sql_conn)
     assert all(done[t] == "PENDING" for t in left)
