@@ -114,7 +114,7 @@ class BarColumns:
         return BarColumns(self.start[rows], *(column[rows] for column in self.values()), codes)
 
     def restamped(self, start: np.ndarray) -> BarColumns:
-        return BarColumns(start, *self.values())
+        return BarColumns(start, *self.values(), self.start_codes)
 
 
 def reason_codes(bars: BarColumns) -> np.ndarray:
