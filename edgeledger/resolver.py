@@ -28,6 +28,8 @@ The order of work is what keeps a run safe to kill and cheap to repeat:
    after its write; the rerun re-derives the same outcomes and appends no duplicate event.
 If the database refuses a group's write (bad data rather than a lost connection), the
 group is written ticker by ticker, so only the offending ticker is skipped and reported.
+A run past its time limit starts no more price requests and waits for none in flight:
+the tickers still missing prices are reported and left for the next run.
 The run holds an advisory lock on a dedicated connection and a job_runs row for its slot,
 so two runs started together do the work once.
 """
@@ -37,8 +39,10 @@ from __future__ import annotations
 import hashlib
 import logging
 import threading
+import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import TimeoutError as FutureTimeout
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -158,8 +162,11 @@ def run_resolve(
     fetch_workers: int = DEFAULT_FETCH_WORKERS,
     default_market: str = DEFAULT_MARKET,
     allow_future_as_of: bool = False,
+    time_limit: float | None = None,
 ) -> RunReport:
     """One pass over every unresolved signal; see the module docstring.
+
+    `time_limit`: seconds after which the run asks for no more prices (None: no limit).
 
     An `as_of` after `now` would settle live signals on prices nobody knows yet (expiring
     them unfilled, for good), so it is refused unless `allow_future_as_of` (a backtest on
@@ -192,6 +199,7 @@ def run_resolve(
             report.skipped = f"the run for {slot.isoformat()} already succeeded"
             return report
         try:
+            limit = TimeLimit.start(time_limit)  # one limit for every pass
             runs = [
                 _Run(
                     db,
@@ -205,6 +213,7 @@ def run_resolve(
                     group=group_tickers,
                     workers=fetch_workers,
                     default_market=market_named(default_market),
+                    limit=limit,
                 )
                 for pass_interval, trade_types in passes.items()
             ]
@@ -276,6 +285,38 @@ def _finish(
         log.warning("could not record the failed run", exc_info=True)
 
 
+# The run's time limit ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class TimeLimit:
+    """When a run stops asking for prices (EDGELEDGER_RESOLVE_DEADLINE), on the monotonic
+    clock. Every request has its own deadline, but a large book on a slow or rate-limited
+    provider must still end in time for the next run, which carries on from where it
+    stopped (bar_coverage remembers what was fetched)."""
+
+    seconds: float | None
+    ends: float | None
+
+    @classmethod
+    def start(cls, seconds: float | None) -> TimeLimit:
+        return cls(seconds, None if seconds is None else time.monotonic() + seconds)
+
+    def remaining(self) -> float | None:
+        """Seconds left (None: no limit)."""
+        return None if self.ends is None else max(0.0, self.ends - time.monotonic())
+
+    def reached(self) -> bool:
+        return self.ends is not None and time.monotonic() >= self.ends
+
+    @property
+    def reason(self) -> str:
+        return (
+            f"left for the next run: the run reached its time limit ({self.seconds:g}s, "
+            "EDGELEDGER_RESOLVE_DEADLINE)"
+        )
+
+
 @dataclass
 class _Download:
     """What downloading one ticker's missing spans gave."""
@@ -327,8 +368,10 @@ class _Run:
         group: int,
         workers: int,
         default_market: str = DEFAULT_MARKET,
+        limit: TimeLimit | None = None,
     ) -> None:
         self.db, self.provider, self.report, self.lock = db, provider, report, lock
+        self.limit = limit or TimeLimit.start(None)
         self.default_market = default_market
         self.markets: dict[str, MarketChoice] = {}
         self.answered_more: set[str] = set()  # tickers the provider answered more spans for
@@ -382,15 +425,26 @@ class _Run:
                 self._resolve_group(group, failed)
             self._finish_recording()
         finally:
-            self.pool.shutdown(wait=True, cancel_futures=True)
+            # Past the time limit, a request still in flight is not waited for (it ends
+            # by its own deadline, and its bars are not stored).
+            waits = not self.limit.reached()
+            self.pool.shutdown(wait=waits, cancel_futures=True)
+            self.drill_pool.shutdown(wait=waits, cancel_futures=True)
             if self.short_windows:
                 self.report.warnings.append(
                     f"{len(self.short_windows)} {'/'.join(self.trade_types)} signal(s) have a "
                     f"window shorter than one {self.interval} bar: they can only expire; settle"
                     f" them on finer bars (EDGELEDGER_RESOLVE_INTERVAL_DAY or _SWING)"
                 )
-            self.drill_pool.shutdown(wait=True, cancel_futures=True)
             self.writer.shutdown(wait=True)
+        failed = self.report.failed_tickers
+        left = [t for t, r in failed.items() if r == self.limit.reason] if self.limit.ends else []
+        if left:
+            log.warning(
+                "resolve reached its time limit; %d tickers left for the next run",
+                len(left),
+                extra={"job": JOB_NAME, "count": len(left)},
+            )
 
     def _decide_markets(
         self, conn: psycopg.Connection, books: list[TickerBook]
@@ -468,6 +522,9 @@ class _Run:
         primary = interval == self.interval
         market = self.markets.get(ticker)
         for span in spans:
+            if self.limit.reached():
+                done.error = self.limit.reason
+                return done
             done.requests += 1
             try:
                 with self.slots:
@@ -504,7 +561,7 @@ class _Run:
         transaction (ticker by ticker if the database refuses one). Runs on the writer
         thread: it only reads the coverage of these tickers, which nothing else changes
         meanwhile, and leaves the bookkeeping to `_finish_store`."""
-        done = {ticker: future.result() for ticker, future in downloads.items()}
+        done = {ticker: self._downloaded(future) for ticker, future in downloads.items()}
         by_ticker = {ticker: d.batches for ticker, d in done.items() if d.batches}
 
         def write(
@@ -517,6 +574,14 @@ class _Run:
 
         results, refused = self._in_transactions(by_ticker, write, "could not store bars")
         return _Stored(done, results, refused)
+
+    def _downloaded(self, future: Future[_Download]) -> _Download:
+        """A download's result; past the time limit, one not done yet is left behind."""
+        try:
+            return future.result(timeout=self.limit.remaining())
+        except FutureTimeout:
+            future.cancel()  # if it has not started
+            return _Download(error=self.limit.reason)
 
     def _finish_store(self, stored: _Stored) -> set[str]:
         """Count and report what a store did; returns the tickers whose prices failed or

@@ -37,6 +37,7 @@ class Settings:
     resolve_group: int = 50
     fetch_workers: int = 4
     default_market: str = "XNYS"
+    resolve_deadline: float | None = 3000.0  # seconds; None: no limit
 
     @property
     def resolve_intervals(self) -> dict[str, str]:
@@ -63,6 +64,7 @@ class Settings:
             resolve_group=_positive_int(env, "EDGELEDGER_RESOLVE_GROUP", 50),
             fetch_workers=_positive_int(env, "EDGELEDGER_FETCH_WORKERS", 4, most=16),
             default_market=_market(env, "EDGELEDGER_DEFAULT_MARKET", "XNYS"),
+            resolve_deadline=_seconds_or_none(env, "EDGELEDGER_RESOLVE_DEADLINE", 3000.0),
         )
 
 
@@ -94,6 +96,20 @@ def _intervals(env: Mapping[str, str], name: str, default: str) -> tuple[str, ..
     if raw.lower() == "none":
         return ()
     return tuple(_interval({name: part.strip()}, name, "") for part in raw.split(","))
+
+
+def _seconds_or_none(env: Mapping[str, str], name: str, default: float) -> float | None:
+    """A number of seconds; 0 for no limit (None)."""
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        raise ConfigError(f"{name} must be a number of seconds, got {raw!r}") from None
+    if not value >= 0 or value == float("inf"):
+        raise ConfigError(f"{name} must be 0 (no limit) or a positive number, got {raw!r}")
+    return value or None
 
 
 def _positive_int(

@@ -44,6 +44,7 @@ def run_once(settings: Settings, prices: PriceSettings) -> RunReport:
             group_tickers=settings.resolve_group,
             fetch_workers=settings.fetch_workers,
             default_market=settings.default_market,
+            time_limit=settings.resolve_deadline,
         )
     log.info("resolve finished", extra={"job": "resolve", **report.counts()})
     return report

@@ -3,12 +3,17 @@
 Each test queues replies per path with `server.reply(path, ...)`; replies are served in
 order and the last one repeats. Every request is recorded in `server.seen`. The `server`
 fixture (tests/conftest.py) hands out one, reset for each test.
+
+For fault injection a reply can also drip its head or body a byte at a time, announce a
+Content-Length it does not keep, and stall before it closes. Every such loop is bounded by
+the reply itself and ends early when the client leaves or the server is reset.
 """
 
 from __future__ import annotations
 
 import json
 import threading
+import time
 from collections import deque
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -23,7 +28,11 @@ class Reply:
     status: int = 200
     body: bytes = b""
     headers: dict[str, str] = field(default_factory=dict)
-    delay: float = 0.0
+    delay: float = 0.0  # before anything is sent
+    drip_head: float = 0.0  # seconds between bytes of the status line and headers
+    drip: float = 0.0  # seconds between bytes of the body
+    content_length: int | None = None  # announced instead of the body's true length
+    stall: float = 0.0  # after the body, before the connection closes
 
 
 @dataclass(frozen=True)
@@ -59,6 +68,10 @@ class FakeServer:
         text: str | None = None,
         headers: dict[str, str] | None = None,
         delay: float = 0.0,
+        drip_head: float = 0.0,
+        drip: float = 0.0,
+        content_length: int | None = None,
+        stall: float = 0.0,
     ) -> None:
         if json_body is not None:
             body = json.dumps(json_body).encode()
@@ -67,7 +80,9 @@ class FakeServer:
             body = (text or "").encode()
             headers = {"Content-Type": "text/plain", **(headers or {})}
         with self._lock:
-            self._routes.setdefault(path, deque()).append(Reply(status, body, headers, delay))
+            self._routes.setdefault(path, deque()).append(
+                Reply(status, body, headers, delay, drip_head, drip, content_length, stall)
+            )
 
     def to(self, path: str) -> list[Seen]:
         """The requests that reached a path (or a "prefix*"), in order."""
@@ -86,6 +101,15 @@ class FakeServer:
             self.seen.clear()
             self.most_in_flight = self._in_flight = 0
             self._generation += 1
+
+    def _pause(self, generation: int, seconds: float) -> bool:
+        """Wait, unless the server is reset meanwhile (then False: stop sending)."""
+        until = time.monotonic() + seconds
+        while (left := until - time.monotonic()) > 0:
+            if generation != self._generation:
+                return False
+            threading.Event().wait(min(left, 0.05))
+        return generation == self._generation
 
     def _arrived(self) -> int:
         with self._lock:
@@ -138,6 +162,9 @@ class _Handler(BaseHTTPRequestHandler):
             reply = self.server.fake._take(seen)
             if reply.delay:
                 threading.Event().wait(reply.delay)
+            if reply.drip_head or reply.drip or reply.content_length is not None or reply.stall:
+                self._send_faulty(reply, generation)
+                return
             self.send_response(reply.status)
             for name, value in reply.headers.items():
                 self.send_header(name, value)
@@ -148,6 +175,29 @@ class _Handler(BaseHTTPRequestHandler):
             pass  # the client timed out and left, as the timeout tests intend
         finally:
             self.server.fake._answered(generation)
+
+    def _send_faulty(self, reply: Reply, generation: int) -> None:
+        """Send the reply as written, slowly or short, as a hostile server would."""
+        fake = self.server.fake
+        length = len(reply.body) if reply.content_length is None else reply.content_length
+        lines = [f"HTTP/1.0 {reply.status} Whatever"]
+        lines += [f"{name}: {value}" for name, value in reply.headers.items()]
+        lines += [f"Content-Length: {length}", "", ""]
+        for part, interval in (
+            ("\r\n".join(lines).encode(), reply.drip_head),
+            (reply.body, reply.drip),
+        ):
+            if not interval:
+                self.wfile.write(part)
+                self.wfile.flush()
+                continue
+            for index in range(len(part)):
+                self.wfile.write(part[index : index + 1])
+                self.wfile.flush()
+                if not fake._pause(generation, interval):
+                    return
+        if reply.stall:
+            fake._pause(generation, reply.stall)
 
     def log_message(self, format: str, *args: Any) -> None:
         pass

@@ -10,6 +10,7 @@ import pandas as pd
 
 from edgeledger import storage
 from edgeledger.bars import BarBatch, series_epoch_us
+from edgeledger.prices import clean
 
 FRIDAY = datetime(2026, 11, 20, 14, 30, tzinfo=UTC)
 HOUR = timedelta(hours=1)
@@ -93,3 +94,33 @@ def test_bar_starts_become_the_same_microseconds_whatever_their_unit_or_zone():
     for unit in ("s", "ms", "us", "ns"):
         for zone in ("UTC", "America/New_York"):
             assert series_epoch_us(starts.dt.as_unit(unit).dt.tz_convert(zone)).tolist() == expected
+
+
+def test_prices_are_cleaned_with_the_rounding_postgresql_applies(sql_conn):
+    """clean.round_like_numeric against PostgreSQL: the text the store sends (repr), cast to
+    numeric(20, 8), which rounds half away from zero (0.000000005 is 0.00000001)."""
+    rng = np.random.default_rng(9)
+    values = [
+        100.000000005,
+        100.000000004,
+        -100.000000005,
+        0.000000005,
+        0.000000015,
+        0.000000025,
+        2.675,
+        1.000000015,
+        123.456789125,
+        99999999999.99999,
+        45035996.27370495,
+        *(np.round(rng.uniform(0, 1000, 400), 9) + 5e-9).tolist(),
+        *rng.uniform(0, 1e5, 400).tolist(),
+        *(rng.uniform(0, 1, 200) * 10.0 ** rng.integers(-9, 12, 200)).tolist(),
+        *rng.uniform(0, 1000, 200).astype(np.float32).astype(np.float64).tolist(),
+    ]
+    rows = sql_conn.execute(
+        "SELECT t::numeric(20, 8) AS stored FROM unnest(%s::text[]) WITH ORDINALITY AS u(t, i)"
+        " ORDER BY i",
+        ([repr(v) for v in values],),
+    ).fetchall()
+    expected = [float(row[0]) for row in rows]
+    assert clean.round_like_numeric(np.array(values)).tolist() == expected

@@ -6,12 +6,14 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from decimal import Decimal
 
+import pandas as pd
 import psycopg
 import pytest
 
 from edgeledger import importer, ledger, storage
 from edgeledger.model import Outcome
-from edgeledger.prices import PriceSettings, make_provider
+from edgeledger.prices import FetchResult, PriceSettings, make_provider
+from edgeledger.prices.base import PRICES
 from edgeledger.resolver import lock_key, run_resolve
 from edgeledger.storage.rows import outcome_from_columns
 from edgeledger.validation import parse_signal
@@ -255,20 +257,48 @@ def group_size(request):
     return request.param
 
 
+class UncleanBig:
+    """The provider, except that BIG's bars skip the cleaning rules (as from a provider that
+    forgot them): the cleaning now drops prices the columns cannot hold, and the store's
+    refusal stays the last line of defence."""
+
+    def __init__(self, provider):
+        self.provider, self.name = provider, provider.name
+
+    def fetch(self, ticker, interval, start, end, *, now=None, market=None):
+        if ticker != "BIG":
+            return self.provider.fetch(ticker, interval, start, end, now=now, market=market)
+        starts = pd.to_datetime([at for at, *_ in NVDA_1H], utc=True)
+        bars = pd.DataFrame({"start": starts, **dict.fromkeys(PRICES, 2e12), "volume": 1.0})
+        return FetchResult(bars, source=self.name)
+
+
 def test_a_ticker_whose_bars_the_database_refuses_is_reported_and_the_others_resolve(
     db, provider, price_dir, sql_conn, group_size
 ):
     # 2e12 does not fit numeric(20, 8): the store refuses BIG's bars, and only BIG's.
-    write_bars(price_dir, "1h", "BIG", [(at, 2e12, 2e12, 2e12, 2e12) for at, *_ in NVDA_1H])
     nvda, amd = nvda_long(db), amd_short(db)
     big = log(db, ticker="BIG", trade_type="swing")
-    report = resolve(db, provider, group_tickers=group_size)
+    report = resolve(db, UncleanBig(provider), group_tickers=group_size)
     assert list(report.failed_tickers) == ["BIG"]
     assert "could not store bars" in report.failed_tickers["BIG"]
     assert [outcome_row(sql_conn, t)[0] for t in (nvda, amd, big)] == ["WIN", "LOSS", "PENDING"]
     stored = sql_conn.execute("SELECT DISTINCT ticker FROM price_bars ORDER BY 1").fetchall()
     covered = sql_conn.execute("SELECT DISTINCT ticker FROM bar_coverage ORDER BY 1").fetchall()
     assert stored == covered == [("AMD",), ("NVDA",)]
+
+
+def test_prices_the_columns_cannot_hold_are_dropped_before_they_block_their_ticker(
+    db, provider, price_dir, sql_conn
+):
+    write_bars(price_dir, "1h", "BIG", [(at, 2e12, 2e12, 2e12, 2e12) for at, *_ in NVDA_1H])
+    nvda_long(db)
+    big = log(db, ticker="BIG", trade_type="swing")
+    report = resolve(db, provider)
+    assert report.failed_tickers == {}
+    assert outcome_row(sql_conn, big)[0] == "PENDING"  # no usable bar yet
+    stored = sql_conn.execute("SELECT DISTINCT ticker FROM price_bars ORDER BY 1").fetchall()
+    assert stored == [("NVDA",)]
 
 
 def test_a_ticker_whose_outcome_the_database_refuses_is_reported_and_the_others_resolve(

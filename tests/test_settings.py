@@ -32,8 +32,17 @@ def test_resolve_tuning_is_read_from_the_environment():
         ("EDGELEDGER_FETCH_WORKERS", "0", "EDGELEDGER_FETCH_WORKERS must be at least 1, got 0"),
         ("EDGELEDGER_FETCH_WORKERS", "17", "EDGELEDGER_FETCH_WORKERS must be at most 16, got 17"),
         ("EDGELEDGER_RESOLVE_GROUP", "ten", "EDGELEDGER_RESOLVE_GROUP must be a whole number"),
+        ("EDGELEDGER_RESOLVE_DEADLINE", "soon", "EDGELEDGER_RESOLVE_DEADLINE must be a number"),
+        ("EDGELEDGER_RESOLVE_DEADLINE", "-1", "EDGELEDGER_RESOLVE_DEADLINE must be 0 .no limit."),
+        ("EDGELEDGER_RESOLVE_DEADLINE", "nan", "EDGELEDGER_RESOLVE_DEADLINE must be 0 .no limit."),
     ],
 )
 def test_a_bad_value_names_the_variable_and_the_reason(name, value, message):
     with pytest.raises(ConfigError, match=f"^{message}"):
         Settings.from_env({name: value})
+
+
+def test_a_resolve_run_is_bounded_by_default_and_0_lifts_the_bound():
+    assert Settings.from_env({}).resolve_deadline == 3000.0
+    assert Settings.from_env({"EDGELEDGER_RESOLVE_DEADLINE": "90.5"}).resolve_deadline == 90.5
+    assert Settings.from_env({"EDGELEDGER_RESOLVE_DEADLINE": "0"}).resolve_deadline is None

@@ -43,6 +43,7 @@ def cmd_resolve(args: argparse.Namespace, ctx: Context) -> int:
         fetch_workers=ctx.settings.fetch_workers,
         default_market=ctx.settings.default_market,
         allow_future_as_of=args.allow_future_as_of,
+        time_limit=ctx.settings.resolve_deadline,
     )
     if report.skipped:
         print(f"skipped: {report.skipped}", file=ctx.out)

@@ -16,6 +16,7 @@ import pandas as pd
 from edgeledger.clock import utc_now
 from edgeledger.markets import is_around_the_clock
 from edgeledger.prices.base import columns_from_rows, empty_bars, is_24h, raw_bars
+from edgeledger.prices.clean import text_starts
 from edgeledger.prices.errors import BadResponse, NotAuthorized, TickerNotFound
 from edgeledger.prices.http import HttpClient, json_or_none, read_json
 from edgeledger.prices.provider import BarProvider, Clock
@@ -124,11 +125,8 @@ def parse_bars(rows: list[dict[str, Any]], ticker: str) -> pd.DataFrame:
     """Raw rows from Alpaca bars: t is the bar start in RFC 3339."""
     if not rows:
         return empty_bars()
-    try:
-        starts = pd.to_datetime(pd.Series([r.get("t") for r in rows]), utc=True, format="ISO8601")
-    except (ValueError, TypeError):
-        raise BadResponse("alpaca", ticker, "sent a bar time that is not RFC 3339") from None
-    return raw_bars(starts, columns_from_rows(rows))
+    # A bar time that is not RFC 3339 drops that bar alone (normalize_bars says why).
+    return raw_bars(text_starts([r.get("t") for r in rows]), columns_from_rows(rows))
 
 
 def _rfc3339(moment: datetime) -> str:

@@ -188,6 +188,8 @@ def normalize_bars(
             reason = f"outside the {sessions} sessions (extended hours)"
             dropped.extend(DroppedBar(s, reason) for s in _stamps(bars.start[~inside]))
             bars = bars.take(inside)
+    if interval == "1d":  # a day is in the window from its date on, whatever the hour asked
+        start = pd.Timestamp(start).floor("D").to_pydatetime()
     inside = _inside(bars.start, start, end)
     if not inside.all():
         bars = bars.take(inside)
@@ -292,16 +294,15 @@ def log_dropped(
 
 
 def _columns(raw: pd.DataFrame) -> BarColumns:
-    """The bar columns as arrays, read as pd.to_datetime(utc=True) and pd.to_numeric would."""
+    """The bar columns as arrays, read as pd.to_datetime(utc=True) and pd.to_numeric would,
+    with prices as the database will store them; a start that cannot be used (the year
+    2999, "noon") is marked for clean.reason_codes."""
     missing = [c for c in COLUMNS if c not in raw.columns]
     if missing:
         raise ValueError(f"raw bars lack columns {missing}")
-    start = raw["start"]
-    if isinstance(getattr(start, "dtype", None), pd.DatetimeTZDtype):
-        starts = start.array.as_unit("ns").asi8
-    else:
-        starts = pd.to_datetime(start, utc=True).astype(UTC_NS).array.asi8
-    return BarColumns(starts, *(_floats(raw[name]) for name in (*PRICES, "volume")))
+    starts, start_codes = clean.read_starts(raw["start"])
+    values = (_floats(raw[name]) for name in (*PRICES, "volume"))
+    return clean.as_stored(BarColumns(starts, *values, start_codes))
 
 
 def _floats(column: pd.Series) -> np.ndarray:

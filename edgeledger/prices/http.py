@@ -5,15 +5,21 @@ request goes through the same retry loop: 429, 5xx, timeouts and dropped connect
 are retried with exponential backoff that honours Retry-After, up to a fixed number
 of attempts and a fixed total wait. Everything else is returned to the provider,
 which knows what a 404 or 422 means for it.
+
+Each attempt has a deadline for the whole exchange, not only for each socket read (all
+requests' timeout bounds): a server sending one byte a second would otherwise hold a
+resolve run for ever.
 """
 
 from __future__ import annotations
 
 import logging
+import socket
 import threading
 import time
 from collections import deque
 from collections.abc import Callable, Mapping
+from contextlib import suppress
 from dataclasses import dataclass
 from datetime import datetime
 from email.utils import parsedate_to_datetime
@@ -21,6 +27,10 @@ from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import requests
+import urllib3
+from requests.adapters import HTTPAdapter
+from urllib3.connection import HTTPConnection, HTTPSConnection
+from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 
 from edgeledger.clock import utc_now
 from edgeledger.prices.errors import BadResponse, PriceError, ProviderUnavailable, RateLimited
@@ -44,6 +54,12 @@ _RETRYABLE_ERRORS = (
     requests.Timeout,
     requests.ConnectionError,
     requests.exceptions.ChunkedEncodingError,
+)
+# Answers requests cannot read: a body that is not the gzip its Content-Encoding says,
+# redirects without end. Not retried; a BadResponse for the ticker, not a stopped run.
+_UNREADABLE_ANSWERS = (
+    requests.exceptions.ContentDecodingError,
+    requests.exceptions.TooManyRedirects,
 )
 
 
@@ -134,8 +150,119 @@ class RateLimiter:
         self._sent.append(now)
 
 
+_attempt = threading.local()  # .deadline: the _Deadline of the request this thread sends
+
+
+class _Deadline:
+    """The deadline of one attempt, from connecting to the last byte of the answer.
+
+    When it passes, the attempt's socket is shut down, which ends a read blocked on it at
+    once: a server that drips its head or body, or announces more bytes than it sends and
+    stalls, is cut off on time. Our connections (_Watched) report their socket here as they
+    connect and send, through the thread-local `_attempt` (the socket itself: http.client
+    lets go of it once the head says the server will close, while the body is still read).
+    """
+
+    def __init__(self, seconds: float) -> None:
+        self.passed = False
+        self._socket: socket.socket | None = None
+        self._lock = threading.Lock()
+        self._timer = threading.Timer(seconds, self._expire)
+        self._timer.daemon = True
+
+    def __enter__(self) -> _Deadline:
+        _attempt.deadline = self
+        self._timer.start()
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self._timer.cancel()
+        _attempt.deadline = None
+
+    def watch(self, sock: socket.socket) -> None:
+        with self._lock:
+            self._socket = sock
+            passed = self.passed
+        if passed:  # it passed while connecting
+            _shut(sock)
+
+    def _expire(self) -> None:
+        with self._lock:
+            self.passed = True
+            sock = self._socket
+        if sock is not None:
+            _shut(sock)
+
+
+def _shut(sock: socket.socket) -> None:
+    with suppress(OSError):
+        sock.shutdown(socket.SHUT_RDWR)
+
+
+class _Watched:
+    """A urllib3 connection that tells the current attempt's deadline which socket it uses."""
+
+    def connect(self) -> None:
+        super().connect()  # type: ignore[misc]
+        self._report()
+
+    def request(self, *args: Any, **kwargs: Any) -> None:
+        self._report()  # a kept-alive connection does not connect again
+        super().request(*args, **kwargs)  # type: ignore[misc]
+
+    def _report(self) -> None:
+        deadline = getattr(_attempt, "deadline", None)
+        sock = getattr(self, "sock", None)
+        if deadline is not None and sock is not None:
+            deadline.watch(sock)
+
+
+class _WatchedHTTPConnection(_Watched, HTTPConnection):
+    pass
+
+
+class _WatchedHTTPSConnection(_Watched, HTTPSConnection):
+    pass
+
+
+class _WatchedHTTPPool(HTTPConnectionPool):
+    ConnectionCls = _WatchedHTTPConnection
+
+
+class _WatchedHTTPSPool(HTTPSConnectionPool):
+    ConnectionCls = _WatchedHTTPSConnection
+
+
+_WATCHED_POOLS = {"http": _WatchedHTTPPool, "https": _WatchedHTTPSPool}
+
+
+class _DeadlineAdapter(HTTPAdapter):
+    """requests' adapter, making connections a _Deadline can cut (SOCKS proxies excepted)."""
+
+    def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
+        super().init_poolmanager(*args, **kwargs)
+        self.poolmanager.pool_classes_by_scheme = _WATCHED_POOLS
+
+    def proxy_manager_for(self, proxy: str, **proxy_kwargs: Any) -> Any:
+        manager = super().proxy_manager_for(proxy, **proxy_kwargs)
+        if manager.pool_classes_by_scheme == urllib3.poolmanager.pool_classes_by_scheme:
+            manager.pool_classes_by_scheme = _WATCHED_POOLS
+        return manager
+
+
+class _TimedOut(Exception):
+    """An attempt's deadline passed; `answered`: after the answer's head had arrived."""
+
+    def __init__(self, answered: bool) -> None:
+        super().__init__()
+        self.answered = answered
+
+
 class HttpClient:
-    """A requests.Session wrapper that every provider uses for every call."""
+    """A requests.Session wrapper that every provider uses for every call.
+
+    `timeout` bounds each attempt as a whole (connect, head and body), and each socket read.
+    """
 
     def __init__(
         self,
@@ -152,6 +279,8 @@ class HttpClient:
         self.timeout = timeout
         self.session = session or requests.Session()
         self.session.headers.setdefault("User-Agent", USER_AGENT)
+        for prefix in ("https://", "http://"):
+            self.session.mount(prefix, _DeadlineAdapter())
         self.retry = retry or RetryPolicy()
         self._sleep = sleep
         self._clock = clock
@@ -177,10 +306,10 @@ class HttpClient:
             if self._limiter is not None:
                 self._limiter.acquire()
             try:
-                response = self.session.request(method, url, timeout=self.timeout, **kwargs)
-            except _RETRYABLE_ERRORS as exc:
+                response = self._send(method, url, ticker, **kwargs)
+            except (_TimedOut, *_RETRYABLE_ERRORS) as exc:
                 failure: PriceError = ProviderUnavailable(
-                    self.provider, ticker, f"did not answer ({_describe(exc)})"
+                    self.provider, ticker, self._did_not_answer(exc)
                 )
                 delay = self.retry.delay(attempt)
                 shown = redact_url(url)
@@ -216,12 +345,41 @@ class HttpClient:
             waited += delay
         raise AssertionError("unreachable")  # pragma: no cover
 
+    def _send(self, method: str, url: str, ticker: str | None, **kwargs: Any) -> requests.Response:
+        """One attempt, the whole answer read within `timeout` seconds or _TimedOut."""
+        deadline = _Deadline(self.timeout)
+        answered = False
+        try:
+            with deadline:
+                response = self.session.request(
+                    method, url, timeout=self.timeout, stream=True, **kwargs
+                )
+                answered = True
+                _ = response.content  # read it all, still under the deadline
+        except requests.RequestException as exc:
+            if deadline.passed:
+                raise _TimedOut(answered) from None
+            if isinstance(exc, _UNREADABLE_ANSWERS):
+                unreadable = f"sent an answer we could not read ({type(exc).__name__})"
+                raise BadResponse(self.provider, ticker, unreadable) from None
+            raise
+        if deadline.passed:  # a body read to its end early, because its socket was shut
+            raise _TimedOut(answered)
+        return response
+
+    def _did_not_answer(self, exc: Exception) -> str:
+        if isinstance(exc, _TimedOut) and exc.answered:
+            return f"did not send its whole answer within {self.timeout:g}s"
+        if isinstance(exc, _TimedOut):
+            return "did not answer (timed out)"
+        return f"did not answer ({_describe(exc)})"
+
 
 def read_json(response: requests.Response, provider: str, ticker: str | None) -> Any:
     """The response body as JSON, or BadResponse naming the ticker (never the URL's key)."""
     try:
         return response.json()
-    except ValueError:
+    except (ValueError, RecursionError):  # json's answer to nesting 100,000 deep
         snippet = response.text[:80].replace("\n", " ")
         raise BadResponse(
             provider, ticker, f"sent malformed JSON (HTTP {response.status_code}): {snippet!r}"
@@ -232,7 +390,7 @@ def json_or_none(response: requests.Response) -> Any:
     """The body as JSON if it is JSON (error bodies often are not), else None."""
     try:
         return response.json()
-    except ValueError:
+    except (ValueError, RecursionError):
         return None
 
 

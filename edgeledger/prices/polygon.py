@@ -17,6 +17,7 @@ import pandas as pd
 from edgeledger.clock import utc_now
 from edgeledger.markets import is_around_the_clock
 from edgeledger.prices.base import columns_from_rows, empty_bars, is_24h, raw_bars
+from edgeledger.prices.clean import epoch_starts
 from edgeledger.prices.errors import BadResponse, NotAuthorized, TickerNotFound
 from edgeledger.prices.http import HttpClient, json_or_none, read_json
 from edgeledger.prices.provider import BarProvider, Clock
@@ -121,9 +122,7 @@ def parse_aggs(rows: list[dict[str, Any]]) -> pd.DataFrame:
     """Raw rows from Polygon results: t is the bar start in epoch milliseconds."""
     if not rows:
         return empty_bars()
-    starts = pd.to_datetime(
-        pd.Series([r.get("t") for r in rows], dtype="float64"), unit="ms", utc=True
-    )
+    starts = epoch_starts([r.get("t") for r in rows], "ms", "float64")
     return raw_bars(starts, columns_from_rows(rows))
 
 

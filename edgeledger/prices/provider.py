@@ -31,8 +31,13 @@ from edgeledger.prices.base import (
     hour_bounds,
     normalize_bars,
 )
+from edgeledger.prices.errors import BadResponse
 
 Clock = Callable[[], datetime]
+
+# What reading a JSON answer of an unexpected shape raises (a number where a list was, a
+# list where an object was): a BadResponse for that ticker, not an error that stops the run.
+_SHAPE_ERRORS = (TypeError, AttributeError, KeyError, IndexError, ValueError, ArithmeticError)
 
 # Providers that stamp a day at midnight of their zone need the neighbouring dates
 # in the request; bars outside [start, end) are cut after restamping.
@@ -85,7 +90,14 @@ class BarProvider(ABC):
         windows = self.plan_requests(ticker, interval, start, end, now or self._clock())
         start, end = start.astimezone(UTC), end.astimezone(UTC)
         native = self.native_interval(ticker, interval)
-        frames = [self.fetch_window(ticker, native, lo, hi) for lo, hi in windows]
+        try:
+            frames = [self.fetch_window(ticker, native, lo, hi) for lo, hi in windows]
+        except _SHAPE_ERRORS as exc:  # reading an answer shaped other than documented
+            raise BadResponse(
+                self.name,
+                ticker,
+                f"sent an answer of a shape we could not read ({type(exc).__name__})",
+            ) from exc
         quote = next((f.attrs["quote"] for f in frames if "quote" in f.attrs), None)
         said = market_from_quote(quote) if quote else None
         chosen = refine(market or MarketBook().choose(ticker), said).market

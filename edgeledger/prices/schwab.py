@@ -26,6 +26,7 @@ from edgeledger.prices.base import (
     raw_bars,
     split_span,
 )
+from edgeledger.prices.clean import epoch_starts
 from edgeledger.prices.errors import (
     BadResponse,
     LoginRequired,
@@ -176,9 +177,7 @@ def parse_candles(body: Any, ticker: str) -> pd.DataFrame:
     candles = body.get("candles") or []
     if not candles:
         return empty_bars()
-    starts = pd.to_datetime(
-        pd.Series([c.get("datetime") for c in candles], dtype="float64"), unit="ms", utc=True
-    )
+    starts = epoch_starts([c.get("datetime") for c in candles], "ms", "float64")
     keys = {name: name for name in ("open", "high", "low", "close", "volume")}
     return raw_bars(starts, columns_from_rows(candles, keys))
 

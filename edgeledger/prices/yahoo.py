@@ -18,6 +18,7 @@ import pandas as pd
 
 from edgeledger.clock import utc_now
 from edgeledger.prices.base import Window, empty_bars, raw_bars, split_span
+from edgeledger.prices.clean import epoch_starts
 from edgeledger.prices.errors import (
     BadResponse,
     NotAuthorized,
@@ -158,7 +159,8 @@ def _starts(stamps: list[Any]) -> pd.Series:
     """Bar starts from epoch seconds, as pd.to_datetime(unit="s", utc=True) reads them.
 
     Plain ints (what Yahoo sends) take a shortcut: pandas' parser cost more than the rest
-    of the parse. Anything else goes through pandas, with its results and errors.
+    of the parse. Anything else goes through pandas; a stamp it cannot read becomes a
+    BadStart, so that bar alone is dropped.
     """
     if set(map(type, stamps)) == {int}:
         try:
@@ -168,7 +170,7 @@ def _starts(stamps: list[Any]) -> pd.Series:
         if seconds is not None and np.abs(seconds).max() <= MAX_EPOCH_SECONDS:
             micros = (seconds * 1_000_000).view("M8[us]")
             return pd.Series(pd.DatetimeIndex(micros).tz_localize("UTC"))
-    return pd.to_datetime(pd.Series(stamps, dtype="int64"), unit="s", utc=True)
+    return epoch_starts(stamps, "s", "int64")
 
 
 def _error_description(body: Any) -> str:

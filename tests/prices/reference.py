@@ -3,7 +3,8 @@
 Straightforward and slow (about 6 ms a request): one mask-and-copy per rule, a calendar
 query per call, a sort and pandas' drop_duplicates. test_clean.py checks that the fast
 code gives the same bars, the same dropped bars, the same log records and the same errors.
-Only the logger's name differs.
+Only the logger's name differs. Prices are rounded as price_bars stores them, one Decimal
+at a time (tests/test_bar_store.py checks that rounding against PostgreSQL).
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import logging
 from bisect import bisect_right
 from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
+from decimal import ROUND_HALF_UP, Context, Decimal
 
 import numpy as np
 import pandas as pd
@@ -97,7 +99,30 @@ def _coerce(raw: pd.DataFrame) -> pd.DataFrame:
     frame["start"] = pd.to_datetime(frame["start"], utc=True).astype("datetime64[ns, UTC]")
     for name in (*PRICES, "volume"):
         frame[name] = pd.to_numeric(frame[name], errors="coerce").astype("float64")
+    for name in PRICES:
+        frame[name] = [_stored(value) for value in frame[name]]
+    slack = frame["high"].abs() * 1e-9
+    for name in ("open", "close"):
+        near_high = (frame[name] > frame["high"]) & (frame[name] <= frame["high"] + slack)
+        frame[name] = frame[name].mask(near_high, frame["high"])
+        near_low = (frame[name] < frame["low"]) & (frame[name] >= frame["low"] - slack)
+        frame[name] = frame[name].mask(near_low, frame["low"])
     return frame
+
+
+def round_like_numeric(value: float) -> float:
+    """As numeric(20, 8) rounds the text the bar store sends: repr, to 8 places, half up."""
+    if not np.isfinite(value) or abs(value) >= 1e20:
+        return value
+    places = Decimal(repr(float(value))).quantize(
+        Decimal("1e-8"), rounding=ROUND_HALF_UP, context=Context(prec=60)
+    )
+    return float(places)
+
+
+def _stored(value: float) -> float:
+    rounded = round_like_numeric(value)
+    return value if rounded == 0 else rounded
 
 
 _RULES: tuple[tuple[str, Callable[[pd.DataFrame], pd.Series]], ...] = (
@@ -106,9 +131,14 @@ _RULES: tuple[tuple[str, Callable[[pd.DataFrame], pd.Series]], ...] = (
     ("some prices missing", lambda f: f[list(PRICES)].isna().any(axis=1)),
     ("price not finite", lambda f: ~np.isfinite(f[list(PRICES)]).all(axis=1)),
     ("zero or negative price", lambda f: (f[list(PRICES)] <= 0).any(axis=1)),
+    (
+        "price out of range",
+        lambda f: ((f[list(PRICES)] < 1e-8) | (f[list(PRICES)] >= 1e12)).any(axis=1),
+    ),
     ("high below low", lambda f: f["high"] < f["low"]),
     ("open or close outside [low, high]", lambda f: _outside_range(f)),
     ("negative or infinite volume", lambda f: (f["volume"] < 0) | np.isinf(f["volume"])),
+    ("volume out of range", lambda f: f["volume"] >= 1e20),
 )
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import socket
 import threading
+import time
 from collections.abc import Callable
 from datetime import timedelta
 from email.utils import format_datetime
@@ -100,6 +101,19 @@ def test_persistent_timeout_raises_provider_unavailable_saying_it_timed_out(
     http = make_http("polygon", timeout=0.2, retry=RetryPolicy(attempts=2))
     with pytest.raises(ProviderUnavailable, match=r"polygon: AAPL did not answer \(timed out\)"):
         http.get(f"{server.url}/slow", ticker="AAPL")
+
+
+def test_an_answer_still_arriving_at_the_timeout_is_cut_off_and_retried_like_a_timeout(
+    server, make_http: MakeHttp, fake_time: FakeTime
+) -> None:
+    """requests' timeout bounds each socket read, so a byte every 20 ms never timed out."""
+    server.reply("/drip", json_body={"padding": "x" * 200}, drip=0.02)
+    server.reply("/drip", json_body={"late": False})
+    started = time.monotonic()
+    response = make_http(timeout=0.3).get(f"{server.url}/drip", ticker="AAPL")
+    assert response.json() == {"late": False}
+    assert time.monotonic() - started < 2.0
+    assert fake_time.sleeps == [1.0]
 
 
 def test_connection_error_message_does_not_leak_the_url_key(make_http: MakeHttp) -> None:
