@@ -164,3 +164,23 @@ def test_context_must_be_a_json_object():
     )
     assert signal.context.extra == {"vix": 14.2}
     assert signal.context.atr_value == Decimal("3.1")
+
+
+def test_a_day_trade_outside_the_calendars_years_is_refused_naming_created_at():
+    raw = raw_signal(created_at="1999-06-01T15:00:00Z")
+    with pytest.raises(
+        InvalidSignal, match=r"created_at: no default expiry: 1999-06-01 is outside"
+    ):
+        parse_signal(raw, now=datetime(2026, 11, 20, tzinfo=UTC))
+
+
+def test_a_day_trade_expires_at_its_markets_close():
+    raw = raw_signal(ticker="VOD.L", created_at="2026-11-20T09:00:00Z")
+    assert parse_signal(raw, now=datetime(2026, 11, 20, 10, tzinfo=UTC)).expires_at == datetime(
+        2026, 11, 20, 16, 30, tzinfo=UTC
+    )
+
+
+def test_an_unknown_market_is_refused_by_name():
+    with pytest.raises(InvalidSignal, match=r"market: unknown market 'NOWHERE'"):
+        parse_signal(raw_signal(market="NOWHERE"), now=datetime(2026, 11, 20, 15, tzinfo=UTC))
