@@ -37,13 +37,18 @@ class InvalidSignal(EdgeLedgerError):
 class InvalidImport(EdgeLedgerError):
     """The file has invalid rows; nothing was written."""
 
-    def __init__(self, problems: Sequence[FieldProblem], rows: int) -> None:
+    def __init__(self, problems: Sequence[FieldProblem], rows: int | None) -> None:
+        """rows is None when the file cannot be split into rows, so they cannot be counted."""
         self.problems = list(problems)
         self.rows = rows
         bad_lines = len({p.line for p in self.problems})
+        summary = (
+            "the file cannot be split into rows"
+            if rows is None
+            else f"{bad_lines} of {rows} rows are invalid"
+        )
         super().__init__(
-            f"{bad_lines} of {rows} rows are invalid; nothing was written:\n"
-            + "\n".join(f"  {p}" for p in self.problems)
+            f"{summary}; nothing was written:\n" + "\n".join(f"  {p}" for p in self.problems)
         )
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import csv
 import json
+import re
 import tempfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -49,6 +50,21 @@ PROGRESS_EVERY = 50_000
 COPY_CHUNK_BYTES = 1 << 20
 
 Progress = Callable[[str, int], None]
+
+
+@dataclass(frozen=True)
+class Unsplittable:
+    """A stretch of a file that cannot be split into rows (a quote left open, say).
+
+    How many rows it holds is unknown, so no import of the file could account for each of
+    them: the file is refused whole, even when invalid rows are to be skipped.
+    """
+
+    problem: FieldProblem
+
+
+# A row as read from a file: its fields, or why it cannot be read.
+Row = dict[str, Any] | FieldProblem | Unsplittable
 
 
 @dataclass
@@ -112,10 +128,14 @@ def _validate_into(
     seen_terms: set[bytes] = set()
     id_terms: dict[str, str] = {}
     staged = 0
+    unsplittable = False
     for line, raw in read_rows(path):
         report.rows += 1
         if progress and report.rows % PROGRESS_EVERY == 0:
             progress("checked", report.rows)
+        if isinstance(raw, Unsplittable):
+            unsplittable = True
+            raw = raw.problem
         if isinstance(raw, FieldProblem):
             report.skipped.append(raw)
             continue
@@ -146,6 +166,8 @@ def _validate_into(
         staged += 1
     if progress:
         progress("checked", report.rows)
+    if unsplittable:
+        raise InvalidImport(report.skipped, None)
     return staged
 
 
@@ -234,8 +256,9 @@ def copy_line(values: tuple[Any, ...]) -> bytes:
 # --- reading files -----------------------------------------------------------------------
 
 
-def read_rows(path: Path) -> Iterator[tuple[int, dict[str, Any] | FieldProblem]]:
-    """(line number, raw row) for each data row; a row that cannot be read is a FieldProblem."""
+def read_rows(path: Path) -> Iterator[tuple[int, Row]]:
+    """(line number, raw row) for each data row; a row that cannot be read is a FieldProblem,
+    or Unsplittable when the rows around it cannot be told apart."""
     suffix = path.suffix.lower()
     if suffix not in (".csv", ".jsonl", ".ndjson"):
         raise InvalidImport(
@@ -251,10 +274,35 @@ def read_rows(path: Path) -> Iterator[tuple[int, dict[str, Any] | FieldProblem]]
         ) from None
 
 
-def _read_csv(path: Path) -> Iterator[tuple[int, dict[str, Any] | FieldProblem]]:
+def _read_csv(path: Path) -> Iterator[tuple[int, Row]]:
+    """The rows of a CSV file, each with the line it starts on.
+
+    A quoted field may hold line breaks, so one quote left open reads the lines after it, up
+    to the next quote or the end of the file, into one field. Where that may have happened
+    the file cannot be split into rows, and no count of its rows could be trusted: such a
+    row comes as Unsplittable, and the file is refused whole.
+    """
     with path.open(newline="", encoding="utf-8-sig") as handle:
-        reader = csv.reader(handle)
-        header = next(reader, None)
+        record: list[str] = []  # the lines of the row being read, for saying where it broke
+        at_end = False
+
+        def lines() -> Iterator[str]:
+            nonlocal at_end
+            for text in handle:
+                record.append(text)
+                yield text
+            at_end = True
+
+        # strict: `"a"b` is an error rather than the field `ab`, and so is a quote open at the end
+        reader = csv.reader(lines(), strict=True)
+        try:
+            header = next(reader, None)
+        except csv.Error as exc:
+            what = f"cannot be read as CSV ({exc})"
+            problem = _unreadable(what, record, 1, reader.line_num, at_end=at_end)
+            if isinstance(problem, Unsplittable):
+                problem = problem.problem
+            raise InvalidImport([problem], None) from None
         if header is None:
             raise InvalidImport([FieldProblem("file", "is empty; expected a header row", 1)], 0)
         columns = [name.strip().lower() for name in header]
@@ -262,6 +310,7 @@ def _read_csv(path: Path) -> Iterator[tuple[int, dict[str, Any] | FieldProblem]]
         drops_columns = not IGNORED_COLUMNS.isdisjoint(columns)
         line = reader.line_num
         while True:
+            record.clear()
             start = line + 1
             try:
                 values = next(reader)
@@ -269,23 +318,92 @@ def _read_csv(path: Path) -> Iterator[tuple[int, dict[str, Any] | FieldProblem]]
                 return
             except csv.Error as exc:
                 line = reader.line_num
-                yield start, FieldProblem("row", f"cannot be read as CSV ({exc})", start)
+                what = f"cannot be read as CSV ({exc})"
+                yield start, _unreadable(what, record, start, line, at_end=at_end)
                 continue
             line = reader.line_num
             if not any(v.strip() for v in values):
                 continue
             if len(values) != len(columns):
-                yield (
-                    start,
-                    FieldProblem(
-                        "row", f"has {len(values)} fields; the header has {len(columns)}", start
-                    ),
-                )
+                what = f"has {len(values)} fields; the header has {len(columns)}"
+                yield start, _unreadable(what, record, start, line, at_end=False)
                 continue
             row = dict(zip(columns, values, strict=True))
+            if line > start and (swallowed := _row_inside(row, start)):
+                yield start, swallowed
+                continue
             if drops_columns:
                 row = {k: v for k, v in row.items() if k not in IGNORED_COLUMNS}
             yield start, row
+
+
+_LINE_BREAK = re.compile(r"\r\n|\r|\n")
+
+
+def _unreadable(
+    what: str, record: list[str], start: int, end: int, *, at_end: bool
+) -> FieldProblem | Unsplittable:
+    """Why the row on lines start..end cannot be read; Unsplittable if it spans lines."""
+    if at_end:
+        # Only an open quote makes the reader fail at the end of the file. Read leniently, the
+        # row's last field is what followed that quote: the lines it spans say where it opened.
+        parts = _LINE_BREAK.split(next(csv.reader(record), [""])[-1])
+        spanned = max(1, len(parts) - (parts[-1] == ""))  # a break at the very end ends a line
+        return Unsplittable(
+            FieldProblem(
+                "row",
+                "a quote opened on this line is never closed, so every line after it would"
+                " be read into one field",
+                end - spanned + 1,
+            )
+        )
+    if end == start:
+        return FieldProblem("row", what, start)
+    return Unsplittable(
+        FieldProblem(
+            "row",
+            f"a quoted field runs from line {start} to line {end}, where the row {what}:"
+            " is a closing quote missing?",
+            start,
+        )
+    )
+
+
+def _row_inside(row: dict[str, str], start: int) -> Unsplittable | None:
+    """A field holding a line that reads as a signal row of its own: a quote opened too early.
+
+    A rationale may hold line breaks, but hardly a line with a trade type and a direction in
+    exactly the columns of the header.
+    """
+    columns = list(row)
+    first = start  # the line the field starts on
+    for column, value in row.items():
+        parts = _LINE_BREAK.split(value)
+        for offset, text in enumerate(parts[1:], start=1):
+            if _reads_as_a_row(text, columns):
+                return Unsplittable(
+                    FieldProblem(
+                        column,
+                        f"a quoted field runs from line {first} to line {first + len(parts) - 1},"
+                        f" and line {first + offset} inside it reads as a row of its own:"
+                        f" is a closing quote missing on line {first}?",
+                        start,
+                    )
+                )
+        first += len(parts) - 1
+    return None
+
+
+def _reads_as_a_row(text: str, columns: list[str]) -> bool:
+    try:
+        cells = next(csv.reader([text], strict=True), [])
+    except csv.Error:
+        return False
+    if len(cells) != len(columns):
+        return False
+    cell = dict(zip(columns, cells, strict=True))
+    trade_type, direction = cell["trade_type"].strip().lower(), cell["direction"].strip().lower()
+    return trade_type in ("day", "swing") and direction in ("long", "short")
 
 
 def _check_header(columns: list[str]) -> None:
@@ -305,7 +423,7 @@ def _check_header(columns: list[str]) -> None:
         raise InvalidImport(problems, 0)
 
 
-def _read_jsonl(path: Path) -> Iterator[tuple[int, dict[str, Any] | FieldProblem]]:
+def _read_jsonl(path: Path) -> Iterator[tuple[int, Row]]:
     with path.open(encoding="utf-8-sig") as handle:
         for line, text in enumerate(handle, start=1):
             if not text.strip():

@@ -184,3 +184,68 @@ def test_progress_is_reported_while_importing(db, now, tmp_path):
         progress=lambda stage, n: seen.append((stage, n)),
     )
     assert ("checked", 3) in seen and ("copied", 3) in seen
+
+
+# --- every row accounted for: a file that cannot be split into rows is refused whole ---------
+
+
+def test_a_quote_left_open_refuses_the_file_naming_the_line_it_opened(db, now, sql_conn, tmp_path):
+    rows = [GOOD_ROWS[2], GOOD_ROWS[0].replace(",momo-v2", ',"momo-v2'), GOOD_ROWS[1]]
+    with pytest.raises(InvalidImport) as caught:
+        importer.import_file(db, write_csv(tmp_path, rows), now=now)
+    assert [(p.line, p.field) for p in caught.value.problems] == [(3, "row")]
+    assert "quote opened on this line is never closed" in str(caught.value)
+    assert count(sql_conn) == 0
+
+
+def test_a_quote_left_open_refuses_the_file_even_when_skipping_invalid_rows(
+    db, now, sql_conn, tmp_path
+):
+    rows = [GOOD_ROWS[0].replace(",momo-v2", ',"momo-v2'), GOOD_ROWS[1]]
+    with pytest.raises(InvalidImport, match="line 2: row: a quote opened on this line"):
+        importer.import_file(db, write_csv(tmp_path, rows), now=now, skip_invalid=True)
+    assert count(sql_conn) == 0
+
+
+def test_a_quote_opened_on_a_later_line_of_a_row_is_the_line_named(db, now, tmp_path):
+    two_line_rationale = GOOD_ROWS[0].replace("Reclaimed VWAP", '"Reclaimed\nVWAP"')
+    rows = [two_line_rationale.replace(",momo-v2", ',"momo-v2'), GOOD_ROWS[1]]
+    with pytest.raises(InvalidImport, match="line 3: row: a quote opened on this line"):
+        importer.import_file(db, write_csv(tmp_path, rows), now=now, skip_invalid=True)
+
+
+def test_a_quote_that_swallows_rows_until_another_quote_refuses_the_file(
+    db, now, sql_conn, tmp_path
+):
+    quoted_rationale = GOOD_ROWS[1].replace("Failed breakout", '"Failed breakout"')
+    rows = [GOOD_ROWS[0].replace(",momo-v2", ',"momo-v2'), GOOD_ROWS[2], quoted_rationale]
+    with pytest.raises(InvalidImport) as caught:
+        importer.import_file(db, write_csv(tmp_path, rows), now=now, skip_invalid=True)
+    assert [(p.line, p.field) for p in caught.value.problems] == [(2, "row")]
+    assert "runs from line 2 to line 4" in str(caught.value)
+    assert count(sql_conn) == 0
+
+
+def test_a_quoted_field_holding_a_whole_row_refuses_the_file(db, now, sql_conn, tmp_path):
+    closes_at_line_end = GOOD_ROWS[1].replace(",momo-v2", ',momo-v2"')
+    rows = [GOOD_ROWS[0].replace(",momo-v2", ',"momo-v2'), GOOD_ROWS[2], closes_at_line_end]
+    with pytest.raises(InvalidImport) as caught:
+        importer.import_file(db, write_csv(tmp_path, rows), now=now, skip_invalid=True)
+    assert [(p.line, p.field) for p in caught.value.problems] == [(2, "strategy")]
+    assert "line 3 inside it reads as a row of its own" in str(caught.value)
+    assert count(sql_conn) == 0
+
+
+def test_a_quoted_rationale_may_span_lines(db, now, sql_conn, tmp_path):
+    rows = [GOOD_ROWS[0].replace("Reclaimed VWAP", '"Reclaimed VWAP,\non volume"'), GOOD_ROWS[1]]
+    report = importer.import_file(db, write_csv(tmp_path, rows), now=now)
+    assert (report.rows, report.inserted) == (2, 2)
+    rationale = sql_conn.execute("SELECT rationale FROM trade_signals WHERE trade_type = 'day'")
+    assert rationale.fetchone()[0] == "Reclaimed VWAP,\non volume"
+
+
+def test_a_stray_character_after_a_closing_quote_refuses_only_that_row(db, now, tmp_path):
+    rows = [GOOD_ROWS[0].replace("Reclaimed VWAP", '"Reclaimed" VWAP'), GOOD_ROWS[1]]
+    report = importer.import_file(db, write_csv(tmp_path, rows), now=now, skip_invalid=True)
+    assert report.inserted == 1
+    assert [(p.line, p.field) for p in report.skipped] == [(2, "row")]
