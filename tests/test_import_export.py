@@ -147,6 +147,29 @@ def test_generated_ids_continue_after_ids_already_used(db, now, sql_conn, tmp_pa
     assert ids == ["NVDA-20261120-001", "NVDA-20261120-002", "NVDA-20261120-003"]
 
 
+# AAPL's first number of the day, given to an MSFT signal; then an AAPL row to be numbered.
+MSFT_UNDER_AN_AAPL_ID = (
+    "AAPL-20261119-001,MSFT,swing,long,410.00,400.00,430.00,,3,,,2026-11-19T15:00:00Z,,"
+)
+AAPL_TO_NUMBER = ",AAPL,swing,long,228.10,224.00,236.00,,5,,,2026-11-19T16:00:00Z,,"
+
+
+def test_a_generated_trade_id_skips_one_an_earlier_row_was_given(db, now, sql_conn, tmp_path):
+    path = write_csv(tmp_path, [MSFT_UNDER_AN_AAPL_ID, AAPL_TO_NUMBER])
+    report = importer.import_file(db, path, now=now)
+    assert (report.inserted, report.already_present) == (2, 0)
+    ids = dict(sql_conn.execute("SELECT ticker, trade_id FROM trade_signals").fetchall())
+    assert ids == {"MSFT": "AAPL-20261119-001", "AAPL": "AAPL-20261119-002"}
+
+
+def test_a_generated_trade_id_skips_one_the_ledger_holds(db, now, sql_conn, tmp_path):
+    importer.import_file(db, write_csv(tmp_path, [MSFT_UNDER_AN_AAPL_ID]), now=now)
+    report = importer.import_file(db, write_csv(tmp_path, [AAPL_TO_NUMBER]), now=now)
+    assert (report.inserted, report.already_present) == (1, 0)
+    aapl = sql_conn.execute("SELECT trade_id FROM trade_signals WHERE ticker = 'AAPL'")
+    assert aapl.fetchone()[0] == "AAPL-20261119-002"
+
+
 def test_export_has_outcome_columns_and_utc_times(db, now, tmp_path):
     importer.import_file(db, write_csv(tmp_path, GOOD_ROWS), now=now)
     rows = list(csv.DictReader(io.StringIO(export_text(db))))

@@ -60,11 +60,16 @@ def export_rows(conn: psycopg.Connection, batch_size: int = 5000) -> Iterator[di
 
 
 def next_trade_number(conn: psycopg.Connection, ticker: str, day: date) -> int:
-    """The next free number for (ticker, day); the counter row lock serialises writers."""
-    row = conn.execute(
-        named_query("next_trade_number"), {"ticker": ticker, "trade_date": day}
-    ).fetchone()
-    return row["last_number"]
+    """The next free number for (ticker, day); the counter row lock serialises writers.
+
+    A number whose id another signal holds is passed over, so the counter moves past it.
+    """
+    while True:
+        row = conn.execute(
+            named_query("next_trade_number"), {"ticker": ticker, "trade_date": day}
+        ).fetchone()
+        if not row["taken"]:
+            return row["last_number"]
 
 
 def claim_trade_number(conn: psycopg.Connection, ticker: str, day: date, number: int) -> None:
@@ -130,7 +135,9 @@ def insert_staged(conn: psycopg.Connection, *, actor: str, logged_at: datetime) 
     """Number, insert and record `created` events for the staged rows; return how many."""
     conn.execute(named_query("drop_already_logged"))
     conn.execute(named_query("claim_staged_trade_numbers"))
-    conn.execute(named_query("number_staged_signals"))
+    unnumbered = conn.execute(named_query("count_unnumbered_staged")).fetchone()["count"]
+    while unnumbered:  # each round leaves unnumbered only the rows whose id was taken
+        unnumbered -= conn.execute(named_query("number_staged_signals")).rowcount
     cursor = conn.execute(
         named_query("insert_staged_signals"), {"actor": actor, "logged_at": logged_at}
     )

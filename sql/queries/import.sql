@@ -63,8 +63,14 @@ WHERE id_number IS NOT NULL
 GROUP BY ticker, trade_date
 ON CONFLICT (ticker, trade_date) DO UPDATE SET last_number = greatest(c.last_number, EXCLUDED.last_number);
 
+-- name: count_unnumbered_staged
+SELECT count(*) FROM import_staging WHERE trade_id IS NULL;
+
 -- name: number_staged_signals
--- Reserve a block of numbers per (ticker, day) and hand them out in order of creation.
+-- Reserve a block of numbers per (ticker, day) and hand them out in order of creation. An id
+-- another signal holds (given explicitly, in the ledger or in this file, to a signal of another
+-- ticker, so it moved no counter) is not handed out: its row stays unnumbered, and the next
+-- round numbers it past the block.
 WITH wanted AS (
     SELECT ticker, trade_date, count(*) AS n FROM import_staging
     WHERE trade_id IS NULL
@@ -78,15 +84,21 @@ WITH wanted AS (
     SELECT s.line, s.ticker, s.trade_date,
            row_number() OVER (PARTITION BY s.ticker, s.trade_date ORDER BY s.created_at, s.line) AS k
     FROM import_staging s WHERE s.trade_id IS NULL
+), numbered AS (
+    SELECT o.line,
+           o.ticker || '-' || to_char(o.trade_date, 'YYYYMMDD') || '-'
+           || lpad((r.last_number - w.n + o.k)::text,
+                   greatest(3, length((r.last_number - w.n + o.k)::text)), '0') AS trade_id
+    FROM ordered o
+    JOIN reserved r USING (ticker, trade_date)
+    JOIN wanted w USING (ticker, trade_date)
 )
 UPDATE import_staging s
-SET trade_id = o.ticker || '-' || to_char(o.trade_date, 'YYYYMMDD') || '-'
-               || lpad((r.last_number - w.n + o.k)::text,
-                       greatest(3, length((r.last_number - w.n + o.k)::text)), '0')
-FROM ordered o
-JOIN reserved r USING (ticker, trade_date)
-JOIN wanted w USING (ticker, trade_date)
-WHERE s.line = o.line;
+SET trade_id = n.trade_id
+FROM numbered n
+WHERE s.line = n.line
+  AND NOT EXISTS (SELECT 1 FROM trade_signals t WHERE t.trade_id = n.trade_id)
+  AND NOT EXISTS (SELECT 1 FROM import_staging e WHERE e.trade_id = n.trade_id);
 
 -- name: insert_staged_signals
 WITH inserted AS (
