@@ -69,7 +69,11 @@ Row = dict[str, Any] | FieldProblem | Unsplittable
 
 @dataclass
 class ImportReport:
-    """What an import did: rows read, written, already present, and any refused rows."""
+    """What an import did with each row it read: every row is written, already present (the
+    same signal is in the ledger), a repeat of an earlier row, or skipped with its reasons.
+
+    rows == inserted + already_present + duplicates_in_file + skipped_lines.
+    """
 
     rows: int = 0
     inserted: int = 0
@@ -80,6 +84,11 @@ class ImportReport:
     @property
     def skipped_lines(self) -> int:
         return len({p.line for p in self.skipped})
+
+
+# A row the insert passed over although its terms are new: between the check and the insert,
+# another writer logged a different signal under its trade_id or source key.
+TAKEN_MEANWHILE = "its trade_id or source key was taken by another signal during the import"
 
 
 def import_file(
@@ -95,38 +104,54 @@ def import_file(
     report = ImportReport()
     with tempfile.TemporaryFile("w+b") as spool:
         staged = _validate_into(path, spool, report, now=now, progress=progress)
-        problems = report.skipped
-        if problems and not skip_invalid:
-            raise InvalidImport(problems, report.rows)
+        if report.skipped and not skip_invalid:
+            raise InvalidImport(report.skipped, report.rows)
         spool.seek(0)
         with db.connection() as conn, conn.transaction():
             storage.stage_import(conn, _chunks(spool, "copied", progress))
-            conflicts = storage.staged_trade_id_conflicts(conn)
-            conflict_problems = [
-                FieldProblem(
-                    "trade_id",
-                    f"{row['trade_id']} is already used by a different signal",
-                    row["line"],
+            conflicts = [_conflict(row) for row in storage.staged_conflicts(conn)]
+            if conflicts and not skip_invalid:
+                raise InvalidImport(conflicts, report.rows)
+            refused = {p.line for p in conflicts}
+            storage.unstage(conn, refused)
+            inserted, passed_over = storage.insert_staged(conn, actor=actor, logged_at=now)
+            if passed_over and not skip_invalid:
+                raise InvalidImport(
+                    [FieldProblem("row", TAKEN_MEANWHILE, line) for line in passed_over],
+                    report.rows,
                 )
-                for row in conflicts
-            ]
-            if conflict_problems and not skip_invalid:
-                raise InvalidImport(problems + conflict_problems, report.rows)
-            report.skipped.extend(conflict_problems)
-            inserted = storage.insert_staged(conn, actor=actor, logged_at=now)
+    report.skipped += conflicts
+    report.skipped += [FieldProblem("row", TAKEN_MEANWHILE, line) for line in passed_over]
     report.inserted = inserted
-    report.already_present = staged - len(conflict_problems) - inserted
+    report.already_present = staged - len(refused) - len(passed_over) - inserted
     return report
+
+
+def _conflict(row: dict[str, Any]) -> FieldProblem:
+    """A staged row whose trade_id or source key the ledger holds for a different signal."""
+    if row["field"] == "trade_id":
+        reason = f"{row['trade_id']} is already used by a different signal"
+    else:
+        reason = (
+            f"{row['source']} key {row['source_key']} was already logged as {row['held_by']}"
+            " with different terms"
+        )
+    return FieldProblem(row["field"], reason, row["line"])
 
 
 def _validate_into(
     path: Path, spool: IO[bytes], report: ImportReport, *, now: datetime, progress: Progress | None
 ) -> int:
-    """Check every row; write the good ones to spool; return how many were spooled."""
+    """Check every row; write the good ones to spool; return how many were spooled.
+
+    A row may repeat an earlier one (the same terms), but may not take an earlier row's
+    trade_id or source key for other terms: `signals add` refuses that too.
+    """
     # One fingerprint per staged row is all an import keeps in memory; as 32 raw bytes rather
     # than 64 hex characters it costs about 120 bytes a row (set included) instead of 170.
     seen_terms: set[bytes] = set()
-    id_terms: dict[str, str] = {}
+    id_terms: dict[str, bytes] = {}
+    key_terms: dict[tuple[str, str], bytes] = {}
     staged = 0
     unsplittable = False
     for line, raw in read_rows(path):
@@ -146,22 +171,29 @@ def _validate_into(
             continue
         published = published_terms(signal)
         terms = terms_fingerprint(published)
-        if signal.trade_id:
-            earlier = id_terms.setdefault(signal.trade_id, terms)
-            if earlier != terms:
-                report.skipped.append(
-                    FieldProblem(
-                        "trade_id",
-                        f"{signal.trade_id} is used by an earlier row with other terms",
-                        line,
-                    )
-                )
-                continue
         digest = bytes.fromhex(terms)
+        source_key = (signal.source.value, signal.source_key) if signal.source_key else None
+        clashes = []
+        if signal.trade_id and id_terms.get(signal.trade_id, digest) != digest:
+            reason = f"{signal.trade_id} is used by an earlier row with other terms"
+            clashes.append(FieldProblem("trade_id", reason, line))
+        if source_key and key_terms.get(source_key, digest) != digest:
+            reason = (
+                f"{signal.source.value} key {signal.source_key} is used by an earlier row"
+                " with other terms"
+            )
+            clashes.append(FieldProblem("source_key", reason, line))
+        if clashes:
+            report.skipped.extend(clashes)
+            continue
         if digest in seen_terms:
             report.duplicates_in_file += 1
             continue
         seen_terms.add(digest)
+        if signal.trade_id:
+            id_terms[signal.trade_id] = digest
+        if source_key:
+            key_terms[source_key] = digest
         spool.write(copy_line(staging_row(line, signal, terms, published)))
         staged += 1
     if progress:

@@ -141,6 +141,24 @@ def test_import_reports_counts_and_a_bad_file_exits_non_zero(ledger_env, tmp_pat
     assert "line 2: stop: stop 155 must be below entry 150 for a long" in err
 
 
+@freeze_time("2026-11-20 15:00:00")
+def test_the_import_summary_accounts_for_every_row(ledger_env, tmp_path):
+    path = tmp_path / "mixed.csv"
+    path.write_text(
+        "ticker,trade_type,direction,entry,stop,target,confidence,created_at\n"
+        "AMD,swing,long,150,145,160,3,2026-11-19T15:00:00Z\n"
+        "AMD,swing,long,150,145,160,3,2026-11-19T15:00:00Z\n"
+        "AMD,swing,long,150,155,160,3,2026-11-19T15:00:00Z\n"
+    )
+    code, out, err = run("signals", "import", str(path), "--skip-invalid")
+    assert code == 0
+    assert out == (
+        "imported 1 new signals from 3 rows (0 already present, 1 repeated in the file,"
+        " 1 invalid rows skipped)\n"
+    )
+    assert "skipped line 4: stop" in err
+
+
 @pytest.fixture
 def csv_prices(monkeypatch, tmp_path):
     from tests.factories import write_bars

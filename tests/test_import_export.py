@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from edgeledger import exporter, importer, ledger
+from edgeledger import exporter, importer, ledger, storage
 from edgeledger.database import Database
 from edgeledger.errors import InvalidImport
 from edgeledger.validation import parse_signal
@@ -168,6 +168,109 @@ def test_a_generated_trade_id_skips_one_the_ledger_holds(db, now, sql_conn, tmp_
     assert (report.inserted, report.already_present) == (1, 0)
     aapl = sql_conn.execute("SELECT trade_id FROM trade_signals WHERE ticker = 'AAPL'")
     assert aapl.fetchone()[0] == "AAPL-20261119-002"
+
+
+def write_jsonl(tmp_path: Path, rows: list[dict], name: str = "signals.jsonl") -> Path:
+    path = tmp_path / name
+    path.write_text("".join(json.dumps(row) + "\n" for row in rows))
+    return path
+
+
+def test_a_source_key_reused_in_the_file_for_other_terms_is_refused(db, now, tmp_path):
+    rows = [raw_signal(source_key="msg-9"), raw_signal(source_key="msg-9", target="185.00")]
+    with pytest.raises(InvalidImport) as caught:
+        importer.import_file(db, write_jsonl(tmp_path, rows), now=now)
+    assert [str(p) for p in caught.value.problems] == [
+        "line 2: source_key: import key msg-9 is used by an earlier row with other terms"
+    ]
+
+
+def test_a_source_key_reused_in_the_file_is_skipped_with_its_line(db, now, sql_conn, tmp_path):
+    rows = [raw_signal(source_key="msg-9"), raw_signal(source_key="msg-9", target="185.00")]
+    path = write_jsonl(tmp_path, rows)
+    report = importer.import_file(db, path, now=now, skip_invalid=True)
+    assert (report.inserted, report.already_present) == (1, 0)
+    assert [(p.line, p.field) for p in report.skipped] == [(2, "source_key")]
+    assert count(sql_conn) == 1
+
+
+def test_a_source_key_the_ledger_holds_for_other_terms_refuses_the_file(
+    db, now, sql_conn, tmp_path
+):
+    importer.import_file(db, write_jsonl(tmp_path, [raw_signal(source_key="msg-9")]), now=now)
+    path = write_jsonl(tmp_path, [raw_signal(source_key="msg-9", target="185.00")])
+    with pytest.raises(InvalidImport) as caught:
+        importer.import_file(db, path, now=now)
+    assert [str(p) for p in caught.value.problems] == [
+        "line 1: source_key: import key msg-9 was already logged as NVDA-20261120-001"
+        " with different terms"
+    ]
+    assert count(sql_conn) == 1
+
+
+def test_a_source_key_the_ledger_holds_is_skipped_with_its_line(db, now, sql_conn, tmp_path):
+    importer.import_file(db, write_jsonl(tmp_path, [raw_signal(source_key="msg-9")]), now=now)
+    rows = [raw_signal(source_key="msg-9", target="185.00"), raw_signal(ticker="AMD")]
+    report = importer.import_file(db, write_jsonl(tmp_path, rows), now=now, skip_invalid=True)
+    assert (report.inserted, report.already_present) == (1, 0)
+    assert [(p.line, p.field) for p in report.skipped] == [(1, "source_key")]
+    assert count(sql_conn) == 2
+
+
+def test_the_same_signal_under_its_source_key_is_already_present(db, now, tmp_path):
+    path = write_jsonl(tmp_path, [raw_signal(source_key="msg-9")])
+    importer.import_file(db, path, now=now)
+    again = importer.import_file(db, path, now=now)
+    assert (again.inserted, again.already_present, again.skipped) == (0, 1, [])
+
+
+@pytest.fixture
+def another_writer_takes_msg_9(db, now, monkeypatch):
+    """Between the import's check and its insert, another writer logs other terms as msg-9."""
+    insert_staged = storage.insert_staged
+
+    def another_writer_first(conn, **kwargs):
+        raw = raw_signal(source="import", source_key="msg-9", target="185.00")
+        ledger.log_signal(db, parse_signal(raw, now=now), actor="bot", now=now)
+        return insert_staged(conn, **kwargs)
+
+    monkeypatch.setattr(storage, "insert_staged", another_writer_first)
+
+
+def test_a_row_whose_source_key_is_taken_during_the_import_is_skipped_with_its_line(
+    db, now, sql_conn, tmp_path, another_writer_takes_msg_9
+):
+    rows = [raw_signal(source_key="msg-9"), raw_signal(ticker="AMD")]
+    report = importer.import_file(db, write_jsonl(tmp_path, rows), now=now, skip_invalid=True)
+    assert (report.inserted, report.already_present) == (1, 0)
+    assert [(p.line, p.field) for p in report.skipped] == [(1, "row")]
+    assert count(sql_conn) == 2  # the other writer's and AMD
+
+
+def test_a_row_whose_source_key_is_taken_during_the_import_refuses_the_file(
+    db, now, sql_conn, tmp_path, another_writer_takes_msg_9
+):
+    rows = [raw_signal(source_key="msg-9"), raw_signal(ticker="AMD")]
+    with pytest.raises(InvalidImport, match="line 1: row: its trade_id or source key was taken"):
+        importer.import_file(db, write_jsonl(tmp_path, rows), now=now)
+    assert count(sql_conn) == 1  # the other writer's
+
+
+def test_every_row_is_counted_once_inserted_present_repeated_or_skipped(db, now, tmp_path):
+    importer.import_file(db, write_jsonl(tmp_path, [raw_signal(source_key="msg-9")]), now=now)
+    rows = [
+        raw_signal(source_key="msg-9"),  # already present
+        raw_signal(source_key="msg-9", target="185.00"),  # the key is taken: skipped
+        raw_signal(ticker="AMD"),  # inserted
+        raw_signal(ticker="AMD"),  # repeated
+        raw_signal(ticker="AMD", stop="190", target="180"),  # invalid twice over: skipped
+        raw_signal(ticker="MSFT", trade_id="NVDA-20261120-001"),  # the id is taken: skipped
+    ]
+    path = write_jsonl(tmp_path, rows)
+    report = importer.import_file(db, path, now=now, skip_invalid=True)
+    counted = (report.inserted, report.already_present, report.duplicates_in_file)
+    assert (*counted, report.skipped_lines) == (1, 1, 1, 3)
+    assert sum(counted) + report.skipped_lines == report.rows == 6
 
 
 def test_export_has_outcome_columns_and_utc_times(db, now, tmp_path):

@@ -36,25 +36,28 @@ COPY import_staging (
     market_volatility, spy_bias, context, fingerprint, created_at, expires_at
 ) FROM STDIN;
 
--- name: staged_trade_id_conflicts
--- Lines whose trade_id is already held by a different signal.
-SELECT s.line, s.trade_id FROM import_staging s
+-- name: staged_conflicts
+-- Lines whose trade_id or source key is already held by a different signal.
+SELECT s.line, 'trade_id' AS field, s.trade_id, s.source, s.source_key, t.trade_id AS held_by
+FROM import_staging s
 JOIN trade_signals t ON t.trade_id = s.trade_id
 WHERE t.fingerprint <> s.fingerprint
-ORDER BY s.line;
+UNION ALL
+SELECT s.line, 'source_key', s.trade_id, s.source, s.source_key, t.trade_id
+FROM import_staging s
+JOIN trade_signals t ON t.source = s.source AND t.source_key = s.source_key
+WHERE t.fingerprint <> s.fingerprint
+ORDER BY line, field DESC;
+
+-- name: unstage
+DELETE FROM import_staging WHERE line = ANY(%(lines)s);
 
 -- name: drop_already_logged
--- Re-importing adds nothing: rows whose terms (or trade_id) are already in the ledger go.
--- Two joins, not one join ON a OR b: PostgreSQL can only run an OR join as a nested loop, which
--- compared every staged row with every ledger row (ten minutes for 100,000 rows re-imported).
-WITH known AS (
-    SELECT s.line FROM import_staging s JOIN trade_signals t ON t.fingerprint = s.fingerprint
-    UNION
-    SELECT s.line FROM import_staging s JOIN trade_signals t ON t.trade_id = s.trade_id
-)
+-- Re-importing adds nothing: rows whose terms are already in the ledger go. (A row whose
+-- trade_id or source key the ledger holds for other terms was refused before this.)
 DELETE FROM import_staging s
-USING known k
-WHERE s.line = k.line;
+USING trade_signals t
+WHERE t.fingerprint = s.fingerprint;
 
 -- name: claim_staged_trade_numbers
 INSERT INTO trade_id_counters AS c (ticker, trade_date, last_number)
@@ -62,6 +65,9 @@ SELECT ticker, trade_date, max(id_number) FROM import_staging
 WHERE id_number IS NOT NULL
 GROUP BY ticker, trade_date
 ON CONFLICT (ticker, trade_date) DO UPDATE SET last_number = greatest(c.last_number, EXCLUDED.last_number);
+
+-- name: count_staged
+SELECT count(*) FROM import_staging;
 
 -- name: count_unnumbered_staged
 SELECT count(*) FROM import_staging WHERE trade_id IS NULL;
@@ -120,3 +126,10 @@ SELECT trade_id, 'created', %(actor)s, %(logged_at)s,
        jsonb_strip_nulls(jsonb_build_object('source', source, 'source_key', source_key,
                                             'strategy', strategy, 'via', 'import'))
 FROM inserted;
+
+-- name: staged_passed_over
+-- Staged lines the insert passed over although the ledger does not hold their terms: another
+-- writer took their trade_id or source key between the check and the insert.
+SELECT s.line FROM import_staging s
+WHERE NOT EXISTS (SELECT 1 FROM trade_signals t WHERE t.fingerprint = s.fingerprint)
+ORDER BY s.line;
