@@ -11,7 +11,7 @@ import math
 import re
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime, timedelta
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
 from edgeledger.errors import FieldProblem, InvalidSignal
@@ -41,6 +41,10 @@ MAX_TEXT = {
     "spy_bias": 50,
 }
 FUTURE_TOLERANCE = timedelta(minutes=5)
+
+# A number as people and bots write one: ASCII digits, at most one dot, an optional sign.
+# Decimal() alone would also read "1_81", and Arabic-Indic or full-width digits, as 181.
+NUMBER_PATTERN = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)")
 
 KNOWN_FIELDS = frozenset(SIGNAL_FIELDS)
 
@@ -186,6 +190,8 @@ def _ticker(value: Any) -> str:
         raise ValueError("is required")
     if not isinstance(value, str):
         raise ValueError(f"must be text, got {value!r}")
+    if not value.isascii():  # before upper(), which turns "ﬁ" into "FI"
+        raise ValueError(f"{value.strip()!r} is not a ticker (ASCII letters and digits only)")
     ticker = value.strip().upper()
     if len(ticker) > MAX_TICKER_LENGTH:
         raise ValueError(f"{ticker!r} is longer than {MAX_TICKER_LENGTH} characters")
@@ -214,7 +220,7 @@ def _choice(enum: type, allowed: str) -> Callable[[Any], Any]:
         if _is_blank(value):
             raise ValueError(f"is required ({allowed})")
         try:
-            return enum(str(value).strip().lower())
+            return enum(_ascii(value).strip().lower())
         except ValueError:
             raise ValueError(f"{value!r} must be {allowed}") from None
 
@@ -226,7 +232,7 @@ def _source(default: Source) -> Callable[[Any], Source]:
         if _is_blank(value):
             return default
         try:
-            return Source(str(value).strip().lower())
+            return Source(_ascii(value).strip().lower())
         except ValueError:
             names = ", ".join(s.value for s in Source)
             raise ValueError(f"{value!r} must be one of {names}") from None
@@ -234,17 +240,30 @@ def _source(default: Source) -> Callable[[Any], Source]:
     return parse
 
 
+def _ascii(value: Any) -> str:
+    """The text of a choice, which must be ASCII: lower() turns the Kelvin sign into k."""
+    text = str(value)
+    if not text.isascii():
+        raise ValueError(text)
+    return text
+
+
 def _decimal(value: Any) -> Decimal:
     if isinstance(value, bool):
         raise ValueError(f"must be a number, got {value!r}")
-    if isinstance(value, float):
+    if isinstance(value, Decimal):
+        number = value
+    elif isinstance(value, float):
         if not math.isfinite(value):
             raise ValueError(f"must be a finite number, got {value!r}")
-        value = repr(value)
-    try:
-        number = Decimal(str(value).strip())
-    except InvalidOperation:
-        raise ValueError(f"{value!r} is not a number") from None
+        number = Decimal(repr(value))  # a float's repr may use an exponent: 1e-05
+    else:
+        text = str(value).strip()
+        if not NUMBER_PATTERN.fullmatch(text):
+            raise ValueError(
+                f"{value!r} is not a number (digits 0-9 with at most one dot, e.g. 181.20)"
+            )
+        number = Decimal(text)
     if not number.is_finite():
         raise ValueError(f"must be a finite number, got {value!r}")
     return number

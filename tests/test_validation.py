@@ -164,3 +164,32 @@ def test_context_must_be_a_json_object():
     )
     assert signal.context.extra == {"vix": 14.2}
     assert signal.context.atr_value == Decimal("3.1")
+
+
+# --- input that would be misread, or break later, is refused with its field named ----------
+
+NUMERIC_FIELDS = ["entry", "stop", "target", "target2", "atr_value", "confidence"]
+
+
+@pytest.mark.parametrize("field", NUMERIC_FIELDS)
+@pytest.mark.parametrize("value", ["1_81", "١٨١", "１８１", "1.8.1", "1e2", "0x10", "1 81", "--1"])
+def test_numbers_are_ascii_digits_with_one_optional_dot(field, value):
+    assert "is not a number" in problems_of(raw_signal(**{field: value}))[field]
+
+
+def test_a_number_may_carry_a_sign_and_a_leading_or_trailing_dot():
+    signal = parse_signal(raw_signal(entry="+181.", stop="179.90", atr_value=".5"), now=NOW)
+    assert (signal.entry, signal.context.atr_value) == (Decimal("181"), Decimal("0.5"))
+
+
+def test_a_number_from_json_may_be_written_with_an_exponent():
+    signal = parse_signal(raw_signal(ticker="EURUSD=X", atr_value=0.00001), now=NOW)
+    assert signal.context.atr_value == Decimal("0.00001")
+
+
+def test_a_ticker_is_ascii_before_it_is_upper_cased():
+    assert "ticker" in problems_of(raw_signal(ticker="ﬁx"))  # "ﬁ".upper() == "FI"
+
+
+def test_a_choice_is_ascii_before_it_is_lower_cased():
+    assert "source" in problems_of(raw_signal(source="bac\u212atest"))  # Kelvin K
