@@ -40,11 +40,21 @@ MAX_TEXT = {
     "market_volatility": 50,
     "spy_bias": 50,
 }
+# Text that may run over several lines; the others are one-line labels.
+PROSE_FIELDS = frozenset({"rationale"})
 FUTURE_TOLERANCE = timedelta(minutes=5)
+# Deeper than any market context or edge needs, and far below where Python's JSON reader or a
+# walk of the value would run out of stack.
+MAX_JSON_DEPTH = 32
 
 # A number as people and bots write one: ASCII digits, at most one dot, an optional sign.
 # Decimal() alone would also read "1_81", and Arabic-Indic or full-width digits, as 181.
 NUMBER_PATTERN = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)")
+# What text must not hold: C0 and C1 control characters, and lone surrogates (which stand for
+# bytes that were not UTF-8, and which PostgreSQL cannot store).
+_UNWANTED_CHARACTER = re.compile("[\x00-\x1f\x7f-\x9f\ud800-\udfff]")
+# The same, less the tab and line breaks a multi-line text such as a rationale may hold.
+_UNWANTED_IN_PROSE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff]")
 
 KNOWN_FIELDS = frozenset(SIGNAL_FIELDS)
 
@@ -76,8 +86,8 @@ def parse_signal(
 ) -> NewSignal:
     """Validate and normalize one signal; raise InvalidSignal naming every bad field."""
     problems = _Problems()
-    for name in sorted(set(raw) - KNOWN_FIELDS):
-        problems.add(name, "is not a signal field")
+    for name in sorted(set(raw) - KNOWN_FIELDS, key=str):
+        problems.add(shown(name), "is not a signal field")
 
     trade_id = problems.parse("trade_id", raw, _trade_id)
     ticker = problems.parse("ticker", raw, _ticker)
@@ -300,6 +310,7 @@ def _confidence(value: Any) -> int:
 
 def _text(field: str) -> Callable[[Any], str | None]:
     limit = MAX_TEXT[field]
+    unwanted = _UNWANTED_IN_PROSE if field in PROSE_FIELDS else _UNWANTED_CHARACTER
 
     def parse(value: Any) -> str | None:
         if _is_blank(value):
@@ -309,11 +320,33 @@ def _text(field: str) -> Callable[[Any], str | None]:
         text = str(value).strip()
         if len(text) > limit:
             raise ValueError(f"is {len(text)} characters; the limit is {limit}")
-        if "\x00" in text:
-            raise ValueError("contains a NUL character")
+        if found := unwanted.search(text):
+            raise ValueError(_character_problem(found.group()))
         return text
 
     return parse
+
+
+def _character_problem(character: str) -> str:
+    """Why text holding this (unwanted) character is refused."""
+    if character == "\x00":
+        return "contains a NUL character"
+    if "\ud800" <= character <= "\udfff":
+        return (
+            f"is not valid Unicode (it holds the lone surrogate U+{ord(character):04X}, which"
+            " stands for a byte that is not UTF-8)"
+        )
+    return f"contains a control character (U+{ord(character):04X})"
+
+
+def shown(name: Any) -> str:
+    """A name from the input, safe to print in a message: as written if printable, else as repr.
+
+    A field or column name that is not a signal's is echoed back; a control character in it
+    must not reach the terminal.
+    """
+    text = str(name)
+    return text if text.isprintable() else ascii(text)
 
 
 def _edges(value: Any) -> tuple[Edge, ...]:
@@ -321,10 +354,7 @@ def _edges(value: Any) -> tuple[Edge, ...]:
     if _is_blank(value):
         return ()
     if isinstance(value, str) and value.lstrip().startswith("["):
-        try:
-            value = json.loads(value)
-        except json.JSONDecodeError as exc:
-            raise ValueError(f"looks like JSON but is not valid ({exc.msg})") from None
+        value = load_json(value)
     if isinstance(value, str):
         items: list[Any] = value.split(";")
     elif isinstance(value, list | tuple):
@@ -335,11 +365,17 @@ def _edges(value: Any) -> tuple[Edge, ...]:
     seen: set[str] = set()
     for item in items:
         if isinstance(item, Mapping):
+            if reason := _json_problem(item):
+                raise ValueError(f"edge {item.get('name')!r} {reason}")
             name, attributes = item.get("name"), {k: v for k, v in item.items() if k != "name"}
         else:
             name, attributes = item, {}
         if not isinstance(name, str):
             raise ValueError(f"edge {item!r} has no name")
+        # Tabs and line breaks separate words, as spaces do; no other control character may
+        # hide in a name that reports will print.
+        if found := _UNWANTED_IN_PROSE.search(name):
+            raise ValueError(f"edge {name!r} {_character_problem(found.group())}")
         name = " ".join(name.split())
         if not name:
             if isinstance(value, str):
@@ -349,8 +385,6 @@ def _edges(value: Any) -> tuple[Edge, ...]:
             raise ValueError(
                 f"edge name {name[:20]!r}... is longer than {MAX_EDGE_NAME} characters"
             )
-        if "\x00" in name or (attributes and _has_nul(attributes)):
-            raise ValueError(f"edge {name!r} contains a NUL character")
         if name.casefold() in seen:
             continue
         seen.add(name.casefold())
@@ -364,24 +398,90 @@ def _json_object(value: Any) -> dict[str, Any]:
     if _is_blank(value):
         return {}
     if isinstance(value, str):
-        try:
-            value = json.loads(value)
-        except json.JSONDecodeError as exc:
-            raise ValueError(f"is not valid JSON ({exc.msg})") from None
+        value = load_json(value)
     if not isinstance(value, dict):
         raise ValueError("must be a JSON object")
-    if _has_nul(value):
-        raise ValueError("contains a NUL character")
-    try:
-        json.dumps(value, allow_nan=False)
-    except (TypeError, ValueError) as exc:
-        raise ValueError(f"cannot be stored as JSON ({exc})") from None
+    if reason := _json_problem(value):
+        raise ValueError(reason)
     return value
 
 
-def _has_nul(value: Any) -> bool:
-    """PostgreSQL text and jsonb cannot hold U+0000, so refuse it up front."""
-    return "\\u0000" in json.dumps(value, default=str)
+class RepeatedKeys(dict):
+    """A JSON object that named a key twice, where json.loads would silently keep the last
+    value: load_json marks it so, and the checks of the field that holds it refuse it."""
+
+    repeated: str
+
+
+def _object_from_pairs(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    obj = dict(pairs)
+    if len(obj) == len(pairs):
+        return obj
+    seen: set[str] = set()
+    marked = RepeatedKeys(obj)
+    marked.repeated = next(key for key, _ in pairs if key in seen or seen.add(key))
+    return marked
+
+
+_JSON = json.JSONDecoder(object_pairs_hook=_object_from_pairs)
+
+
+class NestedTooDeep(ValueError):
+    """JSON nested past what the reader can follow."""
+
+
+def load_json(text: str) -> Any:
+    """json.loads for signal input, failing only with a ValueError that says why.
+
+    An object that repeats a key comes back as RepeatedKeys. NaN and Infinity come back as
+    floats, for the checks of the field they sit in to refuse by name.
+    """
+    try:
+        return _JSON.decode(text)
+    except json.JSONDecodeError as exc:
+        raise ValueError(f"is not valid JSON ({exc.msg})") from None
+    except RecursionError:
+        raise NestedTooDeep(f"is nested more than {MAX_JSON_DEPTH} levels deep") from None
+    except ValueError:  # an integer of thousands of digits
+        raise ValueError("holds a number too long to read") from None
+
+
+def _json_problem(value: Any) -> str | None:
+    """Why value cannot be stored as it is in a jsonb column, or None.
+
+    Walked with a stack rather than recursion, so that a deeply nested value from a caller
+    is refused rather than exhausting Python's stack.
+    """
+    stack: list[tuple[Any, int]] = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, str):
+            if found := _NOT_STORABLE.search(item):
+                return f"holds text that {_character_problem(found.group())}"
+        elif isinstance(item, float):
+            if not math.isfinite(item):
+                return f"holds {item!r}, and its numbers must be finite"
+        elif isinstance(item, Mapping | list | tuple):
+            if depth > MAX_JSON_DEPTH:
+                return f"is nested more than {MAX_JSON_DEPTH} levels deep"
+            if isinstance(item, RepeatedKeys):
+                return f"repeats a key: {item.repeated!r} appears twice in one object"
+            if isinstance(item, Mapping):
+                for key in item:
+                    if not isinstance(key, str):
+                        return f"has a key that is not text: {key!r}"
+                    if found := _NOT_STORABLE.search(key):
+                        return f"has a key that {_character_problem(found.group())}"
+                item = item.values()
+            stack.extend((child, depth + 1) for child in item)
+        elif not (item is None or isinstance(item, bool | int)):
+            return f"holds a {type(item).__name__}, which JSON cannot store"
+    return None
+
+
+# What PostgreSQL's jsonb cannot hold in a string. Other control characters are kept, escaped,
+# as the data of a bot's attributes may be anything.
+_NOT_STORABLE = re.compile("[\x00\ud800-\udfff]")
 
 
 def _timestamp(*, default: datetime | None, required: bool = True) -> Callable[[Any], Any]:
