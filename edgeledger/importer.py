@@ -30,7 +30,15 @@ from edgeledger.signals import (
     terms_fingerprint,
     trade_date,
 )
-from edgeledger.validation import KNOWN_FIELDS, parse_signal
+from edgeledger.validation import (
+    KNOWN_FIELDS,
+    MAX_JSON_DEPTH,
+    NestedTooDeep,
+    RepeatedKeys,
+    load_json,
+    parse_signal,
+    shown,
+)
 
 REQUIRED_COLUMNS = (
     "ticker",
@@ -440,7 +448,7 @@ def _reads_as_a_row(text: str, columns: list[str]) -> bool:
 
 def _check_header(columns: list[str]) -> None:
     problems = [
-        FieldProblem(name or "(blank)", "is not a signal column", 1)
+        FieldProblem(shown(name) or "(blank)", "is not a signal column", 1)
         for name in columns
         if name not in KNOWN_FIELDS | IGNORED_COLUMNS
     ]
@@ -461,11 +469,45 @@ def _read_jsonl(path: Path) -> Iterator[tuple[int, Row]]:
             if not text.strip():
                 continue
             try:
-                raw = json.loads(text)
-            except json.JSONDecodeError as exc:
-                yield line, FieldProblem("row", f"is not valid JSON ({exc.msg})", line)
+                raw = load_json(text)
+            except ValueError as exc:
+                field = _too_deep_field(text) if isinstance(exc, NestedTooDeep) else None
+                yield line, FieldProblem(shown(field) if field else "row", str(exc), line)
                 continue
             if not isinstance(raw, dict):
                 yield line, FieldProblem("row", "must be a JSON object", line)
                 continue
+            if isinstance(raw, RepeatedKeys):  # json.loads would keep the last value, silently
+                yield line, FieldProblem(shown(raw.repeated), "appears twice in the row", line)
+                continue
             yield line, {k: v for k, v in raw.items() if k not in IGNORED_COLUMNS}
+
+
+def _too_deep_field(text: str) -> str | None:
+    """The key of a row's object whose value nests past MAX_JSON_DEPTH, found by a scan of the
+    text, since a value deep enough to stop the JSON reader leaves nothing else to look at."""
+    depth, string_at, in_string, escaped = 0, 0, False, False
+    key = last_string = None
+    for at, char in enumerate(text):
+        if in_string:
+            if escaped:
+                escaped = False
+            elif char == "\\":
+                escaped = True
+            elif char == '"':
+                in_string = False
+                last_string = text[string_at : at + 1]
+        elif char == '"':
+            in_string, string_at = True, at
+        elif char == ":" and depth == 1:
+            key = last_string
+        elif char in "[{":
+            depth += 1
+            if depth > MAX_JSON_DEPTH + 1:  # the row's own object is the first level
+                try:
+                    return json.loads(key) if key else None
+                except ValueError:
+                    return None
+        elif char in "]}":
+            depth -= 1
+    return None

@@ -375,3 +375,71 @@ def test_a_stray_character_after_a_closing_quote_refuses_only_that_row(db, now, 
     report = importer.import_file(db, write_csv(tmp_path, rows), now=now, skip_invalid=True)
     assert report.inserted == 1
     assert [(p.line, p.field) for p in report.skipped] == [(2, "row")]
+
+
+# --- a JSON Lines row is read as written, or refused by field and line ----------------------
+
+
+def write_jsonl_text(tmp_path: Path, *lines: str) -> Path:
+    path = tmp_path / "signals.jsonl"
+    path.write_text("".join(line + "\n" for line in lines))
+    return path
+
+
+def good_json(**overrides) -> str:
+    return json.dumps(raw_signal(**overrides))[:-1]  # without its closing brace
+
+
+def test_a_repeated_key_in_a_jsonl_row_is_refused_naming_the_key_and_line(db, now, tmp_path):
+    path = write_jsonl_text(tmp_path, good_json() + "}", good_json() + ', "ticker": "AMD"}')
+    with pytest.raises(InvalidImport) as caught:
+        importer.import_file(db, path, now=now)
+    assert [str(p) for p in caught.value.problems] == ["line 2: ticker: appears twice in the row"]
+
+
+def test_a_jsonl_row_nested_too_deep_is_refused_naming_the_field(db, now, tmp_path):
+    context = '{"a": ' * 100_000 + "1" + "}" * 100_000
+    path = write_jsonl_text(tmp_path, good_json() + f', "context": {context}}}')
+    with pytest.raises(InvalidImport) as caught:
+        importer.import_file(db, path, now=now)
+    assert [str(p) for p in caught.value.problems] == [
+        "line 1: context: is nested more than 32 levels deep"
+    ]
+
+
+@pytest.mark.parametrize("number", ["NaN", "Infinity", "-Infinity", "1e999"])
+def test_nan_or_infinity_in_a_jsonl_rows_edge_is_refused(db, now, tmp_path, number):
+    edges = f'[{{"name": "Gap fill", "gap_pct": {number}}}]'
+    path = write_jsonl_text(tmp_path, good_json(edges=None) + f', "edges": {edges}}}')
+    with pytest.raises(InvalidImport, match="line 1: edges: edge 'Gap fill' holds"):
+        importer.import_file(db, path, now=now)
+
+
+def test_a_lone_surrogate_escaped_in_a_jsonl_row_is_refused(db, now, tmp_path):
+    path = write_jsonl_text(tmp_path, good_json(rationale=None) + ', "rationale": "\\udc80"}')
+    with pytest.raises(InvalidImport, match="line 1: rationale: is not valid Unicode"):
+        importer.import_file(db, path, now=now)
+
+
+def test_a_number_too_long_to_read_refuses_its_jsonl_row(db, now, tmp_path):
+    path = write_jsonl_text(
+        tmp_path, good_json(confidence=None) + f', "confidence": 1{"0" * 5000}}}'
+    )
+    with pytest.raises(InvalidImport, match="line 1: row: holds a number too long to read"):
+        importer.import_file(db, path, now=now)
+
+
+def test_a_control_character_in_a_field_name_is_not_echoed(db, now, tmp_path):
+    path = write_jsonl_text(tmp_path, good_json() + ', "\\u001b[2J": 1}')
+    with pytest.raises(InvalidImport) as caught:
+        importer.import_file(db, path, now=now)
+    assert "\x1b" not in str(caught.value)
+    assert "line 1: '\\x1b[2J': is not a signal field" in str(caught.value)
+
+
+def test_a_control_character_in_a_csv_column_name_is_not_echoed(db, now, tmp_path):
+    path = tmp_path / "signals.csv"
+    path.write_text(HEADER + ",\x1b[2J\n" + GOOD_ROWS[0] + ",\n")
+    with pytest.raises(InvalidImport) as caught:
+        importer.import_file(db, path, now=now)
+    assert "\x1b" not in str(caught.value)
