@@ -96,6 +96,67 @@ def test_a_bad_signal_prints_one_line_naming_the_field(ledger_env):
     assert err == "error: invalid signal: stop: stop 181.50 must be below entry 181.20 for a long\n"
 
 
+ADD_NVDA = (
+    "signals",
+    "add",
+    "--ticker",
+    "NVDA",
+    "--type",
+    "day",
+    "--direction",
+    "long",
+    "--entry",
+    "181.20",
+    "--stop",
+    "179.90",
+    "--target",
+    "184",
+    "--confidence",
+    "4",
+)
+
+
+@freeze_time("2026-11-20 15:00:00")
+@pytest.mark.parametrize("entry", ["1_81", "١٨١"])
+def test_an_entry_python_would_read_as_181_is_refused(ledger_env, entry):
+    code, out, err = run(*ADD_NVDA, "--entry", entry)
+    assert (code, out) == (2, "")
+    assert err.startswith("error: invalid signal: entry: ") and "is not a number" in err
+    assert err.count("\n") == 1
+
+
+@freeze_time("2026-11-20 15:00:00")
+def test_an_argument_that_is_not_utf8_is_refused_naming_it(ledger_env):
+    # Python hands over the byte 0x80 of an argument as the lone surrogate U+DC80.
+    code, out, err = run(*ADD_NVDA, "--rationale", "bad\udc80byte")
+    assert (code, out) == (2, "")
+    assert err == "error: --rationale: is not UTF-8 text (it holds the byte 0x80)\n"
+
+
+def test_an_argument_that_is_not_utf8_is_refused_by_every_command(ledger_env):
+    code, _, err = run("signals", "show", "NVDA-\udcff")
+    assert code == 2 and err == "error: trade_id: is not UTF-8 text (it holds the byte 0xFF)\n"
+
+
+@freeze_time("2026-11-20 15:00:00")
+def test_a_file_path_may_hold_bytes_that_are_not_utf8(ledger_env, tmp_path):
+    path = tmp_path / "signals-\udc80.csv"  # the file name holds the byte 0x80
+    path.write_text(
+        "ticker,trade_type,direction,entry,stop,target,confidence,created_at\n"
+        "AMD,swing,long,150,145,160,3,2026-11-19T15:00:00Z\n"
+    )
+    code, out, _ = run("signals", "import", str(path))
+    assert code == 0 and out.startswith("imported 1 new signals from 1 rows")
+
+
+@freeze_time("2026-11-20 15:00:00")
+def test_an_edge_with_a_control_character_is_refused(ledger_env):
+    code, _, err = run(*ADD_NVDA, "--edge", "VWAP\x1b[31m reclaim")
+    assert code == 2
+    assert err.startswith("error: invalid signal: edges: edge 'VWAP\\x1b[31m reclaim' contains")
+    assert "\x1b" not in err
+
+
 def test_an_unknown_trade_id_is_a_clean_error(ledger_env):
     code, _, err = run("signals", "show", "NOPE-1")
     assert code == 1 and err.startswith("error: no signal has trade_id") and "Traceback" not in err
