@@ -369,8 +369,8 @@ def _read_csv(path: Path) -> Iterator[tuple[int, Row]]:
                 yield start, _unreadable(what, record, start, line, at_end=False)
                 continue
             row = dict(zip(columns, values, strict=True))
-            if line > start and (swallowed := _row_inside(row, start)):
-                yield start, swallowed
+            if line > start and (doubt := _stray_quote(record, start) or _row_inside(row, start)):
+                yield start, doubt
                 continue
             if drops_columns:
                 row = {k: v for k, v in row.items() if k not in IGNORED_COLUMNS}
@@ -407,6 +407,39 @@ def _unreadable(
             start,
         )
     )
+
+
+def _stray_quote(record: list[str], start: int) -> Unsplittable | None:
+    """A quote inside an unquoted field of a row that spans lines (from line start).
+
+    A writer quotes any field that holds a quote, so there it is a sign that a quote opened
+    too early closed where a later row opened a field, and the rows between were read as one.
+    """
+    at_field_start, quoted = True, False
+    for number, text in enumerate(record, start=start):
+        at = 0
+        while at < len(text):
+            char = text[at]
+            if quoted:
+                if char == '"' and text[at + 1 : at + 2] == '"':
+                    at += 1  # a quote doubled inside quotes
+                elif char == '"':
+                    quoted = False
+            elif char == '"' and not at_field_start:
+                return Unsplittable(
+                    FieldProblem(
+                        "row",
+                        f"a quoted field runs from line {start} to line {start + len(record) - 1},"
+                        f" and a quote stands inside an unquoted field on line {number}:"
+                        f" is a closing quote missing?",
+                        start,
+                    )
+                )
+            elif char == '"':
+                quoted = True
+            at_field_start = not quoted and char in ",\r\n"
+            at += 1
+    return None
 
 
 def _row_inside(row: dict[str, str], start: int) -> Unsplittable | None:

@@ -443,3 +443,18 @@ def test_a_control_character_in_a_csv_column_name_is_not_echoed(db, now, tmp_pat
     with pytest.raises(InvalidImport) as caught:
         importer.import_file(db, path, now=now)
     assert "\x1b" not in str(caught.value)
+
+
+def test_a_quote_opened_early_that_closes_where_a_field_opened_refuses_the_file(
+    db, now, sql_conn, tmp_path
+):
+    # The quote opened in line 2's edges closes where line 3 opens its rationale, which begins
+    # with a comma: the two rows read as one with the header's number of fields.
+    opens = GOOD_ROWS[0].replace("VWAP reclaim;", '"VWAP reclaim;')
+    rationale_with_a_comma = GOOD_ROWS[1].replace("Failed breakout", '",Failed breakout"')
+    path = write_csv(tmp_path, [opens, rationale_with_a_comma])
+    with pytest.raises(InvalidImport) as caught:
+        importer.import_file(db, path, now=now, skip_invalid=True)
+    assert [(p.line, p.field) for p in caught.value.problems] == [(2, "row")]
+    assert "a quote stands inside an unquoted field on line 3" in str(caught.value)
+    assert count(sql_conn) == 0
