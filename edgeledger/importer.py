@@ -308,10 +308,25 @@ def read_rows(path: Path) -> Iterator[tuple[int, Row]]:
         raise InvalidImport([FieldProblem("file", f"{path} does not exist")], 0)
     try:
         yield from _read_csv(path) if suffix == ".csv" else _read_jsonl(path)
-    except UnicodeDecodeError as exc:
-        raise InvalidImport(
-            [FieldProblem("file", f"is not UTF-8 text (bad byte at offset {exc.start})")], 0
-        ) from None
+    except UnicodeDecodeError:
+        raise InvalidImport([_first_undecodable_line(path)], None) from None
+
+
+def _first_undecodable_line(path: Path) -> FieldProblem:
+    """Where a file stops being UTF-8: the decoder's own offset counts from the block it was
+    reading, not from the start of the file."""
+    with path.open(encoding="utf-8-sig", errors="surrogateescape", newline="") as handle:
+        for number, text in enumerate(handle, start=1):
+            if found := _UNDECODED_BYTE.search(text):
+                byte = ord(found.group()) - 0xDC00
+                return FieldProblem(
+                    "file", f"is not UTF-8 text (it holds the byte 0x{byte:02X})", number
+                )
+    return FieldProblem("file", "is not UTF-8 text")
+
+
+# A byte the UTF-8 decoder could not read, as errors="surrogateescape" hands it over.
+_UNDECODED_BYTE = re.compile("[\udc80-\udcff]")
 
 
 def _read_csv(path: Path) -> Iterator[tuple[int, Row]]:

@@ -445,6 +445,23 @@ def test_a_control_character_in_a_csv_column_name_is_not_echoed(db, now, tmp_pat
     assert "\x1b" not in str(caught.value)
 
 
+@pytest.mark.parametrize("suffix", [".csv", ".jsonl"])
+def test_a_byte_that_is_not_utf8_is_named_by_its_line(db, now, sql_conn, tmp_path, suffix):
+    rows = [raw_signal(entry=f"181.{i:02d}") for i in range(100)]  # past the reader's first block
+    if suffix == ".csv":
+        lines = [HEADER] + [GOOD_ROWS[0].replace("Reclaimed VWAP", f"row {i}") for i in range(100)]
+    else:
+        lines = [json.dumps(row) for row in rows]
+    path = tmp_path / f"signals{suffix}"
+    path.write_bytes("\n".join(lines).encode() + b"\n" + lines[-1].encode() + b"\x80\n")
+    with pytest.raises(InvalidImport) as caught:
+        importer.import_file(db, path, now=now)
+    [problem] = caught.value.problems
+    assert (problem.line, problem.field) == (len(lines) + 1, "file")
+    assert problem.reason == "is not UTF-8 text (it holds the byte 0x80)"
+    assert count(sql_conn) == 0
+
+
 def test_a_quote_opened_early_that_closes_where_a_field_opened_refuses_the_file(
     db, now, sql_conn, tmp_path
 ):
