@@ -353,11 +353,8 @@ def _read_csv(path: Path) -> Iterator[tuple[int, Row]]:
         try:
             header = next(reader, None)
         except csv.Error as exc:
-            what = f"cannot be read as CSV ({exc})"
-            problem = _unreadable(what, record, 1, reader.line_num, at_end=at_end)
-            if isinstance(problem, Unsplittable):
-                problem = problem.problem
-            raise InvalidImport([problem], None) from None
+            broken = _broken_quoting(str(exc), record, 1, reader.line_num, at_end=at_end)
+            raise InvalidImport([broken.problem], None) from None
         if header is None:
             raise InvalidImport([FieldProblem("file", "is empty; expected a header row", 1)], 0)
         columns = [name.strip().lower() for name in header]
@@ -373,18 +370,22 @@ def _read_csv(path: Path) -> Iterator[tuple[int, Row]]:
                 return
             except csv.Error as exc:
                 line = reader.line_num
-                what = f"cannot be read as CSV ({exc})"
-                yield start, _unreadable(what, record, start, line, at_end=at_end)
+                yield start, _broken_quoting(str(exc), record, start, line, at_end=at_end)
                 continue
             line = reader.line_num
             if not any(v.strip() for v in values):
                 continue
             if len(values) != len(columns):
                 what = f"has {len(values)} fields; the header has {len(columns)}"
-                yield start, _unreadable(what, record, start, line, at_end=False)
+                if line == start:
+                    yield start, FieldProblem("row", what, start)
+                else:
+                    yield start, _spans_lines(start, line, f"where the row {what}")
                 continue
             row = dict(zip(columns, values, strict=True))
-            if line > start and (doubt := _stray_quote(record, start) or _row_inside(row, start)):
+            if line > start and (
+                doubt := _stray_quote(record, start) or _field_in_doubt(row, start)
+            ):
                 yield start, doubt
                 continue
             if drops_columns:
@@ -395,10 +396,11 @@ def _read_csv(path: Path) -> Iterator[tuple[int, Row]]:
 _LINE_BREAK = re.compile(r"\r\n|\r|\n")
 
 
-def _unreadable(
-    what: str, record: list[str], start: int, end: int, *, at_end: bool
-) -> FieldProblem | Unsplittable:
-    """Why the row on lines start..end cannot be read; Unsplittable if it spans lines."""
+def _broken_quoting(
+    error: str, record: list[str], start: int, end: int, *, at_end: bool
+) -> Unsplittable:
+    """The row on lines start..end breaks the rules of quoting, so where it ends, and the
+    next row begins, is in doubt."""
     if at_end:
         # Only an open quote makes the reader fail at the end of the file. Read leniently, the
         # row's last field is what followed that quote: the lines it spans say where it opened.
@@ -413,11 +415,22 @@ def _unreadable(
             )
         )
     if end == start:
-        return FieldProblem("row", what, start)
+        return Unsplittable(
+            FieldProblem(
+                "row",
+                f"cannot be read as CSV ({error}), so where this row ends and the next begins"
+                " is in doubt",
+                start,
+            )
+        )
+    return _spans_lines(start, end, f"where the row cannot be read as CSV ({error})")
+
+
+def _spans_lines(start: int, end: int, what: str) -> Unsplittable:
     return Unsplittable(
         FieldProblem(
             "row",
-            f"a quoted field runs from line {start} to line {end}, where the row {what}:"
+            f"a quoted field runs from line {start} to line {end}, {what}:"
             " is a closing quote missing?",
             start,
         )
@@ -457,40 +470,45 @@ def _stray_quote(record: list[str], start: int) -> Unsplittable | None:
     return None
 
 
-def _row_inside(row: dict[str, str], start: int) -> Unsplittable | None:
-    """A field holding a line that reads as a signal row of its own: a quote opened too early.
+# Columns whose values may run over several lines: prose, and JSON that may be pretty-printed.
+MULTI_LINE_COLUMNS = frozenset({"rationale", "edges", "context", "user_notes"})
 
-    A rationale may hold line breaks, but hardly a line with a trade type and a direction in
-    exactly the columns of the header.
+
+def _field_in_doubt(row: dict[str, str], start: int) -> Unsplittable | None:
+    """A field spanning lines that other rows may have been read into: a quote opened early.
+
+    Only prose and JSON may hold line breaks; and no line inside a field, whole or in part,
+    may put a trade type and a direction in the header's columns for them, as a row would.
     """
     columns = list(row)
     first = start  # the line the field starts on
-    for column, value in row.items():
+    for index, (column, value) in enumerate(row.items()):
         parts = _LINE_BREAK.split(value)
-        for offset, text in enumerate(parts[1:], start=1):
-            if _reads_as_a_row(text, columns):
-                return Unsplittable(
-                    FieldProblem(
-                        column,
-                        f"a quoted field runs from line {first} to line {first + len(parts) - 1},"
-                        f" and line {first + offset} inside it reads as a row of its own:"
-                        f" is a closing quote missing on line {first}?",
-                        start,
-                    )
-                )
-        first += len(parts) - 1
+        if len(parts) == 1:
+            continue
+        last = first + len(parts) - 1
+        runs = f"a quoted field runs from line {first} to line {last}"
+        missing = f"is a closing quote missing on line {first}?"
+        if column not in MULTI_LINE_COLUMNS:
+            reason = f"{runs}, but {column} is one line: {missing}"
+            return Unsplittable(FieldProblem(column, reason, start))
+        for offset, text in enumerate(parts):
+            # The field's first line holds its own column onwards; a later one, a row's start.
+            if _reads_like_a_row(text, columns, index if offset == 0 else 0):
+                reason = f"{runs}, and line {first + offset} inside it reads like a row: {missing}"
+                return Unsplittable(FieldProblem(column, reason, start))
+        first = last
     return None
 
 
-def _reads_as_a_row(text: str, columns: list[str]) -> bool:
-    try:
-        cells = next(csv.reader([text], strict=True), [])
-    except csv.Error:
+def _reads_like_a_row(text: str, columns: list[str], at: int) -> bool:
+    """Whether text, read as the cells of columns[at:], has a trade type and a direction in
+    their columns: a rationale hardly does."""
+    cells = next(csv.reader([text]), [])
+    kind, side = columns.index("trade_type") - at, columns.index("direction") - at
+    if not (0 <= kind < len(cells) and 0 <= side < len(cells)):
         return False
-    if len(cells) != len(columns):
-        return False
-    cell = dict(zip(columns, cells, strict=True))
-    trade_type, direction = cell["trade_type"].strip().lower(), cell["direction"].strip().lower()
+    trade_type, direction = cells[kind].strip().lower(), cells[side].strip().lower()
     return trade_type in ("day", "swing") and direction in ("long", "short")
 
 

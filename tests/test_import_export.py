@@ -353,12 +353,38 @@ def test_a_quote_that_swallows_rows_until_another_quote_refuses_the_file(
 
 
 def test_a_quoted_field_holding_a_whole_row_refuses_the_file(db, now, sql_conn, tmp_path):
+    closes_at_rationale_end = GOOD_ROWS[1].replace("Failed breakout", 'Failed breakout"')
+    opens = GOOD_ROWS[0].replace("Reclaimed VWAP", '"Reclaimed VWAP')
+    rows = [opens, GOOD_ROWS[2], closes_at_rationale_end]
+    with pytest.raises(InvalidImport) as caught:
+        importer.import_file(db, write_csv(tmp_path, rows), now=now, skip_invalid=True)
+    assert [(p.line, p.field) for p in caught.value.problems] == [(2, "rationale")]
+    assert "line 3 inside it reads like a row" in str(caught.value)
+    assert count(sql_conn) == 0
+
+
+def test_a_quoted_field_holding_the_start_of_a_row_refuses_the_file(db, now, sql_conn, tmp_path):
+    # Line 2's edges open a quote; line 3's empty edges hold a lone quote, which closes it.
+    opens = GOOD_ROWS[0].replace("VWAP reclaim;", '"VWAP reclaim;')
+    lone_quote = GOOD_ROWS[1].replace(",Lower high,", ',",')
+    with pytest.raises(InvalidImport) as caught:
+        importer.import_file(
+            db, write_csv(tmp_path, [opens, lone_quote]), now=now, skip_invalid=True
+        )
+    assert [(p.line, p.field) for p in caught.value.problems] == [(2, "edges")]
+    assert "line 3 inside it reads like a row" in str(caught.value)
+    assert count(sql_conn) == 0
+
+
+def test_a_quoted_field_spanning_lines_in_a_one_line_column_refuses_the_file(
+    db, now, sql_conn, tmp_path
+):
     closes_at_line_end = GOOD_ROWS[1].replace(",momo-v2", ',momo-v2"')
     rows = [GOOD_ROWS[0].replace(",momo-v2", ',"momo-v2'), GOOD_ROWS[2], closes_at_line_end]
     with pytest.raises(InvalidImport) as caught:
         importer.import_file(db, write_csv(tmp_path, rows), now=now, skip_invalid=True)
     assert [(p.line, p.field) for p in caught.value.problems] == [(2, "strategy")]
-    assert "line 3 inside it reads as a row of its own" in str(caught.value)
+    assert "runs from line 2 to line 4, but strategy is one line" in str(caught.value)
     assert count(sql_conn) == 0
 
 
@@ -370,11 +396,14 @@ def test_a_quoted_rationale_may_span_lines(db, now, sql_conn, tmp_path):
     assert rationale.fetchone()[0] == "Reclaimed VWAP,\non volume"
 
 
-def test_a_stray_character_after_a_closing_quote_refuses_only_that_row(db, now, tmp_path):
+def test_a_stray_character_after_a_closing_quote_refuses_the_file(db, now, sql_conn, tmp_path):
+    # Where the row ends is in doubt: `"Reclaimed" VWAP, "then` may be meant to run on.
     rows = [GOOD_ROWS[0].replace("Reclaimed VWAP", '"Reclaimed" VWAP'), GOOD_ROWS[1]]
-    report = importer.import_file(db, write_csv(tmp_path, rows), now=now, skip_invalid=True)
-    assert report.inserted == 1
-    assert [(p.line, p.field) for p in report.skipped] == [(2, "row")]
+    with pytest.raises(InvalidImport) as caught:
+        importer.import_file(db, write_csv(tmp_path, rows), now=now, skip_invalid=True)
+    assert [(p.line, p.field) for p in caught.value.problems] == [(2, "row")]
+    assert "cannot be read as CSV (',' expected after '\"')" in str(caught.value)
+    assert count(sql_conn) == 0
 
 
 # --- a JSON Lines row is read as written, or refused by field and line ----------------------
