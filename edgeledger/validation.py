@@ -519,6 +519,14 @@ def parse_timestamp(value: str, name: str) -> datetime:
         raise InvalidSignal([FieldProblem(name, str(exc))]) from None
 
 
+def parse_ticker(value: str, name: str = "ticker") -> str:
+    """A ticker given on its own (prices fetch NVDA), held to the rules a signal's is."""
+    try:
+        return _ticker(value)
+    except ValueError as exc:
+        raise InvalidSignal([FieldProblem(name, str(exc))]) from None
+
+
 # The field parsers are built once, not for every signal: an import calls them per row.
 _TRADE_TYPE = _choice(TradeType, "day or swing")
 _DIRECTION = _choice(Direction, "long or short")

@@ -157,6 +157,13 @@ def test_an_edge_with_a_control_character_is_refused(ledger_env):
     assert "\x1b" not in err
 
 
+@pytest.mark.parametrize("ticker", ["../../etc/passwd", "ﬁx", "NV\x1bDA"])
+def test_a_ticker_for_prices_is_held_to_the_rules_of_a_signals(ledger_env, ticker):
+    code, out, err = run("prices", "export", ticker, "--interval", "1h")
+    assert (code, out) == (2, "")
+    assert err.startswith("error: invalid signal: ticker: ") and "\x1b" not in err
+
+
 def test_an_unknown_trade_id_is_a_clean_error(ledger_env):
     code, _, err = run("signals", "show", "NOPE-1")
     assert code == 1 and err.startswith("error: no signal has trade_id") and "Traceback" not in err
