@@ -179,6 +179,12 @@ def _is_blank(value: Any) -> bool:
     return value is None or (isinstance(value, str) and not value.strip())
 
 
+def _is_text(value: Any) -> bool:
+    """Text, or a whole number a JSON writer may have left unquoted; not true or false, which
+    str() would store as the words True and False."""
+    return isinstance(value, str) or (isinstance(value, int) and not isinstance(value, bool))
+
+
 def _required(parser: Callable[[Any], Any]) -> Callable[[Any], Any]:
     def parse(value: Any) -> Any:
         if _is_blank(value):
@@ -216,6 +222,8 @@ def _ticker(value: Any) -> str:
 def _trade_id(value: Any) -> str | None:
     if _is_blank(value):
         return None
+    if not _is_text(value):
+        raise ValueError(f"must be text, got {type(value).__name__}")
     text = str(value).strip()
     if not TRADE_ID_PATTERN.match(text):
         raise ValueError(
@@ -315,7 +323,7 @@ def _text(field: str) -> Callable[[Any], str | None]:
     def parse(value: Any) -> str | None:
         if _is_blank(value):
             return None
-        if not isinstance(value, str | int):
+        if not _is_text(value):
             raise ValueError(f"must be text, got {type(value).__name__}")
         text = str(value).strip()
         if len(text) > limit:

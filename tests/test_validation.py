@@ -288,3 +288,14 @@ def test_a_ticker_is_ascii_before_it_is_upper_cased():
 
 def test_a_choice_is_ascii_before_it_is_lower_cased():
     assert "source" in problems_of(raw_signal(source="bac\u212atest"))  # Kelvin K
+
+
+@pytest.mark.parametrize("field", ["trade_id", "rationale", "strategy", "source_key", "spy_bias"])
+@pytest.mark.parametrize("value", [True, False, 1.5, ["a"]])
+def test_text_from_json_is_text_not_a_boolean_or_a_fraction(field, value):
+    assert "must be text" in problems_of(raw_signal(**{field: value}))[field]
+
+
+def test_a_whole_number_from_json_is_taken_as_text():
+    signal = parse_signal(raw_signal(source_key=1234567, strategy=2), now=NOW)
+    assert (signal.source_key, signal.strategy) == ("1234567", "2")
