@@ -37,13 +37,19 @@ class InvalidSignal(EdgeLedgerError):
 class InvalidImport(EdgeLedgerError):
     """The file has invalid rows; nothing was written."""
 
-    def __init__(self, problems: Sequence[FieldProblem], rows: int) -> None:
+    def __init__(self, problems: Sequence[FieldProblem], rows: int | None) -> None:
+        """rows is None when the file cannot be split into rows, so they cannot be counted."""
         self.problems = list(problems)
         self.rows = rows
         bad_lines = len({p.line for p in self.problems})
+        if rows is None:
+            summary = "the file cannot be split into rows"
+        elif rows == 0:  # no row was read: the file itself (missing, empty, its header)
+            summary = "the file cannot be imported"
+        else:
+            summary = f"{bad_lines} of {rows} rows are invalid"
         super().__init__(
-            f"{bad_lines} of {rows} rows are invalid; nothing was written:\n"
-            + "\n".join(f"  {p}" for p in self.problems)
+            f"{summary}; nothing was written:\n" + "\n".join(f"  {p}" for p in self.problems)
         )
 
 

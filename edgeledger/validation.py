@@ -11,7 +11,7 @@ import math
 import re
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime, timedelta
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
 from edgeledger.errors import FieldProblem, InvalidOption, InvalidSignal
@@ -40,7 +40,21 @@ MAX_TEXT = {
     "market_volatility": 50,
     "spy_bias": 50,
 }
+# Text that may run over several lines; the others are one-line labels.
+PROSE_FIELDS = frozenset({"rationale"})
 FUTURE_TOLERANCE = timedelta(minutes=5)
+# Deeper than any market context or edge needs, and far below where Python's JSON reader or a
+# walk of the value would run out of stack.
+MAX_JSON_DEPTH = 32
+
+# A number as people and bots write one: ASCII digits, at most one dot, an optional sign.
+# Decimal() alone would also read "1_81", and Arabic-Indic or full-width digits, as 181.
+NUMBER_PATTERN = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)")
+# What text must not hold: C0 and C1 control characters, and lone surrogates (which stand for
+# bytes that were not UTF-8, and which PostgreSQL cannot store).
+_UNWANTED_CHARACTER = re.compile("[\x00-\x1f\x7f-\x9f\ud800-\udfff]")
+# The same, less the tab and line breaks a multi-line text such as a rationale may hold.
+_UNWANTED_IN_PROSE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff]")
 
 KNOWN_FIELDS = frozenset(SIGNAL_FIELDS)
 
@@ -77,8 +91,8 @@ def parse_signal(
     market's session close): the instrument table and the default market setting.
     """
     problems = _Problems()
-    for name in sorted(set(raw) - KNOWN_FIELDS):
-        problems.add(name, "is not a signal field")
+    for name in sorted(set(raw) - KNOWN_FIELDS, key=str):
+        problems.add(shown(name), "is not a signal field")
 
     trade_id = problems.parse("trade_id", raw, _trade_id)
     ticker = problems.parse("ticker", raw, _ticker)
@@ -176,6 +190,12 @@ def _is_blank(value: Any) -> bool:
     return value is None or (isinstance(value, str) and not value.strip())
 
 
+def _is_text(value: Any) -> bool:
+    """Text, or a whole number a JSON writer may have left unquoted; not true or false, which
+    str() would store as the words True and False."""
+    return isinstance(value, str) or (isinstance(value, int) and not isinstance(value, bool))
+
+
 def _required(parser: Callable[[Any], Any]) -> Callable[[Any], Any]:
     def parse(value: Any) -> Any:
         if _is_blank(value):
@@ -197,6 +217,8 @@ def _ticker(value: Any) -> str:
         raise ValueError("is required")
     if not isinstance(value, str):
         raise ValueError(f"must be text, got {value!r}")
+    if not value.isascii():  # before upper(), which turns "ﬁ" into "FI"
+        raise ValueError(f"{value.strip()!r} is not a ticker (ASCII letters and digits only)")
     ticker = value.strip().upper()
     if len(ticker) > MAX_TICKER_LENGTH:
         raise ValueError(f"{ticker!r} is longer than {MAX_TICKER_LENGTH} characters")
@@ -211,6 +233,8 @@ def _ticker(value: Any) -> str:
 def _trade_id(value: Any) -> str | None:
     if _is_blank(value):
         return None
+    if not _is_text(value):
+        raise ValueError(f"must be text, got {type(value).__name__}")
     text = str(value).strip()
     if not TRADE_ID_PATTERN.match(text):
         raise ValueError(
@@ -225,7 +249,7 @@ def _choice(enum: type, allowed: str) -> Callable[[Any], Any]:
         if _is_blank(value):
             raise ValueError(f"is required ({allowed})")
         try:
-            return enum(str(value).strip().lower())
+            return enum(_ascii(value).strip().lower())
         except ValueError:
             raise ValueError(f"{value!r} must be {allowed}") from None
 
@@ -237,7 +261,7 @@ def _source(default: Source) -> Callable[[Any], Source]:
         if _is_blank(value):
             return default
         try:
-            return Source(str(value).strip().lower())
+            return Source(_ascii(value).strip().lower())
         except ValueError:
             names = ", ".join(s.value for s in Source)
             raise ValueError(f"{value!r} must be one of {names}") from None
@@ -245,17 +269,30 @@ def _source(default: Source) -> Callable[[Any], Source]:
     return parse
 
 
+def _ascii(value: Any) -> str:
+    """The text of a choice, which must be ASCII: lower() turns the Kelvin sign into k."""
+    text = str(value)
+    if not text.isascii():
+        raise ValueError(text)
+    return text
+
+
 def _decimal(value: Any) -> Decimal:
     if isinstance(value, bool):
         raise ValueError(f"must be a number, got {value!r}")
-    if isinstance(value, float):
+    if isinstance(value, Decimal):
+        number = value
+    elif isinstance(value, float):
         if not math.isfinite(value):
             raise ValueError(f"must be a finite number, got {value!r}")
-        value = repr(value)
-    try:
-        number = Decimal(str(value).strip())
-    except InvalidOperation:
-        raise ValueError(f"{value!r} is not a number") from None
+        number = Decimal(repr(value))  # a float's repr may use an exponent: 1e-05
+    else:
+        text = str(value).strip()
+        if not NUMBER_PATTERN.fullmatch(text):
+            raise ValueError(
+                f"{value!r} is not a number (digits 0-9 with at most one dot, e.g. 181.20)"
+            )
+        number = Decimal(text)
     if not number.is_finite():
         raise ValueError(f"must be a finite number, got {value!r}")
     return number
@@ -292,20 +329,43 @@ def _confidence(value: Any) -> int:
 
 def _text(field: str) -> Callable[[Any], str | None]:
     limit = MAX_TEXT[field]
+    unwanted = _UNWANTED_IN_PROSE if field in PROSE_FIELDS else _UNWANTED_CHARACTER
 
     def parse(value: Any) -> str | None:
         if _is_blank(value):
             return None
-        if not isinstance(value, str | int):
+        if not _is_text(value):
             raise ValueError(f"must be text, got {type(value).__name__}")
         text = str(value).strip()
         if len(text) > limit:
             raise ValueError(f"is {len(text)} characters; the limit is {limit}")
-        if "\x00" in text:
-            raise ValueError("contains a NUL character")
+        if found := unwanted.search(text):
+            raise ValueError(_character_problem(found.group()))
         return text
 
     return parse
+
+
+def _character_problem(character: str) -> str:
+    """Why text holding this (unwanted) character is refused."""
+    if character == "\x00":
+        return "contains a NUL character"
+    if "\ud800" <= character <= "\udfff":
+        return (
+            f"is not valid Unicode (it holds the lone surrogate U+{ord(character):04X}, which"
+            " stands for a byte that is not UTF-8)"
+        )
+    return f"contains a control character (U+{ord(character):04X})"
+
+
+def shown(name: Any) -> str:
+    """A name from the input, safe to print in a message: as written if printable, else as repr.
+
+    A field or column name that is not a signal's is echoed back; a control character in it
+    must not reach the terminal.
+    """
+    text = str(name)
+    return text if text.isprintable() else ascii(text)
 
 
 def _edges(value: Any) -> tuple[Edge, ...]:
@@ -313,10 +373,7 @@ def _edges(value: Any) -> tuple[Edge, ...]:
     if _is_blank(value):
         return ()
     if isinstance(value, str) and value.lstrip().startswith("["):
-        try:
-            value = json.loads(value)
-        except json.JSONDecodeError as exc:
-            raise ValueError(f"looks like JSON but is not valid ({exc.msg})") from None
+        value = load_json(value)
     if isinstance(value, str):
         items: list[Any] = value.split(";")
     elif isinstance(value, list | tuple):
@@ -327,11 +384,17 @@ def _edges(value: Any) -> tuple[Edge, ...]:
     seen: set[str] = set()
     for item in items:
         if isinstance(item, Mapping):
+            if reason := _json_problem(item):
+                raise ValueError(f"edge {item.get('name')!r} {reason}")
             name, attributes = item.get("name"), {k: v for k, v in item.items() if k != "name"}
         else:
             name, attributes = item, {}
         if not isinstance(name, str):
             raise ValueError(f"edge {item!r} has no name")
+        # Tabs and line breaks separate words, as spaces do; no other control character may
+        # hide in a name that reports will print.
+        if found := _UNWANTED_IN_PROSE.search(name):
+            raise ValueError(f"edge {name!r} {_character_problem(found.group())}")
         name = " ".join(name.split())
         if not name:
             if isinstance(value, str):
@@ -341,8 +404,6 @@ def _edges(value: Any) -> tuple[Edge, ...]:
             raise ValueError(
                 f"edge name {name[:20]!r}... is longer than {MAX_EDGE_NAME} characters"
             )
-        if "\x00" in name or (attributes and _has_nul(attributes)):
-            raise ValueError(f"edge {name!r} contains a NUL character")
         if name.casefold() in seen:
             continue
         seen.add(name.casefold())
@@ -356,24 +417,91 @@ def _json_object(value: Any) -> dict[str, Any]:
     if _is_blank(value):
         return {}
     if isinstance(value, str):
-        try:
-            value = json.loads(value)
-        except json.JSONDecodeError as exc:
-            raise ValueError(f"is not valid JSON ({exc.msg})") from None
+        value = load_json(value)
     if not isinstance(value, dict):
         raise ValueError("must be a JSON object")
-    if _has_nul(value):
-        raise ValueError("contains a NUL character")
-    try:
-        json.dumps(value, allow_nan=False)
-    except (TypeError, ValueError) as exc:
-        raise ValueError(f"cannot be stored as JSON ({exc})") from None
+    if reason := _json_problem(value):
+        raise ValueError(reason)
     return value
 
 
-def _has_nul(value: Any) -> bool:
-    """PostgreSQL text and jsonb cannot hold U+0000, so refuse it up front."""
-    return "\\u0000" in json.dumps(value, default=str)
+class RepeatedKeys(dict):
+    """A JSON object that named a key twice, where json.loads would silently keep the last
+    value: load_json marks it so, and the checks of the field that holds it refuse it."""
+
+    repeated: str
+
+
+def _object_from_pairs(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    obj = dict(pairs)
+    if len(obj) == len(pairs):
+        return obj
+    seen: set[str] = set()
+    marked = RepeatedKeys(obj)
+    marked.repeated = next(key for key, _ in pairs if key in seen or seen.add(key))
+    return marked
+
+
+_JSON = json.JSONDecoder(object_pairs_hook=_object_from_pairs)
+
+
+class NestedTooDeep(ValueError):
+    """JSON nested past what the reader can follow."""
+
+
+def load_json(text: str) -> Any:
+    """json.loads for signal input, failing only with a ValueError that says why.
+
+    An object that repeats a key comes back as RepeatedKeys. NaN and Infinity come back as
+    floats, for the checks of the field they sit in to refuse by name.
+    """
+    try:
+        return _JSON.decode(text)
+    except json.JSONDecodeError as exc:
+        # exc.msg alone is cut short ("Unterminated string starting at"): say where.
+        raise ValueError(f"is not valid JSON ({exc.msg} column {exc.colno})") from None
+    except RecursionError:
+        raise NestedTooDeep(f"is nested more than {MAX_JSON_DEPTH} levels deep") from None
+    except ValueError:  # an integer of thousands of digits
+        raise ValueError("holds a number too long to read") from None
+
+
+def _json_problem(value: Any) -> str | None:
+    """Why value cannot be stored as it is in a jsonb column, or None.
+
+    Walked with a stack rather than recursion, so that a deeply nested value from a caller
+    is refused rather than exhausting Python's stack.
+    """
+    stack: list[tuple[Any, int]] = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, str):
+            if found := _NOT_STORABLE.search(item):
+                return f"holds text that {_character_problem(found.group())}"
+        elif isinstance(item, float):
+            if not math.isfinite(item):
+                return f"holds {item!r}, and its numbers must be finite"
+        elif isinstance(item, Mapping | list | tuple):
+            if depth > MAX_JSON_DEPTH:
+                return f"is nested more than {MAX_JSON_DEPTH} levels deep"
+            if isinstance(item, RepeatedKeys):
+                return f"repeats a key: {item.repeated!r} appears twice in one object"
+            if isinstance(item, Mapping):
+                for key in item:
+                    if not isinstance(key, str):
+                        return f"has a key that is not text: {key!r}"
+                    if found := _NOT_STORABLE.search(key):
+                        return f"has a key that {_character_problem(found.group())}"
+                item = item.values()
+            stack.extend((child, depth + 1) for child in item)
+        elif not (item is None or isinstance(item, bool | int)):
+            return f"holds a {type(item).__name__}, which JSON cannot store"
+    return None
+
+
+# What PostgreSQL's jsonb cannot hold in a string. Other control characters are kept, escaped,
+# as the data of a bot's attributes may be anything.
+_NOT_STORABLE = re.compile("[\x00\ud800-\udfff]")
 
 
 def _timestamp(*, default: datetime | None, required: bool = True) -> Callable[[Any], Any]:
@@ -409,6 +537,14 @@ def parse_timestamp(value: str, name: str) -> datetime:
         return _timestamp(default=None)(value)
     except ValueError as exc:
         raise InvalidOption(name, str(exc)) from None
+
+
+def parse_ticker(value: str, name: str = "ticker") -> str:
+    """A ticker given on its own (prices fetch NVDA), held to the rules a signal's is."""
+    try:
+        return _ticker(value)
+    except ValueError as exc:
+        raise InvalidSignal([FieldProblem(name, str(exc))]) from None
 
 
 # The field parsers are built once, not for every signal: an import calls them per row.

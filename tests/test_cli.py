@@ -138,6 +138,74 @@ def test_a_bad_signal_prints_one_line_naming_the_field(ledger_env):
     assert err == "error: invalid signal: stop: stop 181.50 must be below entry 181.20 for a long\n"
 
 
+ADD_NVDA = (
+    "signals",
+    "add",
+    "--ticker",
+    "NVDA",
+    "--type",
+    "day",
+    "--direction",
+    "long",
+    "--entry",
+    "181.20",
+    "--stop",
+    "179.90",
+    "--target",
+    "184",
+    "--confidence",
+    "4",
+)
+
+
+@freeze_time("2026-11-20 15:00:00")
+@pytest.mark.parametrize("entry", ["1_81", "١٨١"])
+def test_an_entry_python_would_read_as_181_is_refused(ledger_env, entry):
+    code, out, err = run(*ADD_NVDA, "--entry", entry)
+    assert (code, out) == (2, "")
+    assert err.startswith("error: invalid signal: entry: ") and "is not a number" in err
+    assert err.count("\n") == 1
+
+
+@freeze_time("2026-11-20 15:00:00")
+def test_an_argument_that_is_not_utf8_is_refused_naming_it(ledger_env):
+    # Python hands over the byte 0x80 of an argument as the lone surrogate U+DC80.
+    code, out, err = run(*ADD_NVDA, "--rationale", "bad\udc80byte")
+    assert (code, out) == (2, "")
+    assert err == "error: --rationale: is not UTF-8 text (it holds the byte 0x80)\n"
+
+
+def test_an_argument_that_is_not_utf8_is_refused_by_every_command(ledger_env):
+    code, _, err = run("signals", "show", "NVDA-\udcff")
+    assert code == 2 and err == "error: trade_id: is not UTF-8 text (it holds the byte 0xFF)\n"
+
+
+@freeze_time("2026-11-20 15:00:00")
+def test_a_file_path_may_hold_bytes_that_are_not_utf8(ledger_env, tmp_path):
+    path = tmp_path / "signals-\udc80.csv"  # the file name holds the byte 0x80
+    path.write_text(
+        "ticker,trade_type,direction,entry,stop,target,confidence,created_at\n"
+        "AMD,swing,long,150,145,160,3,2026-11-19T15:00:00Z\n"
+    )
+    code, out, _ = run("signals", "import", str(path))
+    assert code == 0 and out.startswith("imported 1 new signal from 1 row ")
+
+
+@freeze_time("2026-11-20 15:00:00")
+def test_an_edge_with_a_control_character_is_refused(ledger_env):
+    code, _, err = run(*ADD_NVDA, "--edge", "VWAP\x1b[31m reclaim")
+    assert code == 2
+    assert err.startswith("error: invalid signal: edges: edge 'VWAP\\x1b[31m reclaim' contains")
+    assert "\x1b" not in err
+
+
+@pytest.mark.parametrize("ticker", ["../../etc/passwd", "ﬁx", "NV\x1bDA"])
+def test_a_ticker_for_prices_is_held_to_the_rules_of_a_signals(ledger_env, ticker):
+    code, out, err = run("prices", "export", ticker, "--interval", "1h")
+    assert (code, out) == (2, "")
+    assert err.startswith("error: invalid signal: ticker: ") and "\x1b" not in err
+
+
 def test_an_unknown_trade_id_is_a_clean_error(ledger_env):
     code, _, err = run("signals", "show", "NOPE-1")
     assert code == 1 and err.startswith("error: no signal has trade_id") and "Traceback" not in err
@@ -181,6 +249,24 @@ def test_import_reports_counts_and_a_bad_file_exits_non_zero(ledger_env, tmp_pat
     code, out, err = run("signals", "import", str(bad))
     assert code == 2 and out == ""
     assert "line 2: stop: stop 155 must be below entry 150 for a long" in err
+
+
+@freeze_time("2026-11-20 15:00:00")
+def test_the_import_summary_accounts_for_every_row(ledger_env, tmp_path):
+    path = tmp_path / "mixed.csv"
+    path.write_text(
+        "ticker,trade_type,direction,entry,stop,target,confidence,created_at\n"
+        "AMD,swing,long,150,145,160,3,2026-11-19T15:00:00Z\n"
+        "AMD,swing,long,150,145,160,3,2026-11-19T15:00:00Z\n"
+        "AMD,swing,long,150,155,160,3,2026-11-19T15:00:00Z\n"
+    )
+    code, out, err = run("signals", "import", str(path), "--skip-invalid")
+    assert code == 0
+    assert out == (
+        "imported 1 new signal from 3 rows (0 already present, 1 repeated in the file,"
+        " 1 invalid row skipped)\n"
+    )
+    assert "skipped line 4: stop" in err
 
 
 @pytest.fixture
@@ -281,3 +367,20 @@ def test_instruments_can_be_set_listed_and_cleared(ledger_env):
     assert code == 0 and "setting cleared" in out
     code, _, err = run("instruments", "clear", "SAP")
     assert code == 2 and "SAP has no market set by a person" in err
+
+
+def test_a_file_that_cannot_be_read_at_all_is_not_called_invalid_rows(ledger_env, tmp_path):
+    misspelt = tmp_path / "misspelt.csv"
+    misspelt.write_text("tikcer,trade_type\nAAPL,day\n")
+    for path in (misspelt, tmp_path / "missing.csv", tmp_path / "notes.txt"):
+        code, _, err = run("signals", "import", str(path))
+        assert code == 2 and err.startswith("error: the file cannot be imported; nothing")
+        assert "of 0 rows" not in err
+
+
+def test_a_broken_jsonl_line_says_where_it_breaks(ledger_env, tmp_path):
+    path = tmp_path / "broken.jsonl"
+    path.write_text('{"ticker": "AAPL", "rationale": "never closed')
+    code, _, err = run("signals", "import", str(path))
+    assert code == 2
+    assert "line 1: row: is not valid JSON (Unterminated string starting at column 33)" in err

@@ -75,6 +75,12 @@ def test_an_explicit_trade_id_moves_the_counter_past_it(db, now):
     assert log(db, now, entry="181.00").signal.trade_id == "NVDA-20261120-006"
 
 
+def test_a_generated_trade_id_skips_one_another_ticker_was_given(db, now):
+    log(db, now, ticker="MSFT", trade_id="NVDA-20261120-001")
+    log(db, now, ticker="MSFT", trade_id="NVDA-20261120-002", entry="181.00")
+    assert log(db, now).signal.trade_id == "NVDA-20261120-003"
+
+
 def test_logging_records_a_created_event(db, now):
     result = log(db, now, actor="discord:4242", source_key="m-1")
     history = ledger.signal_history(db, result.signal.trade_id)

@@ -184,3 +184,138 @@ def test_a_day_trade_expires_at_its_markets_close():
 def test_an_unknown_market_is_refused_by_name():
     with pytest.raises(InvalidSignal, match=r"market: unknown market 'NOWHERE'"):
         parse_signal(raw_signal(market="NOWHERE"), now=datetime(2026, 11, 20, 15, tzinfo=UTC))
+
+
+# --- input that would be misread, or break later, is refused with its field named ----------
+
+NUMERIC_FIELDS = ["entry", "stop", "target", "target2", "atr_value", "confidence"]
+
+
+@pytest.mark.parametrize("field", NUMERIC_FIELDS)
+@pytest.mark.parametrize("value", ["1_81", "١٨١", "１８１", "1.8.1", "1e2", "0x10", "1 81", "--1"])
+def test_numbers_are_ascii_digits_with_one_optional_dot(field, value):
+    assert "is not a number" in problems_of(raw_signal(**{field: value}))[field]
+
+
+def test_a_number_may_carry_a_sign_and_a_leading_or_trailing_dot():
+    signal = parse_signal(raw_signal(entry="+181.", stop="179.90", atr_value=".5"), now=NOW)
+    assert (signal.entry, signal.context.atr_value) == (Decimal("181"), Decimal("0.5"))
+
+
+def test_a_number_from_json_may_be_written_with_an_exponent():
+    signal = parse_signal(raw_signal(ticker="EURUSD=X", atr_value=0.00001), now=NOW)
+    assert signal.context.atr_value == Decimal("0.00001")
+
+
+@pytest.mark.parametrize("name", ["VWAP\x1b[31m reclaim", "gap\x07fill", "RS\x7fvs SPY", "a\x85b"])
+def test_control_characters_in_an_edge_name_are_refused(name):
+    assert "control character" in problems_of(raw_signal(edges=[name]))["edges"]
+
+
+def test_control_characters_in_an_edge_name_from_a_file_are_refused():
+    assert "control character" in problems_of(raw_signal(edges="gap\x1bfill;RS"))["edges"]
+
+
+@pytest.mark.parametrize("field", ["strategy", "source_key", "market_volatility", "spy_bias"])
+@pytest.mark.parametrize("value", ["momo\x1b[2J", "a\nb", "a\tb", "a\rb"])
+def test_control_characters_in_a_label_are_refused(field, value):
+    assert "control character" in problems_of(raw_signal(**{field: value}))[field]
+
+
+def test_a_rationale_may_hold_line_breaks_and_tabs_but_no_other_control_character():
+    text = "Reclaimed VWAP\r\n\ton volume"
+    assert parse_signal(raw_signal(rationale=text), now=NOW).rationale == text
+    assert "control character" in problems_of(raw_signal(rationale="a\x1b[2Jb"))["rationale"]
+
+
+@pytest.mark.parametrize(
+    "field", ["rationale", "strategy", "source_key", "market_volatility", "spy_bias"]
+)
+def test_a_lone_surrogate_in_text_is_refused(field):
+    # How Python hands over an argument holding the byte 0x80, which is not UTF-8.
+    assert "not valid Unicode" in problems_of(raw_signal(**{field: "bad\udc80byte"}))[field]
+
+
+@pytest.mark.parametrize(
+    "edges",
+    [["bad\udc80name"], [{"name": "gap", "note": "\ud800"}], '[{"name": "gap", "\\ud800": 1}]'],
+)
+def test_a_lone_surrogate_in_an_edge_is_refused(edges):
+    assert "not valid Unicode" in problems_of(raw_signal(edges=edges))["edges"]
+
+
+def test_a_lone_surrogate_in_the_context_is_refused():
+    assert "not valid Unicode" in problems_of(raw_signal(context='{"a": "\\udc80"}'))["context"]
+
+
+@pytest.mark.parametrize(
+    "edges",
+    [
+        '[{"name": "gap", "pct": NaN}]',
+        '[{"name": "gap", "pct": Infinity}]',
+        '[{"name": "gap", "pct": [-Infinity]}]',
+        '[{"name": "gap", "pct": 1e999}]',
+        [{"name": "gap", "pct": float("nan")}],
+    ],
+)
+def test_nan_or_infinity_in_an_edges_attributes_is_refused(edges):
+    assert "finite" in problems_of(raw_signal(edges=edges))["edges"]
+
+
+@pytest.mark.parametrize("context", ['{"vix": NaN}', '{"vix": {"x": 1e999}}'])
+def test_nan_or_infinity_in_the_context_is_refused(context):
+    assert "finite" in problems_of(raw_signal(context=context))["context"]
+
+
+def deep(levels: int) -> str:
+    return '{"a": ' * levels + "1" + "}" * levels
+
+
+@pytest.mark.parametrize("levels", [100_000, 33])
+def test_deeply_nested_json_context_is_refused(levels):
+    assert "nested" in problems_of(raw_signal(context=deep(levels)))["context"]
+
+
+def test_json_context_nested_to_the_limit_is_admitted():
+    assert parse_signal(raw_signal(context=deep(32)), now=NOW).context.extra["a"]["a"]
+
+
+def test_a_deeply_nested_object_from_a_caller_is_refused():
+    context: dict = {}
+    for _ in range(100_000):
+        context = {"a": context}
+    assert "nested" in problems_of(raw_signal(context=context))["context"]
+
+
+def test_deeply_nested_json_edges_are_refused():
+    edges = '[{"name": "gap", "x": ' + deep(100_000) + "}]"
+    assert "nested" in problems_of(raw_signal(edges=edges))["edges"]
+
+
+def test_a_repeated_key_in_json_is_refused_by_name():
+    reasons = problems_of(raw_signal(context='{"vix": 14, "spx": {"vix": 1, "vix": 2}}'))
+    assert "'vix' appears twice" in reasons["context"]
+
+
+def test_a_repeated_key_in_an_edge_object_is_refused_by_name():
+    edges = '[{"name": "gap", "name": "fill"}]'
+    assert "'name' appears twice" in problems_of(raw_signal(edges=edges))["edges"]
+
+
+def test_a_ticker_is_ascii_before_it_is_upper_cased():
+    assert "ticker" in problems_of(raw_signal(ticker="ﬁx"))  # "ﬁ".upper() == "FI"
+
+
+def test_a_choice_is_ascii_before_it_is_lower_cased():
+    assert "source" in problems_of(raw_signal(source="bac\u212atest"))  # Kelvin K
+
+
+@pytest.mark.parametrize("field", ["trade_id", "rationale", "strategy", "source_key", "spy_bias"])
+@pytest.mark.parametrize("value", [True, False, 1.5, ["a"]])
+def test_text_from_json_is_text_not_a_boolean_or_a_fraction(field, value):
+    assert "must be text" in problems_of(raw_signal(**{field: value}))[field]
+
+
+def test_a_whole_number_from_json_is_taken_as_text():
+    signal = parse_signal(raw_signal(source_key=1234567, strategy=2), now=NOW)
+    assert (signal.source_key, signal.strategy) == ("1234567", "2")

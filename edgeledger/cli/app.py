@@ -9,11 +9,12 @@ from __future__ import annotations
 import argparse
 import logging
 import os
+import re
 import sys
 import traceback
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from contextlib import suppress
-from typing import TextIO
+from typing import Any, TextIO
 
 from edgeledger import __version__
 from edgeledger.cli import (
@@ -75,6 +76,9 @@ def main(
     out = out or sys.stdout
     parser = build_parser()
     args = parser.parse_args(argv)
+    if problem := undecodable_argument(parser, args):
+        print(f"error: {problem}", file=err)
+        return EXIT_BAD_INPUT
     environ = dict(os.environ)
     # Everything on stderr (errors, logs, --debug tracebacks) passes the redactor.
     redactor = Redactor.from_environ(environ)
@@ -110,6 +114,39 @@ def main(
         return EXIT_UNEXPECTED
     finally:
         ctx.close()
+
+
+def undecodable_argument(parser: argparse.ArgumentParser, args: argparse.Namespace) -> str | None:
+    """The first text argument that is not UTF-8, named, or None.
+
+    Python hands each byte of an argument that is not UTF-8 over as a lone surrogate
+    (U+DC80-U+DCFF), which no database or terminal takes: refused here, before any command
+    runs, rather than failing somewhere inside one. Paths (type=Path) may hold any bytes.
+    """
+    for action in _chosen_actions(parser, args):
+        values = getattr(args, action.dest, None)
+        for value in values if isinstance(values, list) else [values]:
+            if isinstance(value, str) and (found := _SURROGATE.search(value)):
+                name = action.option_strings[0] if action.option_strings else action.dest
+                code = ord(found.group())
+                if code >= 0xDC80:
+                    return f"{name}: is not UTF-8 text (it holds the byte 0x{code - 0xDC00:02X})"
+                return f"{name}: is not valid Unicode (it holds the lone surrogate U+{code:04X})"
+    return None
+
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _chosen_actions(parser: argparse.ArgumentParser, args: argparse.Namespace) -> Iterator[Any]:
+    """The arguments of the command args were parsed for, through its command groups."""
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            chosen = getattr(args, action.dest, None)
+            if chosen in action.choices:
+                yield from _chosen_actions(action.choices[chosen], args)
+        else:
+            yield action
 
 
 def _reader_went_away(out: TextIO) -> int:

@@ -16,7 +16,7 @@ from edgeledger.exporter import utc_text
 from edgeledger.prices import schwab
 from edgeledger.prices.http import HttpClient
 from edgeledger.signals import decimal_text
-from edgeledger.validation import parse_timestamp
+from edgeledger.validation import parse_ticker, parse_timestamp
 
 PRICE_COLUMNS = ("timestamp", "open", "high", "low", "close", "volume")
 # The login is one request a person waits for; PriceSettings are not read, since before the
@@ -28,7 +28,7 @@ def cmd_prices_fetch(args: argparse.Namespace, ctx: Context) -> int:
     start = parse_timestamp(args.start, "--start")
     end = parse_timestamp(args.end, "--end") if args.end else ctx.now
     provider = ctx.price_provider()
-    ticker = args.ticker.upper()
+    ticker = parse_ticker(args.ticker)
     frame = provider.fetch_bars(ticker, args.interval, start, end)
     batch = BarBatch.complete(ticker, args.interval, frame, (start, min(end, ctx.now)))
     with ctx.db().connection() as conn, conn.transaction():
@@ -49,7 +49,7 @@ def cmd_prices_export(args: argparse.Namespace, ctx: Context) -> int:
     start = parse_timestamp(args.start, "--start") if args.start else None
     end = parse_timestamp(args.end, "--end") if args.end else None
     with ctx.db().connection() as conn:
-        rows = storage.bars_for_export(conn, args.ticker.upper(), args.interval, start, end)
+        rows = storage.bars_for_export(conn, parse_ticker(args.ticker), args.interval, start, end)
     records = [
         {
             "timestamp": utc_text(r["start"]),

@@ -284,7 +284,9 @@ def register(groups: Any) -> None:
         "edgeledger signals import signals.csv",
         "edgeledger signals import backtest.jsonl --skip-invalid",
     )
-    imp.add_argument("file", help="a .csv or .jsonl file (columns: see docs/import-export.md)")
+    imp.add_argument(
+        "file", type=Path, help="a .csv or .jsonl file (columns: see docs/import-export.md)"
+    )
     imp.add_argument(
         "--skip-invalid", action="store_true", help="import the good rows and report the bad ones"
     )
@@ -304,7 +306,7 @@ def register(groups: Any) -> None:
         "edgeledger signals export --format jsonl --out signals.jsonl",
     )
     exp.add_argument("--format", choices=exporter.FORMATS, default="csv")
-    exp.add_argument("--out", help="file to write (default: standard output)")
+    exp.add_argument("--out", type=Path, help="file to write (default: standard output)")
 
     show = add_command(
         sub,

@@ -49,7 +49,8 @@ from edgeledger.storage.signals import (
     signal_by_trade_id,
     signals_matching,
     stage_import,
-    staged_trade_id_conflicts,
+    staged_conflicts,
+    unstage,
 )
 
 __all__ = [
@@ -88,9 +89,10 @@ __all__ = [
     "signal_params",
     "signals_matching",
     "stage_import",
-    "staged_trade_id_conflicts",
+    "staged_conflicts",
     "store_bars",
     "ticker_resolutions",
     "unresolved_books",
+    "unstage",
     "write_outcomes",
 ]

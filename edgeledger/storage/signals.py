@@ -82,11 +82,16 @@ def export_rows(conn: psycopg.Connection, batch_size: int = 5000) -> Iterator[di
 
 
 def next_trade_number(conn: psycopg.Connection, ticker: str, day: date) -> int:
-    """The next free number for (ticker, day); the counter row lock serialises writers."""
-    row = conn.execute(
-        named_query("next_trade_number"), {"ticker": ticker, "trade_date": day}
-    ).fetchone()
-    return row["last_number"]
+    """The next free number for (ticker, day); the counter row lock serialises writers.
+
+    A number whose id another signal holds is passed over, so the counter moves past it.
+    """
+    while True:
+        row = conn.execute(
+            named_query("next_trade_number"), {"ticker": ticker, "trade_date": day}
+        ).fetchone()
+        if not row["taken"]:
+            return row["last_number"]
 
 
 def claim_trade_number(conn: psycopg.Connection, ticker: str, day: date, number: int) -> None:
@@ -144,16 +149,36 @@ def stage_import(conn: psycopg.Connection, lines: Iterable[bytes]) -> None:
             copy.write(line)
 
 
-def staged_trade_id_conflicts(conn: psycopg.Connection) -> list[dict[str, Any]]:
-    return conn.execute(named_query("staged_trade_id_conflicts")).fetchall()
+def staged_conflicts(conn: psycopg.Connection) -> list[dict[str, Any]]:
+    """Staged lines whose trade_id or source key the ledger holds for a different signal."""
+    return conn.execute(named_query("staged_conflicts")).fetchall()
 
 
-def insert_staged(conn: psycopg.Connection, *, actor: str, logged_at: datetime) -> int:
-    """Number, insert and record `created` events for the staged rows; return how many."""
+def unstage(conn: psycopg.Connection, lines: Iterable[int]) -> None:
+    """Take refused lines out of the staging table."""
+    if lines := list(lines):
+        conn.execute(named_query("unstage"), {"lines": lines})
+
+
+def insert_staged(
+    conn: psycopg.Connection, *, actor: str, logged_at: datetime
+) -> tuple[int, list[int]]:
+    """Number, insert and record `created` events for the staged rows whose terms are new.
+
+    Returns how many were inserted, and the lines passed over although their terms are new
+    (another writer took their trade_id or source key meanwhile): every staged row is thus
+    inserted, already logged, or one of those lines.
+    """
     conn.execute(named_query("drop_already_logged"))
+    new = conn.execute(named_query("count_staged")).fetchone()["count"]
     conn.execute(named_query("claim_staged_trade_numbers"))
-    conn.execute(named_query("number_staged_signals"))
+    unnumbered = conn.execute(named_query("count_unnumbered_staged")).fetchone()["count"]
+    while unnumbered:  # each round leaves unnumbered only the rows whose id was taken
+        unnumbered -= conn.execute(named_query("number_staged_signals")).rowcount
     cursor = conn.execute(
         named_query("insert_staged_signals"), {"actor": actor, "logged_at": logged_at}
     )
-    return cursor.rowcount
+    inserted = cursor.rowcount
+    if inserted == new:
+        return inserted, []
+    return inserted, [row["line"] for row in conn.execute(named_query("staged_passed_over"))]

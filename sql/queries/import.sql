@@ -37,25 +37,28 @@ COPY import_staging (
     market_volatility, spy_bias, context, fingerprint, created_at, expires_at, market
 ) FROM STDIN;
 
--- name: staged_trade_id_conflicts
--- Lines whose trade_id is already held by a different signal.
-SELECT s.line, s.trade_id FROM import_staging s
+-- name: staged_conflicts
+-- Lines whose trade_id or source key is already held by a different signal.
+SELECT s.line, 'trade_id' AS field, s.trade_id, s.source, s.source_key, t.trade_id AS held_by
+FROM import_staging s
 JOIN trade_signals t ON t.trade_id = s.trade_id
 WHERE t.fingerprint <> s.fingerprint
-ORDER BY s.line;
+UNION ALL
+SELECT s.line, 'source_key', s.trade_id, s.source, s.source_key, t.trade_id
+FROM import_staging s
+JOIN trade_signals t ON t.source = s.source AND t.source_key = s.source_key
+WHERE t.fingerprint <> s.fingerprint
+ORDER BY line, field DESC;
+
+-- name: unstage
+DELETE FROM import_staging WHERE line = ANY(%(lines)s);
 
 -- name: drop_already_logged
--- Re-importing adds nothing: rows whose terms (or trade_id) are already in the ledger go.
--- Two joins, not one join ON a OR b: PostgreSQL can only run an OR join as a nested loop, which
--- compared every staged row with every ledger row (ten minutes for 100,000 rows re-imported).
-WITH known AS (
-    SELECT s.line FROM import_staging s JOIN trade_signals t ON t.fingerprint = s.fingerprint
-    UNION
-    SELECT s.line FROM import_staging s JOIN trade_signals t ON t.trade_id = s.trade_id
-)
+-- Re-importing adds nothing: rows whose terms are already in the ledger go. (A row whose
+-- trade_id or source key the ledger holds for other terms was refused before this.)
 DELETE FROM import_staging s
-USING known k
-WHERE s.line = k.line;
+USING trade_signals t
+WHERE t.fingerprint = s.fingerprint;
 
 -- name: claim_staged_trade_numbers
 INSERT INTO trade_id_counters AS c (ticker, trade_date, last_number)
@@ -64,8 +67,17 @@ WHERE id_number IS NOT NULL
 GROUP BY ticker, trade_date
 ON CONFLICT (ticker, trade_date) DO UPDATE SET last_number = greatest(c.last_number, EXCLUDED.last_number);
 
+-- name: count_staged
+SELECT count(*) FROM import_staging;
+
+-- name: count_unnumbered_staged
+SELECT count(*) FROM import_staging WHERE trade_id IS NULL;
+
 -- name: number_staged_signals
--- Reserve a block of numbers per (ticker, day) and hand them out in order of creation.
+-- Reserve a block of numbers per (ticker, day) and hand them out in order of creation. An id
+-- another signal holds (given explicitly, in the ledger or in this file, to a signal of another
+-- ticker, so it moved no counter) is not handed out: its row stays unnumbered, and the next
+-- round numbers it past the block.
 WITH wanted AS (
     SELECT ticker, trade_date, count(*) AS n FROM import_staging
     WHERE trade_id IS NULL
@@ -79,15 +91,21 @@ WITH wanted AS (
     SELECT s.line, s.ticker, s.trade_date,
            row_number() OVER (PARTITION BY s.ticker, s.trade_date ORDER BY s.created_at, s.line) AS k
     FROM import_staging s WHERE s.trade_id IS NULL
+), numbered AS (
+    SELECT o.line,
+           o.ticker || '-' || to_char(o.trade_date, 'YYYYMMDD') || '-'
+           || lpad((r.last_number - w.n + o.k)::text,
+                   greatest(3, length((r.last_number - w.n + o.k)::text)), '0') AS trade_id
+    FROM ordered o
+    JOIN reserved r USING (ticker, trade_date)
+    JOIN wanted w USING (ticker, trade_date)
 )
 UPDATE import_staging s
-SET trade_id = o.ticker || '-' || to_char(o.trade_date, 'YYYYMMDD') || '-'
-               || lpad((r.last_number - w.n + o.k)::text,
-                       greatest(3, length((r.last_number - w.n + o.k)::text)), '0')
-FROM ordered o
-JOIN reserved r USING (ticker, trade_date)
-JOIN wanted w USING (ticker, trade_date)
-WHERE s.line = o.line;
+SET trade_id = n.trade_id
+FROM numbered n
+WHERE s.line = n.line
+  AND NOT EXISTS (SELECT 1 FROM trade_signals t WHERE t.trade_id = n.trade_id)
+  AND NOT EXISTS (SELECT 1 FROM import_staging e WHERE e.trade_id = n.trade_id);
 
 -- name: insert_staged_signals
 WITH inserted AS (
@@ -110,3 +128,10 @@ SELECT trade_id, 'created', %(actor)s, %(logged_at)s,
        jsonb_strip_nulls(jsonb_build_object('source', source, 'source_key', source_key,
                                             'strategy', strategy, 'via', 'import'))
 FROM inserted;
+
+-- name: staged_passed_over
+-- Staged lines the insert passed over although the ledger does not hold their terms: another
+-- writer took their trade_id or source key between the check and the insert.
+SELECT s.line FROM import_staging s
+WHERE NOT EXISTS (SELECT 1 FROM trade_signals t WHERE t.fingerprint = s.fingerprint)
+ORDER BY s.line;

@@ -40,10 +40,21 @@ WHERE trade_id = %(trade_id)s
 ORDER BY id;
 
 -- name: next_trade_number
-INSERT INTO trade_id_counters AS c (ticker, trade_date, last_number)
-VALUES (%(ticker)s, %(trade_date)s, 1)
-ON CONFLICT (ticker, trade_date) DO UPDATE SET last_number = c.last_number + 1
-RETURNING last_number;
+-- The counter's next number, and whether another signal already holds its id (one given
+-- explicitly to a signal of another ticker moves no counter).
+WITH counter AS (
+    INSERT INTO trade_id_counters AS c (ticker, trade_date, last_number)
+    VALUES (%(ticker)s, %(trade_date)s, 1)
+    ON CONFLICT (ticker, trade_date) DO UPDATE SET last_number = c.last_number + 1
+    RETURNING last_number
+)
+SELECT last_number,
+       EXISTS (SELECT 1 FROM trade_signals t
+               WHERE t.trade_id = %(ticker)s || '-' || to_char(%(trade_date)s::date, 'YYYYMMDD')
+                                  || '-' || lpad(last_number::text,
+                                                 greatest(3, length(last_number::text)), '0'))
+       AS taken
+FROM counter;
 
 -- name: claim_trade_number
 -- An explicit trade_id in the standard form moves the counter past its number.

@@ -56,6 +56,8 @@ def normalize_bars(
     elif sessions is not None:
         frame, outside = _in_sessions(frame, sessions)
         dropped.extend(outside)
+    if interval == "1d":  # a day is in the window from its date on
+        start = pd.Timestamp(start).floor("D").to_pydatetime()
     frame = frame[(frame["start"] >= pd.Timestamp(start)) & (frame["start"] < pd.Timestamp(end))]
     frame, duplicates = _order_and_dedupe(frame, provider, ticker)
     dropped.extend(duplicates)
