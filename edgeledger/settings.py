@@ -104,12 +104,21 @@ def _seconds_or_none(env: Mapping[str, str], name: str, default: float) -> float
     if not raw:
         return default
     try:
-        value = float(raw)
+        value = float(_ascii_number(raw))
     except ValueError:
         raise ConfigError(f"{name} must be a number of seconds, got {raw!r}") from None
     if not value >= 0 or value == float("inf"):
         raise ConfigError(f"{name} must be 0 (no limit) or a positive number, got {raw!r}")
     return value or None
+
+
+def _ascii_number(text: str) -> str:
+    """The text of a number as written in ASCII: int() and float() also read other
+    scripts' digits (Arabic-Indic ٤ is 4) and underscores (1_0 is 10), which a setting
+    should not silently become."""
+    if not text.isascii() or "_" in text:
+        raise ValueError(text)
+    return text
 
 
 def _positive_int(
@@ -119,7 +128,7 @@ def _positive_int(
     if not raw:
         return default
     try:
-        value = int(raw)
+        value = int(_ascii_number(raw))
     except ValueError:
         raise ConfigError(f"{name} must be a whole number, got {raw!r}") from None
     if value < least:

@@ -46,3 +46,22 @@ def test_a_resolve_run_is_bounded_by_default_and_0_lifts_the_bound():
     assert Settings.from_env({}).resolve_deadline == 3000.0
     assert Settings.from_env({"EDGELEDGER_RESOLVE_DEADLINE": "90.5"}).resolve_deadline == 90.5
     assert Settings.from_env({"EDGELEDGER_RESOLVE_DEADLINE": "0"}).resolve_deadline is None
+
+
+@pytest.mark.parametrize("value", ["٤", "1_0", "４"])
+def test_numbers_in_settings_are_ascii_digits(value):
+    with pytest.raises(ConfigError, match="EDGELEDGER_DB_POOL_SIZE must be a whole number"):
+        Settings.from_env({"EDGELEDGER_DB_POOL_SIZE": value})
+
+
+def test_the_intervals_of_day_and_swing_trades_default_to_the_resolve_interval():
+    settings = Settings.from_env(
+        {"EDGELEDGER_RESOLVE_INTERVAL": "30m", "EDGELEDGER_RESOLVE_INTERVAL_DAY": "5m"}
+    )
+    assert settings.resolve_intervals == {"day": "5m", "swing": "30m"}
+
+
+def test_the_default_market_is_read_by_its_name_or_alias():
+    assert Settings.from_env({"EDGELEDGER_DEFAULT_MARKET": "lse"}).default_market == "XLON"
+    with pytest.raises(ConfigError, match="EDGELEDGER_DEFAULT_MARKET: unknown market"):
+        Settings.from_env({"EDGELEDGER_DEFAULT_MARKET": "MOON"})

@@ -106,6 +106,8 @@ class PriceSettings:
             if value is None:
                 return default
             try:
+                if not value.isascii() or "_" in value:  # int("٤") and int("1_0") read
+                    raise ValueError(value)
                 return kind(value)
             except ValueError:
                 raise ConfigError(f"{var}={value!r} is not a number") from None
