@@ -65,13 +65,13 @@ import requests
 
 from bench.common import create_database, describe_server, drop_database, server
 from edgeledger import importer, migrations
-from edgeledger.bars import INTERVALS, to_epoch_us
+from edgeledger.core.bars import INTERVALS, to_epoch_us
+from edgeledger.core.markets import sessions_between
+from edgeledger.core.resolution import RunReport
 from edgeledger.database import Database
-from edgeledger.markets import sessions_between
 from edgeledger.prices import PriceProvider
 from edgeledger.prices.factory import PriceSettings, make_provider
 from edgeledger.prices.yahoo import chart_query
-from edgeledger.resolution import RunReport
 from edgeledger.resolver import DEFAULT_FETCH_WORKERS, DEFAULT_GROUP_TICKERS, run_resolve
 
 # Friday 15:30 ET: the 14:30 ET hour has just ended. An hour later the session's last hour

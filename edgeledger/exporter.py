@@ -15,9 +15,9 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any, TextIO
 
+from edgeledger.core.model import OUTCOME_FIELDS, SIGNAL_FIELDS
+from edgeledger.core.signals import decimal_text
 from edgeledger.csv_cells import guard_cell
-from edgeledger.model import OUTCOME_FIELDS, SIGNAL_FIELDS
-from edgeledger.signals import decimal_text
 
 TERM_COLUMNS = SIGNAL_FIELDS
 # After the outcome: the market it was read by (the one it named, else its instrument's).

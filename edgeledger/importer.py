@@ -20,19 +20,15 @@ from pathlib import Path
 from typing import IO, Any
 
 from edgeledger import storage
-from edgeledger.csv_cells import unguard_cell
-from edgeledger.database import Database
-from edgeledger.errors import FieldProblem, InvalidImport, InvalidSignal
-from edgeledger.exporter import OUTCOME_COLUMNS
-from edgeledger.markets import DEFAULT_MARKET, MarketBook
-from edgeledger.model import NewSignal, Source
-from edgeledger.signals import (
+from edgeledger.core.markets import DEFAULT_MARKET, MarketBook
+from edgeledger.core.model import NewSignal, Source
+from edgeledger.core.signals import (
     published_terms,
     standard_id_number,
     terms_fingerprint,
     trade_date,
 )
-from edgeledger.validation import (
+from edgeledger.core.validation import (
     KNOWN_FIELDS,
     MAX_JSON_DEPTH,
     NestedTooDeep,
@@ -41,6 +37,10 @@ from edgeledger.validation import (
     parse_signal,
     shown,
 )
+from edgeledger.csv_cells import unguard_cell
+from edgeledger.database import Database
+from edgeledger.errors import FieldProblem, InvalidImport, InvalidSignal
+from edgeledger.exporter import OUTCOME_COLUMNS
 
 REQUIRED_COLUMNS = (
     "ticker",

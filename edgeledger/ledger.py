@@ -15,10 +15,10 @@ from typing import Any
 import psycopg
 
 from edgeledger import storage
+from edgeledger.core.model import EventKind, NewSignal, Signal
+from edgeledger.core.signals import fingerprint, format_trade_id, standard_id_number, trade_date
 from edgeledger.database import Database
 from edgeledger.errors import EdgeLedgerError, InvalidOption, SignalConflict, SignalNotFound
-from edgeledger.model import EventKind, NewSignal, Signal
-from edgeledger.signals import fingerprint, format_trade_id, standard_id_number, trade_date
 
 log = logging.getLogger(__name__)
 

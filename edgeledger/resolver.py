@@ -7,7 +7,7 @@ next one's bars are being stored (on a writer thread, which also records the gro
 and the one after that is downloading (on `fetch_workers` threads).
 
 The order of work is what keeps a run safe to kill and cheap to repeat:
-0. Markets. Each ticker's market is decided once (edgeledger.markets: a person's setting, a
+0. Markets. Each ticker's market is decided once (edgeledger.core.markets: a person's setting, a
    market a signal named, the provider's word, the ticker's form, the default) and kept in
    the instruments table; bars are read by it.
 1. Fetch. For each ticker with unresolved signals, ask the provider only for spans not yet
@@ -18,7 +18,7 @@ The order of work is what keeps a run safe to kill and cheap to repeat:
    A ticker whose prices fail for now (timeout, 5xx, 429, an unreadable answer) is
    skipped and reported; the others go on.
 2. Evaluate. Only tickers whose bars, signals or expiries changed since their last
-   evaluation are re-derived, from the stored bars, by edgeledger.outcome_rules.
+   evaluation are re-derived, from the stored bars, by edgeledger.core.outcome_rules.
 3. Drill down. Signals settled pessimistically on an ambiguous bar get finer bars for that
    bar alone, then are derived again. Finer bars that do not exist (no file, an interval
    or span the provider lacks) are recorded as answered with no bars, so the bar is
@@ -52,11 +52,8 @@ import pandas as pd
 import psycopg
 
 from edgeledger import storage
-from edgeledger.bars import INTERVALS, BarBatch, BarSeries, interval_us
-from edgeledger.database import Database
-from edgeledger.errors import DatabaseUnavailable, EdgeLedgerError, InvalidOption
-from edgeledger.logs import flat
-from edgeledger.markets import (
+from edgeledger.core.bars import INTERVALS, BarBatch, BarSeries, interval_us
+from edgeledger.core.markets import (
     DEFAULT_MARKET,
     MarketBook,
     MarketChoice,
@@ -64,15 +61,14 @@ from edgeledger.markets import (
     market_named,
     refine,
 )
-from edgeledger.model import EventKind, Outcome, TradeType
-from edgeledger.outcome_rules import (
+from edgeledger.core.model import EventKind, Outcome, TradeType
+from edgeledger.core.outcome_rules import (
     PreparedBars,
     SignalTerms,
     resolve_signal,
     transition_events,
 )
-from edgeledger.prices import PriceError, PriceProvider, RangeNotAvailable, TickerNotFound
-from edgeledger.resolution import (
+from edgeledger.core.resolution import (
     ClosedTrade,
     OpenSignal,
     RunReport,
@@ -86,6 +82,10 @@ from edgeledger.resolution import (
     missing_spans,
     needs_evaluation,
 )
+from edgeledger.database import Database
+from edgeledger.errors import DatabaseUnavailable, EdgeLedgerError, InvalidOption
+from edgeledger.logs import flat
+from edgeledger.prices import PriceError, PriceProvider, RangeNotAvailable, TickerNotFound
 
 log = logging.getLogger(__name__)
 

@@ -13,8 +13,8 @@ from pathlib import Path
 
 import platformdirs
 
+from edgeledger.core.markets import market_named
 from edgeledger.errors import ConfigError
-from edgeledger.markets import market_named
 
 
 def default_data_dir() -> Path:

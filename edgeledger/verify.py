@@ -15,11 +15,11 @@ from dataclasses import dataclass, fields
 from datetime import datetime
 
 from edgeledger import storage
+from edgeledger.core.markets import DEFAULT_MARKET
+from edgeledger.core.model import Outcome, Signal
+from edgeledger.core.outcome_rules import PreparedBars, SignalTerms
+from edgeledger.core.resolution import PREVIOUS_CLOSE_LOOKBACK
 from edgeledger.database import Database
-from edgeledger.markets import DEFAULT_MARKET
-from edgeledger.model import Outcome, Signal
-from edgeledger.outcome_rules import PreparedBars, SignalTerms
-from edgeledger.resolution import PREVIOUS_CLOSE_LOOKBACK
 from edgeledger.resolver import derive_outcome, load_series, prepare_bars
 
 

@@ -13,11 +13,11 @@ from datetime import datetime
 
 from edgeledger import logs, migrations
 from edgeledger.clock import utc_now
+from edgeledger.core.resolution import RunReport
 from edgeledger.database import Database
 from edgeledger.errors import EdgeLedgerError
 from edgeledger.prices import PriceSettings, make_provider
 from edgeledger.redaction import Redactor
-from edgeledger.resolution import RunReport
 from edgeledger.resolver import run_resolve
 from edgeledger.settings import Settings
 

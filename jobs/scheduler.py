@@ -17,7 +17,7 @@ from apscheduler.schedulers.blocking import BlockingScheduler
 from apscheduler.triggers.cron import CronTrigger
 
 from edgeledger.clock import utc_now
-from edgeledger.markets import session_bounds
+from edgeledger.core.markets import session_bounds
 from edgeledger.prices import PriceSettings
 from edgeledger.settings import Settings
 from jobs.resolve import configure_logging, run_once

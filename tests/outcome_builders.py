@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from edgeledger.model import Direction, Outcome
-from edgeledger.outcome_rules import BarSeries, PreparedBars, SignalTerms, resolve_signal
+from edgeledger.core.model import Direction, Outcome
+from edgeledger.core.outcome_rules import BarSeries, PreparedBars, SignalTerms, resolve_signal
 
 DAY = datetime(2026, 3, 2, tzinfo=UTC)
 

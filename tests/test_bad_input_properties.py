@@ -12,8 +12,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from edgeledger import importer
+from edgeledger.core.validation import parse_signal
 from edgeledger.errors import InvalidImport, InvalidSignal
-from edgeledger.validation import parse_signal
 from tests.factories import raw_signal
 
 NOW = datetime(2026, 11, 20, 15, 0, tzinfo=UTC)

@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 
 from edgeledger import storage
-from edgeledger.bars import BarBatch, series_epoch_us
+from edgeledger.core.bars import BarBatch, series_epoch_us
 from edgeledger.prices import clean
 
 FRIDAY = datetime(2026, 11, 20, 14, 30, tzinfo=UTC)

@@ -17,8 +17,8 @@ import sys, time
 from datetime import UTC, datetime, timedelta
 from edgeledger import ledger
 from edgeledger.database import Database
-from edgeledger.model import Source
-from edgeledger.validation import parse_signal
+from edgeledger.core.model import Source
+from edgeledger.core.validation import parse_signal
 
 conninfo, worker, count = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
 start_at = float(sys.argv[4])

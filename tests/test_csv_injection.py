@@ -8,9 +8,9 @@ import io
 import pytest
 
 from edgeledger import importer, ledger
+from edgeledger.core.validation import parse_signal
 from edgeledger.csv_cells import guard_cell, unguard_cell
 from edgeledger.database import Database
-from edgeledger.validation import parse_signal
 from tests.factories import export_text, raw_signal
 
 FORMULA = '=HYPERLINK("http://evil.example","click")'

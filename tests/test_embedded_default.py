@@ -6,9 +6,9 @@ import subprocess
 import sys
 
 from edgeledger import ledger, migrations
+from edgeledger.core.validation import parse_signal
 from edgeledger.database import Database
 from edgeledger.settings import Settings
-from edgeledger.validation import parse_signal
 from tests.factories import raw_signal
 
 

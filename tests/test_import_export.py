@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 
 from edgeledger import exporter, importer, ledger, storage
+from edgeledger.core.validation import parse_signal
 from edgeledger.database import Database
 from edgeledger.errors import InvalidImport
-from edgeledger.validation import parse_signal
 from tests.factories import export_text, raw_signal
 
 HEADER = (

@@ -8,9 +8,9 @@ import psycopg
 import pytest
 
 from edgeledger import ledger, storage
+from edgeledger.core.model import Source, Status
+from edgeledger.core.validation import parse_signal
 from edgeledger.errors import SignalConflict, SignalNotFound
-from edgeledger.model import Source, Status
-from edgeledger.validation import parse_signal
 from tests.factories import raw_signal
 
 

@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 import numpy as np
 import pytest
 
-from edgeledger.markets import (
+from edgeledger.core.markets import (
     MarketBook,
     MarketChoice,
     MarketRangeError,
@@ -25,8 +25,8 @@ from edgeledger.markets import (
     session_bounds,
     sessions_between,
 )
-from edgeledger.markets import day_close_after as _day_close_after
-from edgeledger.model import TradeType
+from edgeledger.core.markets import day_close_after as _day_close_after
+from edgeledger.core.model import TradeType
 
 ET = ZoneInfo("America/New_York")
 

@@ -7,8 +7,8 @@ from dataclasses import replace
 from datetime import UTC, datetime
 from decimal import Decimal
 
-from edgeledger.model import EventKind, ExitReason, Outcome, Status
-from edgeledger.outcome_rules import transition_events
+from edgeledger.core.model import EventKind, ExitReason, Outcome, Status
+from edgeledger.core.outcome_rules import transition_events
 
 FILLED_AT = datetime(2026, 3, 2, 14, 0, tzinfo=UTC)
 CLOSED_AT = datetime(2026, 3, 2, 15, 0, tzinfo=UTC)

@@ -12,8 +12,8 @@ from decimal import Decimal
 
 import pytest
 
-from edgeledger.model import Direction, Status
-from edgeledger.outcome_rules import SignalTerms
+from edgeledger.core.model import Direction, Status
+from edgeledger.core.outcome_rules import SignalTerms
 from tests.outcome_builders import at, bars, resolve
 from tests.outcome_builders import long as plain_long
 

@@ -8,9 +8,9 @@ from decimal import Decimal
 import pandas as pd
 import pytest
 
-from edgeledger.bars import INTERVALS, from_epoch_us, to_epoch_us
-from edgeledger.model import Direction, MarketContext, NewSignal, Source, TradeType
-from edgeledger.outcome_rules import BarSeries, SignalTerms, resolve_signal
+from edgeledger.core.bars import INTERVALS, from_epoch_us, to_epoch_us
+from edgeledger.core.model import Direction, MarketContext, NewSignal, Source, TradeType
+from edgeledger.core.outcome_rules import BarSeries, SignalTerms, resolve_signal
 
 T0 = datetime(2026, 3, 2, 14, 0, tzinfo=UTC)
 

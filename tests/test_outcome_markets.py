@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from edgeledger.model import ExitReason, Status
-from edgeledger.outcome_rules import BarSeries
+from edgeledger.core.model import ExitReason, Status
+from edgeledger.core.outcome_rules import BarSeries
 from tests.outcome_builders import long, resolve
 
 

@@ -10,8 +10,8 @@ from decimal import ROUND_HALF_EVEN, Decimal
 from hypothesis import given
 from hypothesis import strategies as st
 
-from edgeledger.model import Direction, ExitReason, Outcome, Status
-from edgeledger.outcome_rules import BarSeries, PreparedBars, SignalTerms, resolve_signal
+from edgeledger.core.model import Direction, ExitReason, Outcome, Status
+from edgeledger.core.outcome_rules import BarSeries, PreparedBars, SignalTerms, resolve_signal
 
 START = datetime(2026, 3, 2, 13, 0, tzinfo=UTC)  # the first bar gives the previous close
 CREATED = START + timedelta(hours=1)

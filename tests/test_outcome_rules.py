@@ -11,8 +11,8 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from decimal import Decimal
 
-from edgeledger.model import ExitReason, Outcome, Status
-from edgeledger.outcome_rules import BarSeries
+from edgeledger.core.model import ExitReason, Outcome, Status
+from edgeledger.core.outcome_rules import BarSeries
 from tests.outcome_builders import at, bars, long, resolve, short
 
 FILL_AT_14 = (14, 101, 101.5, 99.8, 100.5)  # touches 100 and nothing else

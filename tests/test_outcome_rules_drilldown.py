@@ -9,8 +9,8 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from decimal import Decimal
 
-from edgeledger.model import Direction, Status
-from edgeledger.outcome_rules import BarSeries
+from edgeledger.core.model import Direction, Status
+from edgeledger.core.outcome_rules import BarSeries
 from tests.outcome_builders import at, bars, long, resolve
 
 PREV_101 = ("13:00", 101, 102, 100.5, 101)

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from edgeledger.model import ExitReason, Outcome, Status
-from edgeledger.resolution import (
+from edgeledger.core.model import ExitReason, Outcome, Status
+from edgeledger.core.resolution import (
     TickerBook,
     TickerResolution,
     ambiguous_bar_spans,

@@ -11,12 +11,12 @@ import psycopg
 import pytest
 
 from edgeledger import importer, ledger, storage
-from edgeledger.model import Outcome
+from edgeledger.core.model import Outcome
+from edgeledger.core.validation import parse_signal
 from edgeledger.prices import FetchResult, PriceSettings, make_provider
 from edgeledger.prices.base import PRICES
 from edgeledger.resolver import lock_key, run_resolve
 from edgeledger.storage.rows import outcome_from_columns
-from edgeledger.validation import parse_signal
 from edgeledger.verify import verify_outcomes
 from tests.factories import export_text, raw_signal, write_bars
 

@@ -15,10 +15,10 @@ from decimal import Decimal
 import pytest
 
 from edgeledger import ledger, storage
-from edgeledger.markets import MarketBook
+from edgeledger.core.markets import MarketBook
+from edgeledger.core.validation import parse_signal
 from edgeledger.prices import PriceSettings, make_provider
 from edgeledger.resolver import run_resolve
-from edgeledger.validation import parse_signal
 from edgeledger.verify import verify_outcomes
 from tests.factories import FIXTURES, write_bars, yahoo_chart, yahoo_rows
 

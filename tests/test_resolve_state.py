@@ -13,10 +13,10 @@ from freezegun import freeze_time
 
 from edgeledger import ledger, storage
 from edgeledger.cli import main
+from edgeledger.core.validation import parse_signal
 from edgeledger.errors import InvalidOption
 from edgeledger.prices import PriceSettings, make_provider
 from edgeledger.resolver import JOB_NAME, lock_key, run_resolve
-from edgeledger.validation import parse_signal
 from edgeledger.verify import verify_outcomes
 from tests.factories import raw_signal, write_bars
 

@@ -7,9 +7,9 @@ from decimal import Decimal
 
 import pytest
 
+from edgeledger.core.model import Direction, Source, TradeType
+from edgeledger.core.validation import parse_signal
 from edgeledger.errors import InvalidSignal
-from edgeledger.model import Direction, Source, TradeType
-from edgeledger.validation import parse_signal
 from tests.factories import raw_signal
 
 NOW = datetime(2026, 11, 20, 15, 0, tzinfo=UTC)

@@ -7,8 +7,8 @@ from typing import Any
 
 from edgeledger import storage
 from edgeledger.cli.base import Context, add_command, add_group
+from edgeledger.core.markets import market_named
 from edgeledger.errors import InvalidOption
-from edgeledger.markets import market_named
 
 SOURCES = {
     "setting": "set by a person",

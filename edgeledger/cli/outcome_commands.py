@@ -7,14 +7,14 @@ from decimal import Decimal
 from typing import Any
 
 from edgeledger import storage
-from edgeledger.bars import INTERVALS
 from edgeledger.cli.base import EXIT_ERROR, Context, add_command, add_group, examples
+from edgeledger.core.bars import INTERVALS
+from edgeledger.core.resolution import RunReport
+from edgeledger.core.signals import decimal_text
+from edgeledger.core.validation import parse_timestamp
 from edgeledger.errors import InvalidOption
 from edgeledger.exporter import utc_text
-from edgeledger.resolution import RunReport
 from edgeledger.resolver import run_resolve
-from edgeledger.signals import decimal_text
-from edgeledger.validation import parse_timestamp
 from edgeledger.verify import verify_outcomes
 
 

@@ -9,14 +9,14 @@ import sys
 from typing import Any
 
 from edgeledger import storage
-from edgeledger.bars import INTERVALS, BarBatch
 from edgeledger.cli.base import Context, add_command, add_group
+from edgeledger.core.bars import INTERVALS, BarBatch
+from edgeledger.core.signals import decimal_text
+from edgeledger.core.validation import parse_ticker, parse_timestamp
 from edgeledger.errors import ConfigError
 from edgeledger.exporter import utc_text
 from edgeledger.prices import schwab
 from edgeledger.prices.http import HttpClient
-from edgeledger.signals import decimal_text
-from edgeledger.validation import parse_ticker, parse_timestamp
 
 PRICE_COLUMNS = ("timestamp", "open", "high", "low", "close", "volume")
 # The login is one request a person waits for; PriceSettings are not read, since before the

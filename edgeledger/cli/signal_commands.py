@@ -11,10 +11,10 @@ from typing import Any
 
 from edgeledger import exporter, importer, ledger, storage
 from edgeledger.cli.base import Context, add_command, add_group
+from edgeledger.core.model import Outcome, Source, Status
+from edgeledger.core.signals import decimal_text
+from edgeledger.core.validation import parse_signal, parse_timestamp
 from edgeledger.errors import InvalidOption
-from edgeledger.model import Outcome, Source, Status
-from edgeledger.signals import decimal_text
-from edgeledger.validation import parse_signal, parse_timestamp
 
 
 def cmd_signals_add(args: argparse.Namespace, ctx: Context) -> int:

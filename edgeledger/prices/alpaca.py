@@ -14,7 +14,7 @@ from typing import Any
 import pandas as pd
 
 from edgeledger.clock import utc_now
-from edgeledger.markets import is_around_the_clock
+from edgeledger.core.markets import is_around_the_clock
 from edgeledger.prices.base import columns_from_rows, empty_bars, is_24h, raw_bars
 from edgeledger.prices.clean import text_starts
 from edgeledger.prices.errors import BadResponse, NotAuthorized, TickerNotFound

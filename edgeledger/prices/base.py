@@ -19,8 +19,8 @@ from typing import Protocol, runtime_checkable
 import numpy as np
 import pandas as pd
 
-from edgeledger import markets
-from edgeledger.bars import INTERVALS
+from edgeledger.core import markets
+from edgeledger.core.bars import INTERVALS
 from edgeledger.prices import clean
 from edgeledger.prices.clean import BarColumns
 
@@ -43,8 +43,8 @@ def is_24h(ticker: str) -> bool:
     X:BTCUSD, /ES) and builds hours for without the :30 stock offset.
 
     Only how a provider names and aggregates the instrument: how its bars are read is
-    decided by its market (edgeledger.markets). A '/' (BTC/USD) or what the ticker rules
-    of edgeledger.markets say: =X, EURUSD (forex), BTC-USD, BTCUSD (crypto), =F (futures).
+    decided by its market (edgeledger.core.markets). A '/' (BTC/USD) or what the ticker rules
+    of edgeledger.core.markets say: =X, EURUSD (forex), BTC-USD, BTCUSD (crypto), =F (futures).
     """
     t = ticker.upper()
     return "/" in t or markets.market_from_ticker(t) in (*markets.AROUND_THE_CLOCK, "CMES")

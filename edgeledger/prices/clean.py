@@ -19,7 +19,7 @@ from functools import reduce
 import numpy as np
 import pandas as pd
 
-from edgeledger import markets
+from edgeledger.core import markets
 
 NAT = np.iinfo(np.int64).min  # how pandas stores NaT in int64
 
@@ -318,7 +318,7 @@ def restamp_daily(starts: pd.DatetimeIndex, source_tz: str) -> pd.DatetimeIndex:
 
 def in_sessions(starts: np.ndarray, market: str) -> np.ndarray:
     """Which starts (epoch ns, none NaT) fall inside one of the market's sessions (early
-    closes and holidays included); see edgeledger.markets.in_sessions."""
+    closes and holidays included); see edgeledger.core.markets.in_sessions."""
     return markets.in_sessions(market, starts // 1000)
 
 

@@ -12,7 +12,7 @@ from datetime import datetime
 
 import pandas as pd
 
-from edgeledger.markets import MarketChoice
+from edgeledger.core.markets import MarketChoice
 from edgeledger.prices.base import FetchResult, PriceProvider, Window
 from edgeledger.prices.errors import PriceError
 

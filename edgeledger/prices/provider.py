@@ -16,7 +16,7 @@ from typing import Any, ClassVar
 import pandas as pd
 
 from edgeledger.clock import utc_now
-from edgeledger.markets import (
+from edgeledger.core.markets import (
     MarketBook,
     MarketChoice,
     market_from_quote,
@@ -84,7 +84,7 @@ class BarProvider(ABC):
         """Fetch every planned window and normalize the lot in one pass.
 
         `market` is the instrument's market as decided so far (default: by the ticker rules);
-        what the provider says of the instrument refines it (edgeledger.markets.refine) and
+        what the provider says of the instrument refines it (edgeledger.core.markets.refine) and
         is returned as the result's `market`.
         """
         windows = self.plan_requests(ticker, interval, start, end, now or self._clock())

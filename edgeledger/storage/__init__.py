@@ -1,7 +1,7 @@
 """The data access layer: every read and write of the database goes through here.
 
 Statements live in sql/queries/*.sql; these modules bind parameters and turn rows into the
-frozen dataclasses of edgeledger.model. Callers own the transaction. Split by what is
+frozen dataclasses of edgeledger.core.model. Callers own the transaction. Split by what is
 stored (signals, bars, outcomes and runs); callers use the names re-exported here.
 """
 

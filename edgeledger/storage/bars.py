@@ -10,7 +10,7 @@ import numpy as np
 import psycopg
 import psycopg.rows
 
-from edgeledger.bars import BarBatch, merge_spans
+from edgeledger.core.bars import BarBatch, merge_spans
 from edgeledger.storage.rows import named_query
 
 

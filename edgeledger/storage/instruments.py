@@ -8,7 +8,7 @@ from typing import Any
 
 import psycopg
 
-from edgeledger.markets import DEFAULT_MARKET, MarketBook, MarketChoice, MarketSource
+from edgeledger.core.markets import DEFAULT_MARKET, MarketBook, MarketChoice, MarketSource
 from edgeledger.storage.rows import named_query
 
 

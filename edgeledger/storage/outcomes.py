@@ -13,10 +13,10 @@ import psycopg
 import psycopg.rows
 from psycopg.types.json import Jsonb
 
-from edgeledger.bars import INTERVALS
-from edgeledger.model import Direction, Outcome, Signal
-from edgeledger.outcome_rules import SignalTerms
-from edgeledger.resolution import PREVIOUS_CLOSE_LOOKBACK, OpenSignal, TickerBook
+from edgeledger.core.bars import INTERVALS
+from edgeledger.core.model import Direction, Outcome, Signal
+from edgeledger.core.outcome_rules import SignalTerms
+from edgeledger.core.resolution import PREVIOUS_CLOSE_LOOKBACK, OpenSignal, TickerBook
 from edgeledger.storage.rows import dumps, named_query, outcome_from_columns, signal_from_row
 
 # --- the resolve job ---------------------------------------------------------------------

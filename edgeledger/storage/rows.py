@@ -6,8 +6,7 @@ import json
 from datetime import datetime
 from typing import Any
 
-from edgeledger.database import queries
-from edgeledger.model import (
+from edgeledger.core.model import (
     OUTCOME_FIELDS,
     Direction,
     Edge,
@@ -20,6 +19,7 @@ from edgeledger.model import (
     Status,
     TradeType,
 )
+from edgeledger.database import queries
 
 
 def named_query(name: str) -> str:

@@ -11,7 +11,7 @@ import psycopg
 import psycopg.rows
 from psycopg.types.json import Jsonb
 
-from edgeledger.model import (
+from edgeledger.core.model import (
     EventKind,
     NewSignal,
     Signal,

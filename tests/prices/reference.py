@@ -18,7 +18,7 @@ from decimal import ROUND_HALF_UP, Context, Decimal
 import numpy as np
 import pandas as pd
 
-from edgeledger.markets import SESSIONS_FROM, SESSIONS_TO, sessions_between
+from edgeledger.core.markets import SESSIONS_FROM, SESSIONS_TO, sessions_between
 from edgeledger.prices.base import COLUMNS, PRICES, DroppedBar, FetchResult
 
 logger = logging.getLogger("tests.prices.reference")

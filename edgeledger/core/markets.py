@@ -32,7 +32,7 @@ import exchange_calendars as xcals
 import numpy as np
 import pandas as pd
 
-from edgeledger.model import TradeType
+from edgeledger.core.model import TradeType
 
 SESSIONS_FROM = date(2000, 1, 3)
 SESSIONS_TO = date(2045, 12, 29)

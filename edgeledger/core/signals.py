@@ -10,7 +10,7 @@ from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from edgeledger.model import NewSignal
+from edgeledger.core.model import NewSignal
 
 EASTERN = ZoneInfo("America/New_York")
 

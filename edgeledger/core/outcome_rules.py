@@ -21,9 +21,9 @@ from typing import Any
 
 import numpy as np
 
-from edgeledger.bars import INTERVALS, BarSeries, from_epoch_us, merge_spans, to_epoch_us
-from edgeledger.markets import bar_spans
-from edgeledger.model import (
+from edgeledger.core.bars import INTERVALS, BarSeries, from_epoch_us, merge_spans, to_epoch_us
+from edgeledger.core.markets import bar_spans
+from edgeledger.core.model import (
     OUTCOME_FIELDS,
     Direction,
     EventKind,

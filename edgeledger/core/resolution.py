@@ -11,10 +11,10 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from edgeledger.bars import INTERVALS, Span, interval_us, merge_spans
-from edgeledger.markets import bar_span
-from edgeledger.model import Outcome
-from edgeledger.outcome_rules import SignalTerms
+from edgeledger.core.bars import INTERVALS, Span, interval_us, merge_spans
+from edgeledger.core.markets import bar_span
+from edgeledger.core.model import Outcome
+from edgeledger.core.outcome_rules import SignalTerms
 
 # How far before the first signal to ask for bars, so the bar that gives the "previous
 # close" is stored too, across a weekend plus a holiday.

@@ -14,7 +14,7 @@ from datetime import UTC, datetime, timedelta
 import numpy as np
 import pandas as pd
 
-from edgeledger.markets import bar_spans
+from edgeledger.core.markets import bar_spans
 
 INTERVALS: dict[str, timedelta] = {
     "1m": timedelta(minutes=1),

@@ -14,9 +14,8 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from edgeledger.errors import FieldProblem, InvalidOption, InvalidSignal
-from edgeledger.markets import MarketBook, MarketRangeError, default_expires_at, market_named
-from edgeledger.model import (
+from edgeledger.core.markets import MarketBook, MarketRangeError, default_expires_at, market_named
+from edgeledger.core.model import (
     SIGNAL_FIELDS,
     Direction,
     Edge,
@@ -25,6 +24,7 @@ from edgeledger.model import (
     Source,
     TradeType,
 )
+from edgeledger.errors import FieldProblem, InvalidOption, InvalidSignal
 
 TICKER_PATTERN = re.compile(r"^\^?[A-Z0-9]+(?:[.-][A-Z0-9]+)*(?:=[A-Z]+)?$")
 TRADE_ID_PATTERN = re.compile(r"^\^?[A-Za-z0-9][A-Za-z0-9._^=:-]{0,63}$")
