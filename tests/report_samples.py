@@ -75,7 +75,7 @@ def _curve(start: datetime, steps: list[float]) -> list[EquityPoint]:
 
 
 def sample_week() -> WeeklyReport:
-    """A week of 21 closed trades: 12 wins, 9 losses, +8.82R."""
+    """A week of 23 closed trades: 12 wins, 9 losses, 2 expired, +9.66R."""
     week_start_utc = datetime(2026, 11, 23, 14, 30, tzinfo=UTC)
     week_steps = [
         1.5,
@@ -99,6 +99,8 @@ def sample_week() -> WeeklyReport:
         -1,
         0.62,
         1.0,
+        0.1,  # expired
+        -0.26,  # expired
     ]
     all_steps = [0.5, -1, 1.2, 2, -1, -1, 0.3] * 30
     return WeeklyReport(
