@@ -20,8 +20,8 @@ LOSS = "#cf222e"
 INK = "#57606a"
 GRID = "#d0d7de"
 
-_W, _H = 640, 220
-_LEFT, _RIGHT, _TOP, _BOTTOM = 56, 16, 14, 30
+_W, _H = 520, 210
+_LEFT, _RIGHT, _TOP, _BOTTOM = 62, 14, 16, 32
 
 
 def equity_svg(
@@ -65,7 +65,7 @@ def equity_svg(
         _ylabel(y(hi), formatting.r(hi)),
         _ylabel(y(lo), formatting.r(lo)),
     ]
-    if lo < 0 < hi:
+    if lo < 0 < hi and min(y(0) - y(hi), y(lo) - y(0)) > 18:  # not on top of min or max
         parts.append(_ylabel(y(0), "0R"))
     parts += [
         f'<polyline points="{line}" fill="none" stroke="{colour}" stroke-width="2" '
@@ -101,7 +101,7 @@ def r_distribution_svg(bins: Sequence[RBin], *, chart_id: str, title: str) -> Ma
         )
         parts.append(_text(left + slot * 0.4, base - height - 4, formatting.count(b.count)))
         parts.append(_text(_LEFT + i * slot, _H - 8, f"{b.lo:+g}", anchor="middle"))
-    parts.append(_text(_W - _RIGHT, _H - 8, f"{bins[-1].hi:+g}R", anchor="end"))
+    parts.append(_text(_LEFT + len(bins) * slot, _H - 8, f"{bins[-1].hi:+g}", anchor="middle"))
     parts.append(_hline(base, dashed=False))
     parts.append("</svg>")
     return Markup("".join(parts))
@@ -155,7 +155,7 @@ def _open(chart_id: str, title: str, desc: str, kind: str, *, empty: bool = Fals
 def _empty_svg(chart_id: str, title: str, message: str, kind: str) -> Markup:
     return Markup(
         _open(chart_id, title, message, kind, empty=True)
-        + _text(_W / 2, _H / 2, message, size=14)
+        + _text(_W / 2, _H / 2, message, size=16)
         + "</svg>"
     )
 
@@ -172,7 +172,7 @@ def _ylabel(y: float, text: str) -> str:
     return _text(_LEFT - 6, y + 4, text, anchor="end")
 
 
-def _text(x: float, y: float, text: str, *, anchor: str = "middle", size: int = 13) -> str:
+def _text(x: float, y: float, text: str, *, anchor: str = "middle", size: int = 15) -> str:
     return (
         f'<text x="{x:.1f}" y="{y:.1f}" text-anchor="{anchor}" font-size="{size}" '
         f'fill="{INK}">{escape(text)}</text>'

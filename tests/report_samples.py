@@ -117,7 +117,7 @@ def sample_week() -> WeeklyReport:
         ),
         equity_curve=EquityCurves(
             week=_curve(week_start_utc, week_steps),
-            all_time=_curve(datetime(2025, 12, 1, 14, 30, tzinfo=UTC), all_steps),
+            all_time=_curve(datetime(2026, 9, 28, 14, 30, tzinfo=UTC), all_steps),
         ),
         r_distribution=[
             RBin(-1.5, -1.0, 9),
