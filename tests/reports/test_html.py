@@ -3,12 +3,14 @@ one self-contained file."""
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import replace
 
 import pytest
 from jinja2 import StrictUndefined, UndefinedError
 
+from edgeledger.core.report_data import WeeklyReport
 from reports.environment import environment
 from reports.html import render_html
 from tests.report_samples import empty_week, sample_week
@@ -103,3 +105,9 @@ def test_a_huge_week_stays_well_under_ten_mebibytes() -> None:
     big = replace(report, edge_ranking=many, equity_curve=replace(
         report.equity_curve, all_time=report.equity_curve.all_time * 50))  # fmt: skip
     assert len(render_html(big).encode()) < 10 * 1024 * 1024 // 2
+
+
+def test_a_stored_report_draws_the_same_page_as_the_one_built() -> None:
+    report = sample_week()
+    stored = json.loads(json.dumps(report.to_json(), allow_nan=False))
+    assert render_html(WeeklyReport.from_json(stored)) == render_html(report)
