@@ -1,0 +1,179 @@
+"""The report's charts, drawn from report data only: the equity curve and the R
+distribution as small inline SVG for the HTML (no script, no network, a title and a
+description for screen readers), and the equity curve as a PNG for Discord, which shows
+no SVG. No figure is computed here beyond placing the given points."""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Sequence
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from markupsafe import Markup, escape
+
+from edgeledger.core.report_data import EquityPoint, RBin
+from reports import formatting
+
+WIN = "#1a7f37"
+LOSS = "#cf222e"
+INK = "#57606a"
+GRID = "#d0d7de"
+
+_W, _H = 520, 210
+_LEFT, _RIGHT, _TOP, _BOTTOM = 62, 14, 16, 32
+
+
+def equity_svg(
+    points: Sequence[EquityPoint], *, chart_id: str, title: str, timezone: str
+) -> Markup:
+    """Cumulative R against time, from 0 before the first trade; a line and its last value.
+    Dates read in the report's timezone."""
+    if not points:
+        return _empty_svg(chart_id, title, "No closed trades in this period.", "equity")
+    tz = ZoneInfo(timezone)
+    values = [0.0, *(p.r for p in points)]
+    times = [points[0].at, *(p.at for p in points)]
+    lo, hi = min(values), max(values)
+    if hi - lo < 1e-9:
+        lo, hi = lo - 1, hi + 1
+    t0, t1 = times[0].timestamp(), times[-1].timestamp()
+    span = (t1 - t0) or 1.0
+    plot_w, plot_h = _W - _LEFT - _RIGHT, _H - _TOP - _BOTTOM
+
+    def x(at: datetime, i: int) -> float:
+        if t1 == t0:  # every trade at one moment: spread them by order
+            return _LEFT + plot_w * i / max(1, len(times) - 1)
+        return _LEFT + plot_w * (at.timestamp() - t0) / span
+
+    def y(v: float) -> float:
+        return _TOP + plot_h * (hi - v) / (hi - lo)
+
+    pairs = enumerate(zip(times, values, strict=True))
+    line = " ".join(f"{x(t, i):.1f},{y(v):.1f}" for i, (t, v) in pairs)
+    colour = WIN if values[-1] >= 0 else LOSS
+    desc = (
+        f"Cumulative R over {formatting.count(len(points))} closed trades, from "
+        f"{points[0].at.astimezone(tz):%b %d, %Y} to {points[-1].at.astimezone(tz):%b %d, %Y}: "
+        f"ends at "
+        f"{formatting.r(values[-1])}, lowest {formatting.r(min(values))}, "
+        f"highest {formatting.r(max(values))}."
+    )
+    parts = [
+        _open(chart_id, title, desc, "equity"),
+        _hline(y(0), dashed=True),
+        _ylabel(y(hi), formatting.r(hi)),
+        _ylabel(y(lo), formatting.r(lo)),
+    ]
+    if lo < 0 < hi and min(y(0) - y(hi), y(lo) - y(0)) > 18:  # not on top of min or max
+        parts.append(_ylabel(y(0), "0R"))
+    parts += [
+        f'<polyline points="{line}" fill="none" stroke="{colour}" stroke-width="2" '
+        'stroke-linejoin="round" stroke-linecap="round"/>',
+        f'<circle cx="{x(times[-1], len(times) - 1):.1f}" cy="{y(values[-1]):.1f}" r="3.5" '
+        f'fill="{colour}"/>',
+        _text(_LEFT, _H - 8, f"{times[0].astimezone(tz):%b %d}", anchor="start"),
+        _text(_W - _RIGHT, _H - 8, f"{times[-1].astimezone(tz):%b %d}", anchor="end"),
+        "</svg>",
+    ]
+    return Markup("".join(parts))
+
+
+def r_distribution_svg(bins: Sequence[RBin], *, chart_id: str, title: str) -> Markup:
+    """One bar per R bin, losses red and gains green, the count above each bar."""
+    if not bins:
+        return _empty_svg(chart_id, title, "No closed trades in this period.", "r-distribution")
+    top = max(b.count for b in bins) or 1
+    plot_w, plot_h = _W - _LEFT - _RIGHT, _H - _TOP - _BOTTOM - 12
+    slot = plot_w / len(bins)
+    desc = "Closed trades per R range: " + "; ".join(
+        f"{formatting.r(b.lo)} to {formatting.r(b.hi)}: {formatting.count(b.count)}" for b in bins
+    )
+    parts = [_open(chart_id, title, desc, "r-distribution")]
+    base = _TOP + 12 + plot_h
+    for i, b in enumerate(bins):
+        height = plot_h * b.count / top
+        left = _LEFT + i * slot + slot * 0.1
+        colour = LOSS if b.hi <= 0 else WIN if b.lo >= 0 else INK
+        parts.append(
+            f'<rect x="{left:.1f}" y="{base - height:.1f}" width="{slot * 0.8:.1f}" '
+            f'height="{height:.1f}" fill="{colour}" rx="2"/>'
+        )
+        parts.append(_text(left + slot * 0.4, base - height - 4, formatting.count(b.count)))
+        parts.append(_text(_LEFT + i * slot, _H - 8, f"{b.lo:+g}", anchor="middle"))
+    parts.append(_text(_LEFT + len(bins) * slot, _H - 8, f"{bins[-1].hi:+g}", anchor="middle"))
+    parts.append(_hline(base, dashed=False))
+    parts.append("</svg>")
+    return Markup("".join(parts))
+
+
+def equity_png(points: Sequence[EquityPoint], *, title: str, timezone: str) -> bytes:
+    """The equity curve as a PNG (800x320) for the Discord embed's image."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=(8, 3.2), dpi=100)
+    FigureCanvasAgg(fig)
+    ax = fig.add_subplot()
+    ax.set_title(title, loc="left", fontsize=12)
+    if points:
+        times = [points[0].at, *(p.at for p in points)]
+        values = [0.0, *(p.r for p in points)]
+        colour = WIN if values[-1] >= 0 else LOSS
+        ax.plot(times, values, color=colour, linewidth=2)
+        ax.fill_between(times, values, 0, color=colour, alpha=0.12)
+        ax.annotate(formatting.r(values[-1]), (times[-1], values[-1]), textcoords="offset points",
+                    xytext=(-4, 6), ha="right", color=colour, fontweight="bold")  # fmt: skip
+        import matplotlib.dates as mdates
+
+        ax.xaxis.set_major_formatter(mdates.DateFormatter("%b %d", tz=timezone))
+    else:
+        ax.text(0.5, 0.5, "No closed trades this week", ha="center", va="center",
+                transform=ax.transAxes, color=INK)  # fmt: skip
+        ax.set_xticks([])
+    ax.axhline(0, color=GRID, linewidth=1, linestyle="--")
+    ax.set_ylabel("cumulative R")
+    for side in ("top", "right"):
+        ax.spines[side].set_visible(False)
+    fig.tight_layout()
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", metadata={"Software": None})
+    return buffer.getvalue()
+
+
+def _open(chart_id: str, title: str, desc: str, kind: str, *, empty: bool = False) -> str:
+    cid = escape(chart_id)
+    css = "chart empty" if empty else "chart"
+    return (
+        f'<svg class="{css}" data-chart="{escape(kind)}" viewBox="0 0 {_W} {_H}" role="img" '
+        f'aria-labelledby="{cid}-title {cid}-desc" preserveAspectRatio="xMidYMid meet">'
+        f'<title id="{cid}-title">{escape(title)}</title>'
+        f'<desc id="{cid}-desc">{escape(desc)}</desc>'
+    )
+
+
+def _empty_svg(chart_id: str, title: str, message: str, kind: str) -> Markup:
+    return Markup(
+        _open(chart_id, title, message, kind, empty=True)
+        + _text(_W / 2, _H / 2, message, size=16)
+        + "</svg>"
+    )
+
+
+def _hline(y: float, *, dashed: bool) -> str:
+    dash = ' stroke-dasharray="4 4"' if dashed else ""
+    return (
+        f'<line x1="{_LEFT}" x2="{_W - _RIGHT}" y1="{y:.1f}" y2="{y:.1f}" '
+        f'stroke="{GRID}" stroke-width="1"{dash}/>'
+    )
+
+
+def _ylabel(y: float, text: str) -> str:
+    return _text(_LEFT - 6, y + 4, text, anchor="end")
+
+
+def _text(x: float, y: float, text: str, *, anchor: str = "middle", size: int = 15) -> str:
+    return (
+        f'<text x="{x:.1f}" y="{y:.1f}" text-anchor="{anchor}" font-size="{size}" '
+        f'fill="{INK}">{escape(text)}</text>'
+    )
