@@ -166,8 +166,15 @@ def test_excursion_means_and_target_capture():
     m = population_metrics(frame)
     assert m.mfe_mean == pytest.approx(5 / 3)
     assert m.mae_mean == pytest.approx(-1.0)
-    # over trades that went in favour at all: 2/4 and -1/1
-    assert m.target_capture == pytest.approx((0.5 - 1.0) / 2)
+    # over the trades that went in favour at all: (2 - 1) / (4 + 1)
+    assert m.target_capture == pytest.approx(0.2)
+
+
+def test_target_capture_is_not_swamped_by_a_trade_that_barely_went_in_favour():
+    frame = frame_of(
+        closed_trade("A", 2.0, hour=0, mfe_r=2.5), closed_trade("B", -1.0, hour=1, mfe_r=0.01)
+    )
+    assert population_metrics(frame).target_capture == pytest.approx(1.0 / 2.51)
 
 
 def test_missing_excursions_are_left_out_of_their_means():

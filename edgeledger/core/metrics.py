@@ -19,8 +19,10 @@ Definitions where metrics.md leaves room (docs/metrics.md is the authority other
   reported as a positive number of R; ties in closed_at are ordered by trade_id.
 - streaks: runs of consecutive WIN or LOSS statuses in closed_at order; a timeout ends
   either run. current_streak is +k after k wins, −k after k losses, 0 after a timeout.
-- target capture: mean of R / MFE over trades whose MFE is above 0: the share of the best
-  price reached that the exit kept (1 = sold the high; negative = it came back and lost).
+- target capture: sum of R / sum of MFE over the trades whose MFE is above 0: of all the
+  favourable movement the trades were offered, the share the exits kept (1 = every trade
+  sold its best price; negative = more given back than kept). A ratio of sums, not the
+  mean of per-trade R / MFE: a loss that went 0.01R in favour would weigh −100 there.
 - MFE/MAE means: over trades with the excursion recorded; MAE is ≤ 0 (outcome-rules.md).
 """
 
@@ -186,9 +188,7 @@ def grouped_metrics(
         captured = has_mfe & (mfe > 0)
         mfe_mean = total(np.where(has_mfe, mfe, 0.0)) / total(has_mfe.astype(float))
         mae_mean = total(np.where(has_mae, mae, 0.0)) / total(has_mae.astype(float))
-        capture = total(np.where(captured, r / np.where(captured, mfe, 1.0), 0.0)) / total(
-            captured.astype(float)
-        )
+        capture = total(np.where(captured, r, 0.0)) / total(np.where(captured, mfe, 0.0))
         ambiguous = total(ambiguous_rows) / n
     win_lo, win_hi = stats.wilson(wins, decided)
     avg_lo, avg_hi = stats.t_interval(mean, std, n)
