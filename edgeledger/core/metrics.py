@@ -177,7 +177,7 @@ def grouped_metrics(
     losses = total(loss.astype(float)).astype(np.int64)
     decided = wins + losses
     total_r = total(r)
-    with np.errstate(divide="ignore", invalid="ignore"):
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         mean = np.where(n > 0, total_r / n, np.nan)
         var = np.where(n >= 2, total((r - mean[g]) ** 2) / (n - 1), np.nan)
         std = np.sqrt(var)
