@@ -17,7 +17,7 @@ def level_trades(stars: int, rs, start: int = 0) -> list[dict]:
 
 def test_no_trades_say_there_is_not_enough_data():
     result = calibration(frame_of())
-    assert result.levels == [] and result.n == 0
+    assert result.rows == [] and result.n == 0
     assert result.spearman_rho is None and result.intervals_separate is None
     assert result.verdict.startswith("Not enough data to judge the stars")
 
@@ -25,8 +25,8 @@ def test_no_trades_say_there_is_not_enough_data():
 def test_levels_present_are_listed_lowest_first_with_their_figures():
     frame = frame_of(*level_trades(5, [2, -1]), *level_trades(1, [-1], start=10))
     result = calibration(frame)
-    assert [level.stars for level in result.levels] == [1, 5]
-    five = result.levels[1]
+    assert [level.stars for level in result.rows] == [1, 5]
+    five = result.rows[1]
     assert (five.n, five.wins, five.losses) == (2, 1, 1)
     assert five.win_rate == pytest.approx(0.5) and five.avg_r == pytest.approx(0.5)
     assert five.win_rate_ci is not None and not five.ranked

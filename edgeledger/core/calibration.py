@@ -46,13 +46,13 @@ class StarLevel:
 
 @dataclass(frozen=True)
 class Calibration:
-    """The star levels present, lowest first, and what they say together. `spearman_rho`
+    """The star levels present (`rows`, lowest first) and what they say together. `spearman_rho`
     and `spearman_p`: rank correlation of stars and R over the closed trades (None below 3
     trades or when either does not vary); `intervals_separate`: whether the win-rate
     intervals of the highest and lowest ranked levels do not overlap (None with fewer than
     two ranked levels); `verdict`: the answer in plain words."""
 
-    levels: list[StarLevel]
+    rows: list[StarLevel]
     n: int
     spearman_rho: float | None
     spearman_p: float | None
@@ -69,7 +69,7 @@ def calibration(trades: pd.DataFrame, *, min_n: int = MIN_N) -> Calibration:
     ranked = [level for level in levels if level.ranked]
     separate = _separate(ranked[-1], ranked[0]) if len(ranked) >= 2 else None
     return Calibration(
-        levels=levels,
+        rows=levels,
         n=len(done),
         spearman_rho=rho,
         spearman_p=p,

@@ -36,9 +36,13 @@ NOT_ENOUGH = "not enough data"
 
 @dataclass(frozen=True)
 class EdgeRank:
-    """One edge (or pair, `edge` = "A + B") in the ranking, raw figures beside the score.
-    lift = avg R with the edge − avg R of the trades without it; test = "welch" or
-    "permutation" (None when untested); rank 1 = best score among the ranked."""
+    """One edge (or pair, `edge` = "A + B", `edges` = ("A", "B")) in the ranking, the raw
+    figures beside the score. lift = avg R with the edge − avg R of the trades without it
+    (None when every trade carried it); score = avg R shrunk toward the overall mean in
+    proportion to its standard error (stats.shrink_toward), what the table is ordered by;
+    p_value from `test` ("welch", or "permutation" below 30 trades on a side; None when
+    untested: not ranked, or nothing to compare with); q_value = Benjamini-Hochberg over
+    the ranked edges; rank 1 = best score among the ranked, None for the others."""
 
     edge: str
     edges: tuple[str, ...]
