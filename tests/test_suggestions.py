@@ -47,6 +47,12 @@ def test_many_losses_up_1r_suggest_testing_a_break_even_stop():
     assert "break-even after +1R is worth testing" in found.text
 
 
+def test_losses_that_never_went_in_favour_are_counted():
+    found = kinds(losses([0.0, 0.1, 0.24, 0.3] + [1.2] * 6))["losses_never_in_favour"]
+    assert found.figures["never_in_favour"] == 3 and found.figures["losses"] == 10
+    assert found.text == "3 of 10 losses (30.0%) never went 0.25R in favour before the stop."
+
+
 def test_target2_reach_among_trades_that_set_one():
     rows = [
         closed_trade(f"T{i}", 2.0, hour=i, target2=120, target2_hit=i < 1) for i in range(10)

@@ -24,6 +24,9 @@ SUGGESTION_MIN_N = 10
 BREAK_EVEN_SHARE = 0.25
 """Share of losses first up 1R above which a break-even stop after +1R is worth testing."""
 
+NEVER_IN_FAVOUR_R = 0.25
+"""A loss whose MFE stayed below this never went in favour: the stop was hit at once."""
+
 TARGET2_RARE, TARGET2_OFTEN = 0.20, 0.60
 """Shares of trades reaching target2 below which it looks too far, above which too near."""
 
@@ -51,6 +54,7 @@ def excursion_suggestions(trades: pd.DataFrame) -> list[Suggestion]:
     done = closed(trades)
     found = [
         _losses_reached_1r(done),
+        _losses_never_in_favour(done),
         _target2_reach(done),
         _winners_ran_past(done),
         _winners_heat(done),
@@ -71,6 +75,29 @@ def _losses_reached_1r(done: pd.DataFrame) -> Suggestion | None:
         text += " A stop moved to break-even after +1R is worth testing."
     return Suggestion(
         "losses_reached_1r", text, {"losses": len(mfe), "reached_1r": reached, "share": share}
+    )
+
+
+def _losses_never_in_favour(done: pd.DataFrame) -> Suggestion | None:
+    """Stops hit before the trade ever worked: a fact about entries, so no advice."""
+    mfe = done.loc[(done["status"] == "LOSS") & done["mfe_r"].notna(), "mfe_r"]
+    if len(mfe) < SUGGESTION_MIN_N:
+        return None
+    never = int((mfe < NEVER_IN_FAVOUR_R).sum())
+    share = never / len(mfe)
+    text = (
+        f"{never} of {len(mfe)} losses ({share:.1%}) never went {NEVER_IN_FAVOUR_R}R in "
+        f"favour before the stop."
+    )
+    return Suggestion(
+        "losses_never_in_favour",
+        text,
+        {
+            "losses": len(mfe),
+            "never_in_favour": never,
+            "share": share,
+            "below_r": NEVER_IN_FAVOUR_R,
+        },
     )
 
 
