@@ -1,0 +1,175 @@
+"""Edge rankings that do not fool the trader (docs/metrics.md, "Edges" and "Findings that
+survive many comparisons").
+
+With 30 edges one looks great by chance, so an edge is ordered by a score that shrinks
+small samples toward the overall mean (stats.shrink_toward), listed as "not enough data"
+below the minimum sample, and called "better" or "worse" only when its test against the
+trades without it survives Benjamini-Hochberg over all ranked edges at once. The raw
+figures stay beside the score. Edges overlap (a trade carries several), so the tests are
+not independent; BH is known to hold its false discovery rate under the positive
+dependence that shared trades give.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from edgeledger.core import stats
+from edgeledger.core.breakdown import PAIR_SEPARATOR, Membership, memberships
+from edgeledger.core.metrics import Interval, grouped_metrics, in_close_order
+from edgeledger.core.trades import closed
+
+MIN_N = 10
+"""Closed trades below which a group is listed as "not enough data", never ranked."""
+
+FDR = 0.10
+"""False discovery rate of the Benjamini-Hochberg correction."""
+
+BETTER, WORSE = "better", "worse"
+LUCK = "not yet distinguishable from luck"
+NOT_ENOUGH = "not enough data"
+
+
+@dataclass(frozen=True)
+class EdgeRank:
+    """One edge (or pair, `edge` = "A + B", `edges` = ("A", "B")) in the ranking, the raw
+    figures beside the score. lift = avg R with the edge − avg R of the trades without it
+    (None when every trade carried it); score = avg R shrunk toward the overall mean in
+    proportion to its standard error (stats.shrink_toward), what the table is ordered by;
+    p_value from `test` ("welch", or "permutation" below 30 trades on a side; None when
+    untested: not ranked, or nothing to compare with); q_value = Benjamini-Hochberg over
+    the ranked edges; rank 1 = best score among the ranked, None for the others."""
+
+    edge: str
+    edges: tuple[str, ...]
+    n: int
+    wins: int
+    losses: int
+    win_rate: float | None
+    win_rate_ci: Interval | None
+    avg_r: float | None
+    avg_r_ci: Interval | None
+    total_r: float
+    lift: float | None
+    score: float | None
+    p_value: float | None
+    q_value: float | None
+    test: str | None
+    verdict: str
+    ranked: bool
+    rank: int | None
+
+
+def rank_edges(
+    trades: pd.DataFrame, *, min_n: int = MIN_N, fdr: float = FDR, pairs: bool = False
+) -> list[EdgeRank]:
+    """Every edge (or pair of edges that occur together) of the closed trades of `trades`,
+    best first: ranked ones by score, then the rest; ties by n (larger first), then name."""
+    done = in_close_order(closed(trades))
+    member = memberships(done, "edge_pair" if pairs else "edge")
+    table = compare_groups(done, member, min_n=min_n, fdr=fdr)
+    result = []
+    for row in table.itertuples(index=False):
+        result.append(
+            EdgeRank(
+                edge=row.group,
+                edges=tuple(row.group.split(PAIR_SEPARATOR)) if pairs else (row.group,),
+                n=int(row.n),
+                wins=int(row.wins),
+                losses=int(row.losses),
+                win_rate=_value(row.win_rate),
+                win_rate_ci=_interval(row.win_rate_ci_lo, row.win_rate_ci_hi),
+                avg_r=_value(row.avg_r),
+                avg_r_ci=_interval(row.avg_r_ci_lo, row.avg_r_ci_hi),
+                total_r=float(row.total_r),
+                lift=_value(row.lift),
+                score=_value(row.score),
+                p_value=_value(row.p_value),
+                q_value=_value(row.q_value),
+                test=row.test if isinstance(row.test, str) else None,
+                verdict=row.verdict,
+                ranked=bool(row.ranked),
+                rank=None if pd.isna(row.rank) else int(row.rank),
+            )
+        )
+    return result
+
+
+def compare_groups(
+    done: pd.DataFrame, member: Membership, *, min_n: int = MIN_N, fdr: float = FDR
+) -> pd.DataFrame:
+    """The metrics of each group of closed trades (in close order) and its comparison
+    with the trades outside it: lift, score, p_value, q_value, test, verdict, ranked,
+    rank; rows in ranking order. Shared by edge rankings and star levels."""
+    groups = len(member.labels)
+    table = grouped_metrics(done, member.codes, groups, member.rows)
+    table.insert(0, "group", pd.Series(member.labels, dtype="object"))
+    r = done["r"].to_numpy(dtype=float)
+    r_rows = r[member.rows]
+    n1 = table["n"].to_numpy(dtype=float)
+    sum1 = np.bincount(member.codes, weights=r_rows, minlength=groups)[:groups]
+    sq1 = np.bincount(member.codes, weights=r_rows**2, minlength=groups)[:groups]
+    count, total, total_sq = float(r.size), float(r.sum()), float((r**2).sum())
+    n2 = count - n1
+    with np.errstate(divide="ignore", invalid="ignore"):
+        mean1, mean2 = sum1 / n1, (total - sum1) / n2
+        var1 = np.maximum(sq1 - n1 * mean1**2, 0.0) / (n1 - 1)
+        var2 = np.maximum((total_sq - sq1) - n2 * mean2**2, 0.0) / (n2 - 1)
+    ranked = n1 >= min_n
+    lift = np.where((n1 > 0) & (n2 > 0), mean1 - mean2, np.nan)
+    p = np.where(ranked, stats.welch_p(mean1, var1, n1, mean2, var2, n2), np.nan)
+    test = np.where(ranked & (n2 > 0), "welch", None).astype(object)
+    small = np.flatnonzero(ranked & (n2 > 0) & (np.minimum(n1, n2) < stats.PERMUTATION_BELOW))
+    for code in small:
+        inside = np.zeros(r.size, dtype=bool)
+        inside[member.rows[member.codes == code]] = True
+        p[code] = stats.permutation_p(r, inside)
+        test[code] = "permutation"
+    test[np.isnan(p)] = None
+    overall_mean = total / count if count else math.nan
+    overall_var = float(np.var(r, ddof=1)) if count >= 2 else 0.0
+    table["lift"] = lift
+    table["score"] = stats.shrink_toward(
+        table["avg_r"].to_numpy(dtype=float),
+        n1,
+        overall_mean=overall_mean,
+        overall_var=overall_var,
+        estimate_from=ranked,
+    )
+    table["p_value"] = p
+    table["q_value"] = np.where(
+        ranked, stats.benjamini_hochberg(np.where(ranked, p, np.nan)), np.nan
+    )
+    table["test"] = test
+    table["ranked"] = ranked
+    survives = ranked & (table["q_value"].to_numpy() <= fdr)
+    table["verdict"] = np.where(
+        ~ranked, NOT_ENOUGH, np.where(survives, np.where(lift > 0, BETTER, WORSE), LUCK)
+    )
+    table = table[table["n"] > 0]
+    order = pd.DataFrame(
+        {
+            "unranked": ~table["ranked"].to_numpy(),
+            "score": -table["score"].fillna(-np.inf).to_numpy(),
+            "n": -table["n"].to_numpy(),
+            "name": table["group"].astype(str).to_numpy(),
+        }
+    ).sort_values(["unranked", "score", "n", "name"], kind="stable")
+    table = table.iloc[order.index.to_numpy()].reset_index(drop=True)
+    ranks = np.cumsum(table["ranked"].to_numpy())
+    table["rank"] = pd.array(np.where(table["ranked"], ranks, 0), dtype="Int64")
+    table.loc[~table["ranked"], "rank"] = pd.NA
+    return table
+
+
+def _value(value) -> float | None:
+    return None if value is None or pd.isna(value) else float(value)
+
+
+def _interval(lo, hi) -> Interval | None:
+    lo, hi = _value(lo), _value(hi)
+    return None if lo is None or hi is None else (lo, hi)
