@@ -1,0 +1,280 @@
+"""The weekly report's data, built once from the trades frame: every figure the HTML, the
+Discord summary, the bot and the dashboard draw (they compute nothing themselves).
+
+Pure: the caller passes the trades, the week, the time, the feedback decisions and the
+data-quality notes that come from the runs (prices that failed, bars dropped).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import datetime, timedelta
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from edgeledger.core.calibration import calibration
+from edgeledger.core.feedback import Decision
+from edgeledger.core.metrics import Metrics, population_metrics, signal_counts
+from edgeledger.core.periods import NEW_YORK, Period
+from edgeledger.core.rankings import EdgeRank, rank_edges
+from edgeledger.core.report_data import (
+    BreakdownRow,
+    Breakdowns,
+    Confidence,
+    ConfidenceRow,
+    EdgeRow,
+    EquityCurves,
+    EquityPoint,
+    Finding,
+    PeriodTotals,
+    RBin,
+    Totals,
+    TradeRow,
+    WeeklyReport,
+)
+from edgeledger.core.suggestions import excursion_suggestions
+from edgeledger.core.trades import closed, counted, created_between
+
+MIN_SAMPLE = 10
+R_BIN = 0.5  # width of the R distribution's bins
+TOP_TRADES = 3
+EDGES_THIS_WEEK = 3
+
+
+def build_weekly_report(
+    trades: pd.DataFrame,
+    *,
+    week: Period,
+    generated_at: datetime,
+    decisions: Sequence[Decision] = (),
+    notes: Sequence[str] = (),
+    rationales: Mapping[str, str] | None = None,
+    min_n: int = MIN_SAMPLE,
+) -> WeeklyReport:
+    """The report of `week` (a Period from edgeledger.core.periods) from every logged
+    signal; figures count live trades only (no backtest, no_data or CANCELLED), and
+    nothing after the week's end. `rationales` by trade_id (the week's closed trades are
+    enough) are shown beside the top and bottom trades: text the frame does not carry."""
+    rationales = rationales or {}
+    assert week.start is not None
+    start, end = pd.Timestamp(week.start), pd.Timestamp(week.end)
+    previous = week.previous()
+    assert previous is not None and previous.start is not None
+    before = pd.Timestamp(previous.start)
+    everything = trades[trades["created_at"] < end]
+    live = counted(everything)
+    done = closed(live)
+    done = done[done["closed_at"] < end]
+    this_week = done[done["closed_at"] >= start]
+    all_time = done
+    week_signals = created_between(everything, start, end)
+    totals = Totals(
+        this_week=_totals("This week", created_between(live, start, end), this_week),
+        previous_week=_totals(
+            "Previous week",
+            created_between(live, before, start),
+            done[(done["closed_at"] >= before) & (done["closed_at"] < start)],
+        ),
+        all_time=_totals("All time", live, all_time),
+    )
+    week_edges = [e for e in rank_edges(this_week, min_n=1) if e.n]
+    by_total = sorted(week_edges, key=lambda e: (-e.total_r, -e.n, e.edge))
+    best = [e for e in by_total if e.total_r > 0][:EDGES_THIS_WEEK]
+    worst = [e for e in reversed(by_total) if e.total_r < 0][:EDGES_THIS_WEEK]
+    ranking = rank_edges(all_time, min_n=min_n)
+    pairs = [p for p in rank_edges(all_time, min_n=min_n, pairs=True) if p.n >= 2]
+    stars = calibration(all_time, min_n=min_n)
+    ordered = this_week.sort_values(["r", "closed_at", "trade_id"], kind="stable")
+    empty = week_signals.empty and this_week.empty
+    return WeeklyReport(
+        week_start=week.start.astimezone(NEW_YORK).date(),
+        week_end=(week.end - timedelta(days=1)).astimezone(NEW_YORK).date(),
+        generated_at=generated_at,
+        empty=empty,
+        totals=totals,
+        equity_curve=EquityCurves(week=_equity(this_week), all_time=_equity(all_time)),
+        r_distribution=_r_bins(this_week["r"].to_numpy()),
+        best_edges=tuple(_edge_row(e) for e in best),
+        worst_edges=tuple(_edge_row(e) for e in worst),
+        edge_ranking=tuple(_edge_row(e) for e in _ranked_first(ranking)),
+        edge_pairs=tuple(_edge_row(e, pair=True) for e in _ranked_first(pairs)),
+        confidence=Confidence(
+            rows=tuple(
+                ConfidenceRow(
+                    stars=level.stars,
+                    n=level.n,
+                    win_rate=level.win_rate,
+                    win_rate_lo=None if level.win_rate_ci is None else level.win_rate_ci[0],
+                    win_rate_hi=None if level.win_rate_ci is None else level.win_rate_ci[1],
+                    avg_r=level.avg_r,
+                )
+                for level in stars.rows
+            ),
+            verdict=stars.verdict,
+        ),
+        breakdowns=Breakdowns(
+            by_type=_breakdown(this_week, "trade_type", {"day": "Day", "swing": "Swing"}),
+            by_direction=_breakdown(this_week, "direction", {"long": "Long", "short": "Short"}),
+        ),
+        top_trades=tuple(
+            _trade_row(t, rationales) for t in ordered.iloc[::-1].head(TOP_TRADES).itertuples()
+        ),
+        bottom_trades=tuple(
+            _trade_row(t, rationales) for t in ordered.head(TOP_TRADES).itertuples()
+        ),
+        suggestions=tuple(
+            Finding(s.text, _figures(s.figures)) for s in excursion_suggestions(all_time)
+        ),
+        recommendations=tuple(
+            Finding(d.text, _figures(d.figures)) for d in decisions if d.action != "keep"
+        ),
+        data_quality=tuple(_data_quality(everything, week_signals, this_week, notes)),
+        min_sample=min_n,
+    )
+
+
+def _totals(label: str, signals: pd.DataFrame, done: pd.DataFrame) -> PeriodTotals:
+    counts = signal_counts(signals)
+    metrics = population_metrics(done)
+    return PeriodTotals(
+        label=label,
+        signals=counts.signals,
+        triggered=counts.triggered,
+        wins=metrics.wins,
+        losses=metrics.losses,
+        expired=counts.by_status.get("EXPIRED", 0),
+        n_closed=metrics.n,
+        win_rate=metrics.win_rate,
+        avg_r=metrics.avg_r,
+        total_r=float(metrics.total_r),
+    )
+
+
+def _equity(done: pd.DataFrame) -> tuple[EquityPoint, ...]:
+    ordered = done.sort_values(["closed_at", "trade_id"], kind="stable")
+    cumulative = ordered["r"].cumsum().to_numpy()
+    return tuple(
+        EquityPoint(at=at.to_pydatetime(), r=float(r))
+        for at, r in zip(ordered["closed_at"], cumulative, strict=True)
+    )
+
+
+def _r_bins(r: np.ndarray) -> tuple[RBin, ...]:
+    if not len(r):
+        return ()
+    lo = np.floor(r.min() / R_BIN) * R_BIN
+    hi = np.floor(r.max() / R_BIN) * R_BIN + R_BIN
+    edges = np.arange(lo, hi + R_BIN / 2, R_BIN)
+    counts, _ = np.histogram(r, bins=edges)
+    return tuple(
+        RBin(lo=float(a), hi=float(b), count=int(c))
+        for a, b, c in zip(edges[:-1], edges[1:], counts, strict=True)
+    )
+
+
+def _ranked_first(rows: Sequence[EdgeRank]) -> list[EdgeRank]:
+    return sorted(rows, key=lambda e: (not e.ranked, e.rank or 0, -e.n, e.edge))
+
+
+def _edge_row(edge: EdgeRank, *, pair: bool = False) -> EdgeRow:
+    return EdgeRow(
+        name=" + ".join(edge.edges) if pair else edge.edge,
+        n=edge.n,
+        wins=edge.wins,
+        losses=edge.losses,
+        win_rate=edge.win_rate,
+        win_rate_lo=None if edge.win_rate_ci is None else edge.win_rate_ci[0],
+        win_rate_hi=None if edge.win_rate_ci is None else edge.win_rate_ci[1],
+        avg_r=edge.avg_r,
+        avg_r_lo=None if edge.avg_r_ci is None else edge.avg_r_ci[0],
+        avg_r_hi=None if edge.avg_r_ci is None else edge.avg_r_ci[1],
+        total_r=float(edge.total_r),
+        lift=edge.lift,
+        verdict=edge.verdict,
+        ranked=edge.ranked,
+        rank=edge.rank,
+    )
+
+
+def _breakdown(done: pd.DataFrame, column: str, labels: dict[str, str]) -> tuple[BreakdownRow, ...]:
+    rows = []
+    for value, label in labels.items():
+        metrics: Metrics = population_metrics(done[done[column] == value])
+        rows.append(
+            BreakdownRow(
+                label=label,
+                n=metrics.n,
+                win_rate=metrics.win_rate,
+                avg_r=metrics.avg_r,
+                total_r=float(metrics.total_r),
+            )
+        )
+    return tuple(rows)
+
+
+def _trade_row(trade: Any, rationales: Mapping[str, str]) -> TradeRow:
+    return TradeRow(
+        trade_id=trade.trade_id,
+        ticker=trade.ticker,
+        trade_type=trade.trade_type,
+        direction=trade.direction,
+        edges=tuple(trade.edges),
+        r=float(trade.r),
+        closed_at=trade.closed_at.to_pydatetime(),
+        rationale=rationales.get(trade.trade_id) or "",
+    )
+
+
+def _figures(figures: dict) -> dict:
+    """Figures as the report data stores them: numbers and text, no NaN."""
+    out = {}
+    for name, value in figures.items():
+        if isinstance(value, bool):
+            out[name] = str(value).lower()
+        elif isinstance(value, int | float | str):
+            if isinstance(value, float) and np.isnan(value):
+                continue
+            out[name] = value
+        elif isinstance(value, np.integer | np.floating):
+            out[name] = value.item()
+        elif value is not None:
+            out[name] = str(value)
+    return out
+
+
+def _data_quality(
+    everything: pd.DataFrame,
+    week_signals: pd.DataFrame,
+    this_week: pd.DataFrame,
+    notes: Sequence[str],
+) -> list[str]:
+    lines: list[str] = []
+    ambiguous = int(this_week["ambiguous"].sum())
+    if ambiguous:
+        lines.append(
+            f"{ambiguous} ambiguous outcome(s) this week: the bars could not order stop and"
+            " target, so they were settled pessimistically."
+        )
+    lines.extend(notes)
+    week_counts = signal_counts(counted(week_signals))
+    if week_counts.signals:
+        share = week_counts.not_triggered / week_counts.signals
+        lines.append(
+            f"Not triggered: {week_counts.not_triggered} of {week_counts.signals} signals"
+            f" ({share:.1%})."
+        )
+    no_data = int((week_signals["exit_reason"] == "no_data").sum())
+    if no_data:
+        lines.append(
+            f"{no_data} signal(s) expired without prices for their window (no_data): counted"
+            " in no statistic."
+        )
+    manual = int((this_week["exit_reason"] == "manual").sum())
+    if manual:
+        lines.append(f"{manual} outcome(s) set by hand (manual).")
+    backtest = int((everything["source"] == "backtest").sum())
+    if backtest:
+        lines.append(f"{backtest} backtest trade(s) are left out of every live figure.")
+    return lines
