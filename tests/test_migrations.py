@@ -26,6 +26,8 @@ EXPECTED_TABLES = {
     "ticker_resolution",
     "instruments",
     "rederive_requests",
+    "rolling_metrics",
+    "feedback_decisions",
 }
 
 

@@ -1,0 +1,259 @@
+"""What the analytics read and write: the trades frame, rolling metrics, feedback decisions
+and weekly reports.
+
+The trades frame is read packed (one value per column, decoded by numpy) because a report
+reads every trade of the ledger: a Python object per row would cost seconds at a million.
+Rows the analytics write arrive as mappings or as their dataclasses (RollingRow, Decision);
+this layer needs only their field names.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import date, datetime
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import psycopg
+import psycopg.rows
+from psycopg.types.json import Jsonb
+
+from edgeledger.core.trades import TRADE_COLUMNS, empty_trades
+from edgeledger.storage.rows import named_query
+
+# --- the trades frame ---------------------------------------------------------------------
+
+_FLOATS = ("entry", "stop", "target", "target2", "fill_price", "exit_price", "r", "mfe_r", "mae_r")
+_TIMES = ("created_at", "triggered_at", "closed_at")
+_TEXTS = (
+    "trade_id", "ticker", "trade_type", "direction", "market", "strategy", "source", "status",
+    "exit_reason",
+)  # fmt: skip
+_SEPARATOR, _NULL = "\x1f", "\x1e"
+# timestamptz_send counts microseconds from 2000-01-01 UTC; -infinity (our NULL) is int64 min.
+_PG_EPOCH_US = 946_684_800_000_000
+_NO_TIME = np.iinfo(np.int64).min
+_TARGET2_HIT = np.array([False, True, None], dtype=object)
+
+
+def load_trades(
+    conn: psycopg.Connection,
+    *,
+    closed_from: datetime | None = None,
+    closed_to: datetime | None = None,
+    created_from: datetime | None = None,
+    created_to: datetime | None = None,
+) -> pd.DataFrame:
+    """The trades frame of edgeledger.core.trades (the same columns, dtypes and values as
+    `trades_frame` builds), for the signals closed in [closed_from, closed_to) and created in
+    [created_from, created_to) (each bound optional), in the order they were logged.
+
+    `market` is the market the signal named, else its instrument's; `edges` the tuple of its
+    edge names; `r` its r_achieved. Every signal is read, backtest and CANCELLED ones too: the
+    populations of trades.py choose what counts.
+    """
+    params = {
+        "closed_from": closed_from,
+        "closed_to": closed_to,
+        "created_from": created_from,
+        "created_to": created_to,
+    }
+    with conn.cursor(row_factory=psycopg.rows.dict_row) as cursor:
+        packed = cursor.execute(named_query("load_trades"), params).fetchone()
+    n = packed["n"]
+    if not n:
+        return empty_trades()
+    order = _order(np.frombuffer(packed["id"], dtype=">i8"))
+    columns: dict[str, np.ndarray] = {name: _texts(packed[name], n, name) for name in _TEXTS}
+    columns["edges"] = _edges(packed["edges"], n)
+    flags = np.frombuffer(packed["flags"], dtype=">i2").astype(np.int64)
+    columns["confidence"] = flags >> 4
+    columns["ambiguous"] = (flags & 4).astype(bool)
+    columns["target2_hit"] = _TARGET2_HIT[flags & 3]
+    for name in _FLOATS:
+        columns[name] = np.frombuffer(packed[name], dtype=">f8").astype(np.float64)
+    for name in _TIMES:
+        columns[name] = _times(packed[name])
+    series = {}
+    for name in TRADE_COLUMNS:  # dtype given: pandas would read object text as its str dtype
+        column = columns[name] if order is None else columns[name][order]
+        series[name] = pd.Series(column, dtype=column.dtype, copy=False)
+    for name in _TIMES:
+        series[name] = series[name].dt.tz_localize("UTC")
+    return pd.DataFrame(series)
+
+
+def _order(ids: np.ndarray) -> np.ndarray | None:
+    """How to put the rows in logging order, or None when the server sent them so."""
+    if ids.size < 2 or bool(np.all(ids[1:] > ids[:-1])):
+        return None
+    return np.argsort(ids, kind="stable")
+
+
+def _object_array(values: Sequence[Any]) -> np.ndarray:
+    array = np.empty(len(values), dtype=object)
+    array[:] = values
+    return array
+
+
+def _texts(joined: str, n: int, name: str) -> np.ndarray:
+    parts = joined.split(_SEPARATOR)
+    if len(parts) != n:
+        raise ValueError(f"{name}: a stored value holds U+001F, so the column cannot be read")
+    if _NULL in joined:
+        parts = [None if part == _NULL else part for part in parts]
+    return _object_array(parts)
+
+
+def _edges(joined: str, n: int) -> np.ndarray:
+    """Tuples of edge names, each distinct list decoded once (there are few: trades share
+    their edges)."""
+    codes, lists = pd.factorize(np.asarray(_texts(joined, n, "edges")), sort=False)
+    decoded = np.empty(len(lists), dtype=object)
+    for at, text in enumerate(lists):  # one by one: numpy would read equal-length tuples as 2-D
+        decoded[at] = tuple(json.loads(text))
+    return decoded[codes]
+
+
+def _times(packed: bytes) -> np.ndarray:
+    micros = np.frombuffer(packed, dtype=">i8").astype(np.int64)
+    missing = micros == _NO_TIME
+    micros = micros + _PG_EPOCH_US
+    micros[missing] = _NO_TIME  # NaT
+    return micros.view("datetime64[us]").astype("datetime64[ns]")
+
+
+# --- rolling metrics ------------------------------------------------------------------------
+
+ROLLING_FIELDS = ("scope", "key", "window_days", "as_of", "figures")
+DECISION_FIELDS = ("scope", "key", "action", "findings", "figures", "rule_version", "decided_at")
+
+
+def upsert_rolling_metrics(
+    conn: psycopg.Connection, rows: Iterable[Any], *, at: datetime | None = None
+) -> int:
+    """Store each (scope, key, window_days) row, replacing the one it recalculates; returns
+    how many were written. `at` stamps updated_at (default: the database's time)."""
+    items = [_fields(row, ROLLING_FIELDS) for row in rows]
+    if not items:
+        return 0
+    params = {"rows": _json_array(items), "at": at}
+    return conn.execute(named_query("upsert_rolling_metrics"), params).rowcount
+
+
+def rolling_metrics(conn: psycopg.Connection, scope: str | None = None) -> list[dict[str, Any]]:
+    """The stored rows (of one scope, or all) by scope, key and window: dicts of scope, key,
+    window_days, as_of, figures and updated_at."""
+    return conn.execute(named_query("rolling_metrics"), {"scope": scope}).fetchall()
+
+
+# --- feedback decisions -----------------------------------------------------------------------
+
+
+def insert_feedback_decisions(conn: psycopg.Connection, decisions: Iterable[Any]) -> list[int]:
+    """Append decisions (never changed afterwards); returns their ids in the order given."""
+    items = [_fields(decision, DECISION_FIELDS) for decision in decisions]
+    if not items:
+        return []
+    for item in items:
+        item["findings"] = list(item["findings"] or [])
+        item["figures"] = dict(item["figures"] or {})
+    rows = conn.execute(named_query("insert_feedback_decisions"), {"decisions": _json_array(items)})
+    return [row["id"] for row in rows]
+
+
+def feedback_decisions(
+    conn: psycopg.Connection, since: datetime | None = None
+) -> list[dict[str, Any]]:
+    """Decisions (those decided at or after `since`, or all) oldest first: dicts of id,
+    scope, key, action, findings, figures, rule_version and decided_at."""
+    return conn.execute(named_query("feedback_decisions"), {"since": since}).fetchall()
+
+
+# --- weekly reports -----------------------------------------------------------------------------
+
+
+def save_weekly_report(
+    conn: psycopg.Connection,
+    week_start: date,
+    summary: Mapping[str, Any],
+    data: Mapping[str, Any],
+    html: str,
+    generated_at: datetime,
+) -> int:
+    """Store the week's report, replacing an earlier build of it; returns its revision
+    (1 for the first build, one more for each rebuild)."""
+    params = {
+        "week_start": week_start,
+        "summary": Jsonb(dict(summary), dumps=_strict_dumps),
+        "data": Jsonb(dict(data), dumps=_strict_dumps),
+        "html": html,
+        "generated_at": generated_at,
+    }
+    return conn.execute(named_query("save_weekly_report"), params).fetchone()["revision"]
+
+
+def weekly_report(conn: psycopg.Connection, week_start: date) -> dict[str, Any] | None:
+    """The week's stored report: week_start, generated_at, summary, data, html, revision and
+    posted_at; None when the week was never built."""
+    return conn.execute(named_query("weekly_report"), {"week_start": week_start}).fetchone()
+
+
+def weekly_reports(conn: psycopg.Connection) -> list[dict[str, Any]]:
+    """Every stored report, newest week first, without its HTML: week_start, generated_at,
+    summary, revision and posted_at."""
+    return conn.execute(named_query("weekly_reports")).fetchall()
+
+
+# --- plumbing -------------------------------------------------------------------------------------
+
+
+def _fields(row: Any, names: Sequence[str]) -> dict[str, Any]:
+    """The named fields of a mapping or of an object (a dataclass) that has them."""
+    if isinstance(row, Mapping):
+        missing = [name for name in names if name not in row]
+        if missing:
+            raise ValueError(f"row lacks fields: {', '.join(missing)}")
+        return {name: row[name] for name in names}
+    return {name: getattr(row, name) for name in names}
+
+
+def _json_default(value: Any) -> Any:
+    if isinstance(value, datetime):
+        if value.tzinfo is None or value.utcoffset() is None:
+            raise ValueError(f"{value.isoformat()} has no UTC offset")
+        return value.isoformat()
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, tuple | set | frozenset):
+        return list(value)
+    return str(value)  # Decimal, enums
+
+
+def _strict_dumps(value: Any) -> str:
+    """JSON that PostgreSQL accepts: a non-finite number (an uncapped profit factor, say) is
+    refused here by name rather than stored as invalid JSON."""
+    try:
+        return json.dumps(value, default=_json_default, ensure_ascii=False, allow_nan=False)
+    except ValueError as exc:
+        raise ValueError(f"cannot store as JSON: {exc} (cap infinite figures first)") from None
+
+
+def _json_array(items: list[dict[str, Any]]) -> str:
+    return _strict_dumps(items)
+
+
+__all__ = [
+    "feedback_decisions",
+    "insert_feedback_decisions",
+    "load_trades",
+    "rolling_metrics",
+    "save_weekly_report",
+    "upsert_rolling_metrics",
+    "weekly_report",
+    "weekly_reports",
+]
