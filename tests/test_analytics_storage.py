@@ -175,6 +175,57 @@ def test_trades_are_chosen_by_when_they_closed_and_were_created(conn):
     assert list(storage.load_trades(conn, **before)["trade_id"]) == ["LATE"]
 
 
+def test_a_change_after_a_read_is_in_the_next_read(conn):
+    stored_trade(conn, "A")
+    assert list(storage.load_trades(conn)["status"]) == ["PENDING"]  # its block is now built
+    conn.execute(
+        "UPDATE trade_signals SET status = 'WIN', exit_reason = 'target', fill_price = 100,"
+        " triggered_at = created_at, exit_price = 110, closed_at = created_at, r_achieved = 2"
+    )
+    stored_trade(conn, "B")
+    conn.execute("INSERT INTO instruments (ticker, market, market_source) VALUES"
+                 " ('NVDA', 'XNYS', 'ticker')")  # fmt: skip
+    loaded = storage.load_trades(conn)
+    assert list(loaded["status"]) == ["WIN", "PENDING"]
+    assert list(loaded["r"].fillna(0)) == [2.0, 0.0]
+    assert list(loaded["market"]) == ["XNYS", "XNYS"]  # instruments are read at each load
+
+
+def test_large_slices_read_from_the_cached_blocks_cut_as_the_database_does(conn, monkeypatch):
+    rows = [stored_trade(conn, "EARLY", **WIN),
+            stored_trade(conn, "LATE", **{**WIN, "closed_at": CLOSE + timedelta(days=7)}),
+            stored_trade(conn, "OPEN", created_at=T0 + timedelta(days=7))]  # fmt: skip
+    slices = [
+        {"closed_from": T0, "closed_to": T0 + timedelta(days=7)},
+        {"created_from": T0 + timedelta(days=1)},
+        {"created_to": T0 + timedelta(days=1), "closed_from": CLOSE + timedelta(days=1)},
+        {"closed_to": CLOSE},
+    ]
+    direct = [storage.load_trades(conn, **bounds) for bounds in slices]
+    monkeypatch.setattr(storage.analytics, "DIRECT_UP_TO", 0)
+    for bounds, expected in zip(slices, direct, strict=True):
+        pd.testing.assert_frame_equal(storage.load_trades(conn, **bounds), expected)
+    pd.testing.assert_frame_equal(storage.load_trades(conn), trades_frame(rows))
+
+
+def test_a_change_committed_while_blocks_are_rebuilt_is_not_lost(db_url):
+    """A writer that changes a signal while a reader rebuilds its block waits for the reader
+    to commit, then marks the block stale again: the next reader sees the change."""
+    with psycopg.connect(db_url, autocommit=True, row_factory=dict_row) as setup:
+        stored_trade(setup, "A")
+    with (
+        psycopg.connect(db_url, row_factory=dict_row) as reader,
+        psycopg.connect(db_url, autocommit=True) as writer,
+    ):
+        storage.load_trades(reader)  # rebuilt in its open transaction, blocks locked
+        writer.execute("SET lock_timeout = '200ms'")
+        with pytest.raises(psycopg.errors.LockNotAvailable):
+            writer.execute("UPDATE trade_signals SET status = 'CANCELLED'")
+        reader.commit()
+        writer.execute("UPDATE trade_signals SET status = 'CANCELLED'")
+        assert list(storage.load_trades(reader)["status"]) == ["CANCELLED"]
+
+
 def test_no_trades_read_as_the_empty_frame(conn):
     pd.testing.assert_frame_equal(storage.load_trades(conn), empty_trades())
 
@@ -269,3 +320,8 @@ def test_the_list_of_reports_is_newest_first_without_html(conn):
     assert [r["week_start"] for r in listed] == [date(2026, 11, 16), date(2026, 11, 9)]
     assert "html" not in listed[0] and listed[0]["revision"] == 1
     assert storage.weekly_report(conn, date(2026, 11, 2)) is None
+
+
+def test_edges_of_equal_length_stay_one_tuple_per_trade(conn):
+    rows = [stored_trade(conn, f"T{i}", edges=["A", "B"]) for i in range(3)]
+    pd.testing.assert_frame_equal(storage.load_trades(conn), trades_frame(rows))

@@ -28,6 +28,7 @@ EXPECTED_TABLES = {
     "rederive_requests",
     "rolling_metrics",
     "feedback_decisions",
+    "trade_frame_blocks",
 }
 
 

@@ -27,15 +27,30 @@ from edgeledger.storage.rows import named_query
 
 _FLOATS = ("entry", "stop", "target", "target2", "fill_price", "exit_price", "r", "mfe_r", "mae_r")
 _TIMES = ("created_at", "triggered_at", "closed_at")
-_TEXTS = (
-    "trade_id", "ticker", "trade_type", "direction", "market", "strategy", "source", "status",
-    "exit_reason",
-)  # fmt: skip
+_TEXTS = ("trade_id", "ticker", "strategy")
+# The fixed vocabularies, in the order of the load_trades query's lists (and of its bits).
+_CHOICES: dict[str, tuple[tuple[str | None, ...], int, int]] = {
+    # column: (values by position, shift, mask)
+    "trade_type": (("day", "swing"), 0, 1),
+    "direction": (("long", "short"), 1, 1),
+    "source": (("discord", "channel", "api", "import", "backtest"), 2, 7),
+    "status": (("PENDING", "OPEN", "WIN", "LOSS", "EXPIRED", "CANCELLED"), 5, 7),
+    "exit_reason": (
+        (None, "target", "stop", "timeout", "not_triggered", "no_data", "manual"),
+        8,
+        15,
+    ),
+}
 _SEPARATOR, _NULL = "\x1f", "\x1e"
-# timestamptz_send counts microseconds from 2000-01-01 UTC; -infinity (our NULL) is int64 min.
+# timestamptz counts microseconds from 2000-01-01 UTC; -infinity (our NULL) is int64 min.
 _PG_EPOCH_US = 946_684_800_000_000
 _NO_TIME = np.iinfo(np.int64).min
 _TARGET2_HIT = np.array([False, True, None], dtype=object)
+
+
+# A slice of up to this many signals is aggregated directly; a larger one is read from the
+# cached blocks (sql/0007: trade_frame_blocks) and cut here.
+DIRECT_UP_TO = 20_000
 
 
 def load_trades(
@@ -53,36 +68,106 @@ def load_trades(
     `market` is the market the signal named, else its instrument's; `edges` the tuple of its
     edge names; `r` its r_achieved. Every signal is read, backtest and CANCELLED ones too: the
     populations of trades.py choose what counts.
+
+    A large slice is read from the cached blocks of the frame, after rebuilding those that
+    changed (in the caller's transaction, which then holds their locks until it ends).
     """
-    params = {
+    bounds = {
         "closed_from": closed_from,
         "closed_to": closed_to,
         "created_from": created_from,
         "created_to": created_to,
     }
-    with conn.cursor(row_factory=psycopg.rows.dict_row) as cursor:
-        packed = cursor.execute(named_query("load_trades"), params).fetchone()
-    n = packed["n"]
-    if not n:
+    with conn.cursor(row_factory=psycopg.rows.dict_row, binary=True) as cursor:
+        sliced = any(value is not None for value in bounds.values())
+        if sliced and cursor.execute(named_query("count_trades"), bounds).fetchone()["count"] <= (
+            DIRECT_UP_TO
+        ):
+            packs = cursor.execute(named_query("trades_packed"), bounds).fetchall()
+        else:
+            stale = [row["block"] for row in cursor.execute(named_query("lock_stale_trade_blocks"))]
+            if stale:
+                cursor.execute(named_query("rebuild_trade_blocks"), {"blocks": stale})
+            packs = cursor.execute(named_query("trade_blocks")).fetchall()
+        packs = [pack for pack in packs if pack["n"]]
+        rows = cursor.execute(named_query("instrument_markets"))
+        markets = {row["ticker"]: row["market"] for row in rows}
+    if not packs:
         return empty_trades()
-    order = _order(np.frombuffer(packed["id"], dtype=">i8"))
-    columns: dict[str, np.ndarray] = {name: _texts(packed[name], n, name) for name in _TEXTS}
-    columns["edges"] = _edges(packed["edges"], n)
-    flags = np.frombuffer(packed["flags"], dtype=">i2").astype(np.int64)
-    columns["confidence"] = flags >> 4
-    columns["ambiguous"] = (flags & 4).astype(bool)
-    columns["target2_hit"] = _TARGET2_HIT[flags & 3]
-    for name in _FLOATS:
-        columns[name] = np.frombuffer(packed[name], dtype=">f8").astype(np.float64)
-    for name in _TIMES:
-        columns[name] = _times(packed[name])
+    columns = _columns(packs, markets)
+    keep = _within(columns, bounds) if sliced else None
+    order = _order(columns.pop("id") if keep is None else columns.pop("id")[keep])
     series = {}
     for name in TRADE_COLUMNS:  # dtype given: pandas would read object text as its str dtype
-        column = columns[name] if order is None else columns[name][order]
+        column = columns[name] if keep is None else columns[name][keep]
+        if order is not None:
+            column = column[order]
         series[name] = pd.Series(column, dtype=column.dtype, copy=False)
     for name in _TIMES:
         series[name] = series[name].dt.tz_localize("UTC")
     return pd.DataFrame(series)
+
+
+def _columns(packs: list[dict[str, Any]], markets: dict[str, str]) -> dict[str, np.ndarray]:
+    """The frame's columns (and `id`) from packed parts, in the parts' order."""
+    n = sum(pack["n"] for pack in packs)
+
+    def joined(name: str) -> str:
+        return _SEPARATOR.join(pack[name] for pack in packs)
+
+    def array(name: str, dtype: str) -> np.ndarray:
+        return np.concatenate([_array(pack[name], dtype) for pack in packs])
+
+    columns: dict[str, np.ndarray] = {name: _texts(joined(name), n, name) for name in _TEXTS}
+    columns["market"] = _markets(_texts(joined("named_market"), n, "market"), columns["ticker"],
+                                 markets)  # fmt: skip
+    columns["edges"] = _edges(joined("edges"), n)
+    kinds = array("kinds", ">i4").astype(np.int64)
+    for name, (values, shift, mask) in _CHOICES.items():
+        columns[name] = np.array(values, dtype=object)[(kinds >> shift) & mask]
+    columns["confidence"] = (kinds >> 12) & 7
+    columns["ambiguous"] = ((kinds >> 15) & 1).astype(bool)
+    columns["target2_hit"] = _TARGET2_HIT[kinds >> 16]
+    for name in _FLOATS:
+        columns[name] = array(name, ">f8").astype(np.float64)
+    for name in _TIMES:
+        columns[name] = _times(array(name, ">i8"))
+    columns["id"] = array("id", ">i8")
+    return columns
+
+
+def _markets(named: np.ndarray, tickers: np.ndarray, markets: dict[str, str]) -> np.ndarray:
+    """The market each signal named, else its instrument's (None when it has neither)."""
+    unnamed = pd.isna(named)
+    if unnamed.any():
+        found = pd.Series(tickers[unnamed], dtype=object).map(markets).to_numpy(dtype=object)
+        named[unnamed] = np.where(pd.isna(found), None, found)
+    return named
+
+
+def _within(columns: dict[str, np.ndarray], bounds: dict[str, datetime | None]) -> np.ndarray:
+    """Which rows fall in the slice (as the SQL reads it: a missing time is in no range)."""
+    keep = np.ones(len(columns["id"]), dtype=bool)
+    for name, column in (("closed_from", "closed_at"), ("created_from", "created_at")):
+        if (start := bounds[name]) is not None:
+            keep &= columns[column] >= _datetime64(start)
+    for name, column in (("closed_to", "closed_at"), ("created_to", "created_at")):
+        if (end := bounds[name]) is not None:
+            keep &= columns[column] < _datetime64(end)
+    return keep
+
+
+def _datetime64(moment: datetime) -> np.datetime64:
+    return np.datetime64(pd.Timestamp(moment).tz_convert("UTC").tz_localize(None), "ns")
+
+
+def _array(packed: bytes, dtype: str) -> np.ndarray:
+    """The values of a one-dimensional array without NULLs in PostgreSQL's binary format:
+    a 20-byte header, then each element as its length (int4) and its bytes."""
+    if np.frombuffer(packed, dtype=">i4", count=2, offset=0).tolist() != [1, 0]:
+        raise ValueError("expected a one-dimensional array without NULLs")
+    elements = np.frombuffer(packed, dtype=[("length", ">i4"), ("value", dtype)], offset=20)
+    return elements["value"]
 
 
 def _order(ids: np.ndarray) -> np.ndarray | None:
@@ -92,35 +177,33 @@ def _order(ids: np.ndarray) -> np.ndarray | None:
     return np.argsort(ids, kind="stable")
 
 
-def _object_array(values: Sequence[Any]) -> np.ndarray:
-    array = np.empty(len(values), dtype=object)
-    array[:] = values
-    return array
-
-
 def _texts(joined: str, n: int, name: str) -> np.ndarray:
     parts = joined.split(_SEPARATOR)
     if len(parts) != n:
         raise ValueError(f"{name}: a stored value holds U+001F, so the column cannot be read")
     if _NULL in joined:
         parts = [None if part == _NULL else part for part in parts]
-    return _object_array(parts)
+    return np.array(parts, dtype=object)  # text only: never read as more than one dimension
 
 
 def _edges(joined: str, n: int) -> np.ndarray:
-    """Tuples of edge names, each distinct list decoded once (there are few: trades share
-    their edges)."""
-    codes, lists = pd.factorize(np.asarray(_texts(joined, n, "edges")), sort=False)
-    decoded = np.empty(len(lists), dtype=object)
-    for at, text in enumerate(lists):  # one by one: numpy would read equal-length tuples as 2-D
-        decoded[at] = tuple(json.loads(text))
-    return decoded[codes]
+    """Tuples of edge names, each distinct list decoded once: trades share their edges, and
+    numbering the texts through a dict (which keeps their hashes) beats a factorize."""
+    parts = joined.split(_SEPARATOR)
+    if len(parts) != n:
+        raise ValueError("edges: a stored value holds U+001F, so the column cannot be read")
+    index: dict[str, int] = {}
+    codes = np.array([index.setdefault(text, len(index)) for text in parts], dtype=np.int64)
+    lists = np.empty(len(index), dtype=object)
+    for code, text in enumerate(index):  # one by one: numpy reads equal tuples as a 2-D array
+        lists[code] = tuple(e if isinstance(e, str) else e["name"] for e in json.loads(text))
+    return lists[codes]
 
 
-def _times(packed: bytes) -> np.ndarray:
-    micros = np.frombuffer(packed, dtype=">i8").astype(np.int64)
+def _times(packed: np.ndarray) -> np.ndarray:
+    micros = packed.astype(np.int64)
     missing = micros == _NO_TIME
-    micros = micros + _PG_EPOCH_US
+    micros += _PG_EPOCH_US
     micros[missing] = _NO_TIME  # NaT
     return micros.view("datetime64[us]").astype("datetime64[ns]")
 

@@ -1,52 +1,48 @@
 -- Named queries for the analytics: the trades frame, rolling metrics, feedback decisions and
 -- weekly reports.
 
--- name: load_trades
--- The trades frame (edgeledger.core.trades) in one row: every column packed into one value,
--- so a million trades cost a few large values rather than a million Python rows. Numbers are
--- big-endian float8 (NULL as NaN); times are timestamptz_send's int8 microseconds since
--- 2000-01-01 (NULL as -infinity); confidence, ambiguous and target2_hit share one int2 per
--- row; text is joined by U+001F, a NULL written as U+001E (neither can be stored by the
--- ledger's validation). Edges come as the JSON text of their names, which the caller decodes
--- once per distinct list. Rows are in no particular order: their ids come too.
-SELECT count(*) AS n,
-       string_agg(int8send(t.id), '') AS id,
-       string_agg(t.trade_id, E'\x1f') AS trade_id,
-       string_agg(t.ticker, E'\x1f') AS ticker,
-       string_agg(t.trade_type, E'\x1f') AS trade_type,
-       string_agg(t.direction, E'\x1f') AS direction,
-       string_agg(coalesce(t.market, i.market, E'\x1e'), E'\x1f') AS market,
-       string_agg(coalesce(t.strategy, E'\x1e'), E'\x1f') AS strategy,
-       string_agg(t.source, E'\x1f') AS source,
-       string_agg(t.status, E'\x1f') AS status,
-       string_agg(coalesce(t.exit_reason, E'\x1e'), E'\x1f') AS exit_reason,
-       string_agg(
-           CASE WHEN jsonb_path_exists(t.edges, '$[*] ? (@.type() != "object")')
-                THEN (SELECT jsonb_agg(CASE jsonb_typeof(e) WHEN 'object' THEN e -> 'name' ELSE e END
-                                       ORDER BY k)
-                      FROM jsonb_array_elements(t.edges) WITH ORDINALITY AS x(e, k))
-                ELSE jsonb_path_query_array(t.edges, '$[*].name')
-           END::text, E'\x1f') AS edges,
-       string_agg(int2send((t.confidence * 16 + t.ambiguous::int * 4
-                            + coalesce(t.target2_hit::int, 2))::int2), '') AS flags,
-       string_agg(float8send(t.entry::float8), '') AS entry,
-       string_agg(float8send(t.stop::float8), '') AS stop,
-       string_agg(float8send(t.target::float8), '') AS target,
-       string_agg(float8send(coalesce(t.target2::float8, 'NaN')), '') AS target2,
-       string_agg(float8send(coalesce(t.fill_price::float8, 'NaN')), '') AS fill_price,
-       string_agg(float8send(coalesce(t.exit_price::float8, 'NaN')), '') AS exit_price,
-       string_agg(float8send(coalesce(t.r_achieved::float8, 'NaN')), '') AS r,
-       string_agg(float8send(coalesce(t.mfe_r::float8, 'NaN')), '') AS mfe_r,
-       string_agg(float8send(coalesce(t.mae_r::float8, 'NaN')), '') AS mae_r,
-       string_agg(timestamptz_send(t.created_at), '') AS created_at,
-       string_agg(timestamptz_send(coalesce(t.triggered_at, '-infinity')), '') AS triggered_at,
-       string_agg(timestamptz_send(coalesce(t.closed_at, '-infinity')), '') AS closed_at
-FROM trade_signals t
-LEFT JOIN instruments i ON i.ticker = t.ticker AND t.market IS NULL
+-- name: trades_packed
+-- A slice of the trades frame, aggregated now (see trade_frame_packed in sql/0007).
+SELECT * FROM trade_frame_packed(NULL, NULL, %(closed_from)s, %(closed_to)s, %(created_from)s,
+                                 %(created_to)s);
+
+-- name: count_trades
+-- How many signals a slice holds: a few thousand are aggregated directly, more are read
+-- from the cached blocks.
+SELECT count(*) FROM trade_signals t
 WHERE (%(closed_from)s::timestamptz IS NULL OR t.closed_at >= %(closed_from)s)
   AND (%(closed_to)s::timestamptz IS NULL OR t.closed_at < %(closed_to)s)
   AND (%(created_from)s::timestamptz IS NULL OR t.created_at >= %(created_from)s)
   AND (%(created_to)s::timestamptz IS NULL OR t.created_at < %(created_to)s);
+
+-- name: lock_stale_trade_blocks
+-- The blocks to rebuild, locked in order: a writer marking one stale waits for the rebuild
+-- to commit, then marks it again, so a change the rebuild did not see is never lost.
+SELECT block FROM trade_frame_blocks WHERE stale ORDER BY block FOR UPDATE;
+
+-- name: rebuild_trade_blocks
+-- Each block aggregated afresh (a statement after the lock: it sees every committed change).
+UPDATE trade_frame_blocks AS b
+SET stale = false, n = p.n, id = p.id, kinds = p.kinds, trade_id = p.trade_id,
+    ticker = p.ticker, named_market = p.named_market, strategy = p.strategy, edges = p.edges,
+    entry = p.entry, stop = p.stop, target = p.target, target2 = p.target2,
+    fill_price = p.fill_price, exit_price = p.exit_price, r = p.r, mfe_r = p.mfe_r,
+    mae_r = p.mae_r, created_at = p.created_at, triggered_at = p.triggered_at,
+    closed_at = p.closed_at
+FROM unnest(%(blocks)s::int8[]) AS k(block)
+CROSS JOIN LATERAL trade_frame_packed(k.block * 16384, (k.block + 1) * 16384,
+                                      NULL, NULL, NULL, NULL) AS p
+WHERE b.block = k.block;
+
+-- name: trade_blocks
+SELECT n, id, kinds, trade_id, ticker, named_market, strategy, edges, entry, stop, target,
+       target2, fill_price, exit_price, r, mfe_r, mae_r, created_at, triggered_at, closed_at
+FROM trade_frame_blocks
+WHERE n > 0
+ORDER BY block;
+
+-- name: instrument_markets
+SELECT ticker, market FROM instruments;
 
 -- name: upsert_rolling_metrics
 -- One row per (scope, key, window): a recalculation replaces it.
