@@ -188,31 +188,46 @@ def slices(conn: psycopg.Connection) -> dict[str, dict[str, datetime | None]]:
     ).fetchall()
     return {
         "all time": {},
+        "one year (closed)": {"closed_from": week_end - timedelta(days=365), "closed_to": week_end},
         "one week (closed)": {"closed_from": week_end - timedelta(days=7), "closed_to": week_end},
         "~100 trades (closed)": {"closed_from": closes[0][0], "closed_to": closes[-1][0]},
     }
 
 
+def row(label: str, trades: int, seconds: list[float]) -> None:
+    print(f"{label:34}{trades:>10,}{statistics.median(seconds):>10.3f}{min(seconds):>10.3f}")
+
+
 def measure(conn: psycopg.Connection, repeat: int) -> None:
-    print(f"{'':24}{'trades':>10}{'query s':>10}{'total s':>10}{'best s':>10}")
+    """load_trades for each period, the cache's first build and its rebuild after a run, and
+    what the all-time read is made of (the server's part: fetching the packed blocks)."""
+    print(f"{'load_trades':34}{'trades':>10}{'median s':>10}{'best s':>10}")
+    first, frame = timed(lambda: storage.load_trades(conn), 1)
+    row("all time, first (builds the cache)", len(frame), first)
     for label, period in slices(conn).items():
-        params = {"closed_from": None, "closed_to": None, "created_from": None, "created_to": None}
-        params.update(period)
-        query, _ = timed(lambda p=params: conn.execute(named_query("load_trades"), p).fetchone(),
-                         repeat)  # fmt: skip
-        total, frame = timed(lambda p=period: storage.load_trades(conn, **p), repeat)
-        print(
-            f"{label:24}{len(frame):>10,}{statistics.median(query):>10.3f}"
-            f"{statistics.median(total):>10.3f}{min(total):>10.3f}"
+        seconds, frame = timed(lambda p=period: storage.load_trades(conn, **p), repeat)
+        row(label, len(frame), seconds)
+    after: list[float] = []
+    for _ in range(repeat):  # a run that closed 100 trades: their block is rebuilt
+        conn.execute(
+            "UPDATE trade_signals SET user_notes = coalesce(user_notes, '') || '.'"
+            " WHERE id IN (SELECT id FROM trade_signals ORDER BY id DESC LIMIT 100)"
         )
+        seconds, frame = timed(lambda: storage.load_trades(conn), 1)
+        after += seconds
+    row("all time, after 100 trades changed", len(frame), after)
+    with conn.cursor(binary=True) as cursor:
+        fetch, _ = timed(lambda: cursor.execute(named_query("trade_blocks")).fetchall(), repeat)
+    row("  of which: fetching the blocks", len(frame), fetch)
 
 
 def explain(conn: psycopg.Connection) -> None:
-    params = {"closed_from": None, "closed_to": None, "created_from": None, "created_to": None}
+    """Where the server's time goes when a block is aggregated."""
     plan = conn.execute(
-        "EXPLAIN (ANALYZE, BUFFERS, TIMING OFF) " + named_query("load_trades"), params
+        "EXPLAIN (ANALYZE, BUFFERS) SELECT * FROM trade_frame_packed(0, 16384, NULL, NULL,"
+        " NULL, NULL)"
     ).fetchall()
-    print("\n".join(row[0] for row in plan))
+    print("\n".join(line[0] for line in plan))
 
 
 def run(args: argparse.Namespace) -> None:
@@ -239,7 +254,9 @@ def run(args: argparse.Namespace) -> None:
             measure(conn, args.repeat)
             if args.explain:
                 explain(conn)
-            # The weekly report's build time goes here once it exists (see bench/README.md).
+            # TODO(report): time the weekly report's build here (`report weekly` on the last
+            # week), and the queries behind `stats` and `edges --period all`, once they
+            # exist; bench/README.md has a place for the figures.
 
 
 def _positive(text: str) -> int:
@@ -257,7 +274,7 @@ def main(argv: list[str] | None = None) -> None:
     )
     parser.add_argument("--trades", type=_positive, default=1_000_000, help="closed trades")
     parser.add_argument("--repeat", type=_positive, default=5, help="timings per period")
-    parser.add_argument("--explain", action="store_true", help="print the all-time query plan")
+    parser.add_argument("--explain", action="store_true", help="print a block's query plan")
     parser.add_argument(
         "--database-url",
         default=os.environ.get("BENCH_DATABASE_URL") or None,

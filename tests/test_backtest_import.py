@@ -3,14 +3,17 @@ touched by the resolver; live imports still ignore outcome columns."""
 
 from __future__ import annotations
 
+import io
 import json
 from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from freezegun import freeze_time
 
 from edgeledger import importer, storage
+from edgeledger.cli import main
 from edgeledger.errors import InvalidImport
 from edgeledger.prices import PriceSettings, make_provider
 from edgeledger.resolver import run_resolve
@@ -192,3 +195,26 @@ def test_the_resolver_never_touches_backtest_trades(db, sql_conn, tmp_path):
         " ORDER BY e.id"
     ).fetchall()
     assert ("backtest", "resolved") not in events
+
+
+# --- the command line ---------------------------------------------------------------------------
+
+
+def run_cli(*argv: str) -> tuple[int, str, str]:
+    out, err = io.StringIO(), io.StringIO()
+    code = main(list(argv), out=out, err=err)
+    return code, out.getvalue(), err.getvalue()
+
+
+@freeze_time("2026-11-21 12:00:00")
+def test_the_command_imports_a_backtest_file_with_source_backtest(monkeypatch, db_url, tmp_path):
+    monkeypatch.setenv("DATABASE_URL", db_url)
+    path = write_jsonl(tmp_path, backtest_row())
+    code, out, _ = run_cli("signals", "import", str(path), "--source", "backtest")
+    assert (code, out.strip().split(" from ")[0]) == (0, "imported 1 new signal")
+    code, _, err = run_cli("signals", "import", str(path))
+    assert code == 0
+    code, _, err = run_cli("signals", "add", "--ticker", "NVDA", "--type", "day",
+                           "--direction", "long", "--entry", "10", "--stop", "9", "--target",
+                           "12", "--confidence", "3", "--source", "backtest")  # fmt: skip
+    assert code == 2 and "--source: backtest trades are imported with --source backtest" in err
