@@ -24,6 +24,7 @@ from typing import Any
 
 import numpy as np
 import psycopg
+from psycopg import sql
 
 from bench.common import describe_server, scratch_database, server
 from edgeledger import migrations, storage
@@ -48,6 +49,14 @@ COLUMNS = (
     "expires_at", "status", "fill_price", "triggered_at", "exit_price", "closed_at",
     "exit_reason", "r_achieved", "ambiguous", "mfe_r", "mae_r", "target2_hit",
 )  # fmt: skip
+# Narrower reads, as `stats` and `edges` may ask for them (all time).
+NARROW = {
+    "all time, numbers and choices only": [
+        "trade_type", "direction", "confidence", "source", "status", "exit_reason", "r",
+        "mfe_r", "mae_r", "ambiguous", "closed_at",
+    ],
+    "all time, + edges": ["source", "status", "exit_reason", "r", "closed_at", "edges"],
+}  # fmt: skip
 SETTINGS_SHOWN = ("shared_buffers", "work_mem", "max_parallel_workers_per_gather", "jit")
 
 
@@ -216,9 +225,13 @@ def measure(conn: psycopg.Connection, repeat: int) -> None:
         seconds, frame = timed(lambda: storage.load_trades(conn), 1)
         after += seconds
     row("all time, after 100 trades changed", len(frame), after)
+    every = sql.SQL(named_query("trade_blocks")).format(fields=sql.SQL("*"))
     with conn.cursor(binary=True) as cursor:
-        fetch, _ = timed(lambda: cursor.execute(named_query("trade_blocks")).fetchall(), repeat)
+        fetch, _ = timed(lambda: cursor.execute(every).fetchall(), repeat)
     row("  of which: fetching the blocks", len(frame), fetch)
+    for label, columns in NARROW.items():
+        seconds, frame = timed(lambda c=columns: storage.load_trades(conn, columns=c), repeat)
+        row(label, len(frame), seconds)
 
 
 def explain(conn: psycopg.Connection) -> None:

@@ -208,6 +208,29 @@ def test_large_slices_read_from_the_cached_blocks_cut_as_the_database_does(conn,
     pd.testing.assert_frame_equal(storage.load_trades(conn), trades_frame(rows))
 
 
+@pytest.mark.parametrize(
+    "columns", [["r", "status", "source", "exit_reason"], ["market"], ["edges", "closed_at"]]
+)
+def test_only_the_columns_asked_for_are_read(conn, monkeypatch, columns):
+    conn.execute("INSERT INTO instruments (ticker, market, market_source) VALUES"
+                 " ('NVDA', 'XNYS', 'ticker')")  # fmt: skip
+    stored_trade(conn, "A", edges=["X"], **WIN)
+    stored_trade(conn, "B", named_market="24/7", created_at=T0 + timedelta(days=1))
+    week = {"created_from": T0, "created_to": T0 + timedelta(days=7)}
+    for direct_up_to in (0, 1000):  # from the blocks, and aggregated directly
+        monkeypatch.setattr(storage.analytics, "DIRECT_UP_TO", direct_up_to)
+        everything = storage.load_trades(conn)
+        everything = everything[[name for name in everything.columns if name in columns]]
+        narrow = storage.load_trades(conn, columns=columns)
+        pd.testing.assert_frame_equal(narrow, everything)
+        pd.testing.assert_frame_equal(storage.load_trades(conn, columns=columns, **week), narrow)
+
+
+def test_a_column_the_frame_does_not_have_is_refused_by_name(conn):
+    with pytest.raises(ValueError, match="not columns of the trades frame: pnl"):
+        storage.load_trades(conn, columns=["r", "pnl"])
+
+
 def test_a_change_committed_while_blocks_are_rebuilt_is_not_lost(db_url):
     """A writer that changes a signal while a reader rebuilds its block waits for the reader
     to commit, then marks the block stale again: the next reader sees the change."""

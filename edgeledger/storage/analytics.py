@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 import psycopg
 import psycopg.rows
+from psycopg import sql
 from psycopg.types.json import Jsonb
 
 from edgeledger.core.trades import TRADE_COLUMNS, empty_trades
@@ -60,6 +61,7 @@ def load_trades(
     closed_to: datetime | None = None,
     created_from: datetime | None = None,
     created_to: datetime | None = None,
+    columns: Sequence[str] | None = None,
 ) -> pd.DataFrame:
     """The trades frame of edgeledger.core.trades (the same columns, dtypes and values as
     `trades_frame` builds), for the signals closed in [closed_from, closed_to) and created in
@@ -67,50 +69,85 @@ def load_trades(
 
     `market` is the market the signal named, else its instrument's; `edges` the tuple of its
     edge names; `r` its r_achieved. Every signal is read, backtest and CANCELLED ones too: the
-    populations of trades.py choose what counts.
+    populations of trades.py choose what counts. `columns` (default: all) keeps only those,
+    in the frame's order: text columns cost far more to read than numbers and choices.
 
     A large slice is read from the cached blocks of the frame, after rebuilding those that
     changed (in the caller's transaction, which then holds their locks until it ends).
     """
+    wanted = _wanted(columns)
     bounds = {
         "closed_from": closed_from,
         "closed_to": closed_to,
         "created_from": created_from,
         "created_to": created_to,
     }
+    sliced = any(value is not None for value in bounds.values())
     with conn.cursor(row_factory=psycopg.rows.dict_row, binary=True) as cursor:
-        sliced = any(value is not None for value in bounds.values())
-        if sliced and cursor.execute(named_query("count_trades"), bounds).fetchone()["count"] <= (
-            DIRECT_UP_TO
-        ):
+        count = cursor.execute(named_query("count_trades"), bounds).fetchone() if sliced else None
+        if count is not None and count["count"] <= DIRECT_UP_TO:
             packs = cursor.execute(named_query("trades_packed"), bounds).fetchall()
         else:
             stale = [row["block"] for row in cursor.execute(named_query("lock_stale_trade_blocks"))]
             if stale:
                 cursor.execute(named_query("rebuild_trade_blocks"), {"blocks": stale})
-            packs = cursor.execute(named_query("trade_blocks")).fetchall()
+            fields = _packed_fields(wanted, sliced)
+            query = sql.SQL(named_query("trade_blocks")).format(
+                fields=sql.SQL(", ").join(map(sql.Identifier, fields))
+            )
+            packs = cursor.execute(query).fetchall()
         packs = [pack for pack in packs if pack["n"]]
-        rows = cursor.execute(named_query("instrument_markets"))
-        markets = {row["ticker"]: row["market"] for row in rows}
+        markets = {}
+        if "market" in wanted:
+            rows = cursor.execute(named_query("instrument_markets"))
+            markets = {row["ticker"]: row["market"] for row in rows}
     if not packs:
-        return empty_trades()
-    columns = _columns(packs, markets)
-    keep = _within(columns, bounds) if sliced else None
-    order = _order(columns.pop("id") if keep is None else columns.pop("id")[keep])
+        return empty_trades()[wanted]
+    decoded = _columns(packs, markets, wanted, sliced)
+    keep = _within(decoded, bounds) if sliced else None
+    order = _order(decoded["id"] if keep is None else decoded["id"][keep])
     series = {}
-    for name in TRADE_COLUMNS:  # dtype given: pandas would read object text as its str dtype
-        column = columns[name] if keep is None else columns[name][keep]
+    for name in wanted:  # dtype given: pandas would read object text as its str dtype
+        column = decoded[name] if keep is None else decoded[name][keep]
         if order is not None:
             column = column[order]
         series[name] = pd.Series(column, dtype=column.dtype, copy=False)
-    for name in _TIMES:
+    for name in set(_TIMES) & set(wanted):
         series[name] = series[name].dt.tz_localize("UTC")
     return pd.DataFrame(series)
 
 
-def _columns(packs: list[dict[str, Any]], markets: dict[str, str]) -> dict[str, np.ndarray]:
-    """The frame's columns (and `id`) from packed parts, in the parts' order."""
+def _wanted(columns: Sequence[str] | None) -> list[str]:
+    if columns is None:
+        return list(TRADE_COLUMNS)
+    unknown = sorted(set(columns) - set(TRADE_COLUMNS))
+    if unknown:
+        raise ValueError(f"not columns of the trades frame: {', '.join(unknown)}")
+    return [name for name in TRADE_COLUMNS if name in columns]
+
+
+# The packed fields each column of the frame is decoded from.
+_SOURCES: dict[str, tuple[str, ...]] = {
+    **{name: ("kinds",) for name in (*_CHOICES, "confidence", "ambiguous", "target2_hit")},
+    "market": ("named_market", "ticker"),
+}
+
+
+def _packed_fields(wanted: list[str], sliced: bool) -> list[str]:
+    """The blocks' fields to fetch for these columns (and the times a slice is cut by)."""
+    fields = ["id"]
+    for name in [*wanted, *(("closed_at", "created_at") if sliced else ())]:
+        fields += [f for f in _SOURCES.get(name, (name,)) if f not in fields]
+    return fields
+
+
+def _columns(
+    packs: list[dict[str, Any]], markets: dict[str, str], wanted: list[str], sliced: bool
+) -> dict[str, np.ndarray]:
+    """The wanted columns of the frame (and `id`, and the times a slice is cut by) from
+    packed parts, in the parts' order."""
     n = sum(pack["n"] for pack in packs)
+    needed = {*wanted, "id", *(("closed_at", "created_at") if sliced else ())}
 
     def joined(name: str) -> str:
         return _SEPARATOR.join(pack[name] for pack in packs)
@@ -118,21 +155,26 @@ def _columns(packs: list[dict[str, Any]], markets: dict[str, str]) -> dict[str, 
     def array(name: str, dtype: str) -> np.ndarray:
         return np.concatenate([_array(pack[name], dtype) for pack in packs])
 
-    columns: dict[str, np.ndarray] = {name: _texts(joined(name), n, name) for name in _TEXTS}
-    columns["market"] = _markets(_texts(joined("named_market"), n, "market"), columns["ticker"],
-                                 markets)  # fmt: skip
-    columns["edges"] = _edges(joined("edges"), n)
-    kinds = array("kinds", ">i4").astype(np.int64)
-    for name, (values, shift, mask) in _CHOICES.items():
-        columns[name] = np.array(values, dtype=object)[(kinds >> shift) & mask]
-    columns["confidence"] = (kinds >> 12) & 7
-    columns["ambiguous"] = ((kinds >> 15) & 1).astype(bool)
-    columns["target2_hit"] = _TARGET2_HIT[kinds >> 16]
-    for name in _FLOATS:
+    columns: dict[str, np.ndarray] = {"id": array("id", ">i8")}
+    for name in _TEXTS:
+        if name in needed or (name == "ticker" and "market" in needed):
+            columns[name] = _texts(joined(name), n, name)
+    if "market" in needed:
+        named = _texts(joined("named_market"), n, "market")
+        columns["market"] = _markets(named, columns["ticker"], markets)
+    if "edges" in needed:
+        columns["edges"] = _edges(joined("edges"), n)
+    if needed & set(_SOURCES) - {"market"}:
+        kinds = array("kinds", ">i4").astype(np.int64)
+        for name, (values, shift, mask) in _CHOICES.items():
+            columns[name] = np.array(values, dtype=object)[(kinds >> shift) & mask]
+        columns["confidence"] = (kinds >> 12) & 7
+        columns["ambiguous"] = ((kinds >> 15) & 1).astype(bool)
+        columns["target2_hit"] = _TARGET2_HIT[kinds >> 16]
+    for name in needed & set(_FLOATS):
         columns[name] = array(name, ">f8").astype(np.float64)
-    for name in _TIMES:
+    for name in needed & set(_TIMES):
         columns[name] = _times(array(name, ">i8"))
-    columns["id"] = array("id", ">i8")
     return columns
 
 

@@ -35,8 +35,8 @@ CROSS JOIN LATERAL trade_frame_packed(k.block * 16384, (k.block + 1) * 16384,
 WHERE b.block = k.block;
 
 -- name: trade_blocks
-SELECT n, id, kinds, trade_id, ticker, named_market, strategy, edges, entry, stop, target,
-       target2, fill_price, exit_price, r, mfe_r, mae_r, created_at, triggered_at, closed_at
+-- The cached blocks, only the packed fields a caller needs ({fields}: names of columns).
+SELECT n, {fields}
 FROM trade_frame_blocks
 WHERE n > 0
 ORDER BY block;
