@@ -53,15 +53,15 @@ ALTER TABLE weekly_reports
 
 
 -- The trades frame, cached in blocks of 16384 signals (by id), each column packed as
--- load_trades sends it: reading a million trades is then reading 62 rows of packed columns,
+-- load_trades reads it: reading a million trades is then reading 62 rows of packed columns,
 -- not aggregating a million rows again (seconds). A statement that inserts or updates
--- signals marks their blocks stale; the next reader rebuilds only those, under the block's
--- row lock, so a block is never stored older than a change it does not hold (see
--- storage/analytics.py). A cache: dropping its rows loses nothing but time.
+-- signals appends their blocks to trade_frame_changes (no lock taken: writers never wait for
+-- readers, nor for each other); the next reader rebuilds those blocks under their row locks
+-- and removes the changes it saw, so a change it could not see stays listed for the next one
+-- (see storage/analytics.py). A cache: emptying it loses nothing but time.
 CREATE TABLE trade_frame_blocks (
     block         bigint      PRIMARY KEY,    -- trade_signals.id / 16384
-    stale         boolean     NOT NULL DEFAULT true,
-    n             integer,
+    n             integer,                    -- NULL until built
     id            bytea,
     kinds         bytea,
     trade_id      text,
@@ -95,26 +95,28 @@ ALTER TABLE trade_frame_blocks
     ALTER COLUMN created_at SET STORAGE EXTERNAL, ALTER COLUMN triggered_at SET STORAGE EXTERNAL,
     ALTER COLUMN closed_at SET STORAGE EXTERNAL;
 
-INSERT INTO trade_frame_blocks (block) SELECT DISTINCT id / 16384 FROM trade_signals;
+CREATE TABLE trade_frame_changes (
+    id     bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    block  bigint NOT NULL
+);
 
--- Blocks are locked in order (as readers lock them), so a writer and a reader never deadlock.
-CREATE FUNCTION mark_trade_frame_blocks_stale() RETURNS trigger
+INSERT INTO trade_frame_changes (block) SELECT DISTINCT id / 16384 FROM trade_signals;
+
+CREATE FUNCTION record_trade_frame_changes() RETURNS trigger
 LANGUAGE plpgsql AS $$
 BEGIN
-    INSERT INTO trade_frame_blocks AS b (block)
-    SELECT DISTINCT id / 16384 FROM changed ORDER BY 1
-    ON CONFLICT (block) DO UPDATE SET stale = true;
+    INSERT INTO trade_frame_changes (block) SELECT DISTINCT id / 16384 FROM changed;
     RETURN NULL;
 END;
 $$;
 
-CREATE TRIGGER trade_signals_inserted_frame_stale
+CREATE TRIGGER trade_signals_inserted_frame_changes
     AFTER INSERT ON trade_signals REFERENCING NEW TABLE AS changed
-    FOR EACH STATEMENT EXECUTE FUNCTION mark_trade_frame_blocks_stale();
+    FOR EACH STATEMENT EXECUTE FUNCTION record_trade_frame_changes();
 
-CREATE TRIGGER trade_signals_updated_frame_stale
+CREATE TRIGGER trade_signals_updated_frame_changes
     AFTER UPDATE ON trade_signals REFERENCING NEW TABLE AS changed
-    FOR EACH STATEMENT EXECUTE FUNCTION mark_trade_frame_blocks_stale();
+    FOR EACH STATEMENT EXECUTE FUNCTION record_trade_frame_changes();
 
 -- The trades frame's columns for the signals with ids in [lo, hi) closed in
 -- [closed_from, closed_to) and created in [created_from, created_to) (NULL: unbounded), each

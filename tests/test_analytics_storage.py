@@ -231,22 +231,32 @@ def test_a_column_the_frame_does_not_have_is_refused_by_name(conn):
         storage.load_trades(conn, columns=["r", "pnl"])
 
 
-def test_a_change_committed_while_blocks_are_rebuilt_is_not_lost(db_url):
-    """A writer that changes a signal while a reader rebuilds its block waits for the reader
-    to commit, then marks the block stale again: the next reader sees the change."""
+def test_writers_never_wait_for_a_reader_rebuilding_the_cache(db_url):
+    """A reader rebuilds changed blocks in its own transaction; a writer changing a signal
+    meanwhile goes ahead, and the next read has the change."""
     with psycopg.connect(db_url, autocommit=True, row_factory=dict_row) as setup:
         stored_trade(setup, "A")
     with (
         psycopg.connect(db_url, row_factory=dict_row) as reader,
-        psycopg.connect(db_url, autocommit=True) as writer,
+        psycopg.connect(db_url, autocommit=True, row_factory=dict_row) as writer,
     ):
-        storage.load_trades(reader)  # rebuilt in its open transaction, blocks locked
-        writer.execute("SET lock_timeout = '200ms'")
-        with pytest.raises(psycopg.errors.LockNotAvailable):
-            writer.execute("UPDATE trade_signals SET status = 'CANCELLED'")
-        reader.commit()
+        assert list(storage.load_trades(reader)["status"]) == ["PENDING"]  # blocks locked
+        writer.execute("SET lock_timeout = '1s'")
         writer.execute("UPDATE trade_signals SET status = 'CANCELLED'")
-        assert list(storage.load_trades(reader)["status"]) == ["CANCELLED"]
+        stored_trade(writer, "B")
+        reader.commit()
+        assert list(storage.load_trades(reader)["status"]) == ["CANCELLED", "PENDING"]
+
+
+def test_a_change_committed_after_a_reader_looked_is_rebuilt_by_the_next(db_url):
+    with psycopg.connect(db_url, autocommit=True, row_factory=dict_row) as conn:
+        stored_trade(conn, "A")
+        storage.load_trades(conn)
+        with psycopg.connect(db_url, row_factory=dict_row) as writer:
+            writer.execute("UPDATE trade_signals SET status = 'CANCELLED'")  # not committed
+            assert list(storage.load_trades(conn)["status"]) == ["PENDING"]
+        # the writer committed on leaving its block
+        assert list(storage.load_trades(conn)["status"]) == ["CANCELLED"]
 
 
 def test_no_trades_read_as_the_empty_frame(conn):

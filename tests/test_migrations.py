@@ -29,6 +29,7 @@ EXPECTED_TABLES = {
     "rolling_metrics",
     "feedback_decisions",
     "trade_frame_blocks",
+    "trade_frame_changes",
 }
 
 

@@ -88,9 +88,7 @@ def load_trades(
         if count is not None and count["count"] <= DIRECT_UP_TO:
             packs = cursor.execute(named_query("trades_packed"), bounds).fetchall()
         else:
-            stale = [row["block"] for row in cursor.execute(named_query("lock_stale_trade_blocks"))]
-            if stale:
-                cursor.execute(named_query("rebuild_trade_blocks"), {"blocks": stale})
+            _rebuild_changed_blocks(cursor)
             fields = _packed_fields(wanted, sliced)
             query = sql.SQL(named_query("trade_blocks")).format(
                 fields=sql.SQL(", ").join(map(sql.Identifier, fields))
@@ -115,6 +113,23 @@ def load_trades(
     for name in set(_TIMES) & set(wanted):
         series[name] = series[name].dt.tz_localize("UTC")
     return pd.DataFrame(series)
+
+
+def _rebuild_changed_blocks(cursor: psycopg.Cursor) -> None:
+    """Rebuild the blocks changed since they were built, and forget the changes seen.
+
+    A change not yet committed is not seen: it stays listed, and the next reader rebuilds
+    its block. The blocks are locked before they are aggregated, in a statement of its own,
+    so under READ COMMITTED the aggregate sees everything committed before the lock.
+    """
+    changes = cursor.execute(named_query("trade_frame_changes")).fetchall()
+    if not changes:
+        return
+    blocks = sorted({row["block"] for row in changes})
+    cursor.execute(named_query("add_trade_blocks"), {"blocks": blocks})
+    cursor.execute(named_query("lock_trade_blocks"), {"blocks": blocks})
+    cursor.execute(named_query("rebuild_trade_blocks"), {"blocks": blocks})
+    cursor.execute(named_query("forget_trade_frame_changes"), {"ids": [r["id"] for r in changes]})
 
 
 def _wanted(columns: Sequence[str] | None) -> list[str]:

@@ -15,15 +15,26 @@ WHERE (%(closed_from)s::timestamptz IS NULL OR t.closed_at >= %(closed_from)s)
   AND (%(created_from)s::timestamptz IS NULL OR t.created_at >= %(created_from)s)
   AND (%(created_to)s::timestamptz IS NULL OR t.created_at < %(created_to)s);
 
--- name: lock_stale_trade_blocks
--- The blocks to rebuild, locked in order: a writer marking one stale waits for the rebuild
--- to commit, then marks it again, so a change the rebuild did not see is never lost.
-SELECT block FROM trade_frame_blocks WHERE stale ORDER BY block FOR UPDATE;
+-- name: trade_frame_changes
+-- Blocks changed since they were built (as far as this snapshot sees).
+SELECT id, block FROM trade_frame_changes;
+
+-- name: add_trade_blocks
+INSERT INTO trade_frame_blocks (block) SELECT unnest(%(blocks)s::int8[])
+ON CONFLICT (block) DO NOTHING;
+
+-- name: lock_trade_blocks
+-- The blocks to rebuild, locked in order, so two readers rebuild one block in turn: the
+-- second aggregates after the first committed, never older content than it stored.
+SELECT block FROM trade_frame_blocks WHERE block = ANY(%(blocks)s) ORDER BY block FOR UPDATE;
+
+-- name: forget_trade_frame_changes
+DELETE FROM trade_frame_changes WHERE id = ANY(%(ids)s);
 
 -- name: rebuild_trade_blocks
 -- Each block aggregated afresh (a statement after the lock: it sees every committed change).
 UPDATE trade_frame_blocks AS b
-SET stale = false, n = p.n, id = p.id, kinds = p.kinds, trade_id = p.trade_id,
+SET n = p.n, id = p.id, kinds = p.kinds, trade_id = p.trade_id,
     ticker = p.ticker, named_market = p.named_market, strategy = p.strategy, edges = p.edges,
     entry = p.entry, stop = p.stop, target = p.target, target2 = p.target2,
     fill_price = p.fill_price, exit_price = p.exit_price, r = p.r, mfe_r = p.mfe_r,
