@@ -198,6 +198,7 @@ def slices(conn: psycopg.Connection) -> dict[str, dict[str, datetime | None]]:
     return {
         "all time": {},
         "one year (closed)": {"closed_from": week_end - timedelta(days=365), "closed_to": week_end},
+        "30 days (closed)": {"closed_from": week_end - timedelta(days=30), "closed_to": week_end},
         "one week (closed)": {"closed_from": week_end - timedelta(days=7), "closed_to": week_end},
         "~100 trades (closed)": {"closed_from": closes[0][0], "closed_to": closes[-1][0]},
     }

@@ -2,7 +2,9 @@
 and weekly reports.
 
 The trades frame is read packed (one value per column, decoded by numpy) because a report
-reads every trade of the ledger: a Python object per row would cost seconds at a million.
+reads every trade of the ledger: a Python object per row would cost seconds at a million, and
+so does aggregating a million rows, so large reads come from blocks of the frame cached in the
+database (trade_frame_blocks), rebuilt when their signals change. bench/README.md has figures.
 Rows the analytics write arrive as mappings or as their dataclasses (RollingRow, Decision);
 this layer needs only their field names.
 """
@@ -29,7 +31,7 @@ from edgeledger.storage.rows import named_query
 _FLOATS = ("entry", "stop", "target", "target2", "fill_price", "exit_price", "r", "mfe_r", "mae_r")
 _TIMES = ("created_at", "triggered_at", "closed_at")
 _TEXTS = ("trade_id", "ticker", "strategy")
-# The fixed vocabularies, in the order of the load_trades query's lists (and of its bits).
+# The fixed vocabularies, in the order of trade_frame_packed's lists (sql/0007) and its bits.
 _CHOICES: dict[str, tuple[tuple[str | None, ...], int, int]] = {
     # column: (values by position, shift, mask)
     "trade_type": (("day", "swing"), 0, 1),
@@ -49,9 +51,10 @@ _NO_TIME = np.iinfo(np.int64).min
 _TARGET2_HIT = np.array([False, True, None], dtype=object)
 
 
-# A slice of up to this many signals is aggregated directly; a larger one is read from the
-# cached blocks (sql/0007: trade_frame_blocks) and cut here.
-DIRECT_UP_TO = 20_000
+# A slice of up to this many signals is aggregated directly (about 6 µs a signal, with
+# its decoding); a larger one is read from the cached blocks (sql/0007: trade_frame_blocks,
+# about 1.7 s for a million whatever the slice) and cut here. See bench/README.md, Report.
+DIRECT_UP_TO = 200_000
 
 
 def load_trades(
