@@ -358,3 +358,9 @@ def test_the_list_of_reports_is_newest_first_without_html(conn):
 def test_edges_of_equal_length_stay_one_tuple_per_trade(conn):
     rows = [stored_trade(conn, f"T{i}", edges=["A", "B"]) for i in range(3)]
     pd.testing.assert_frame_equal(storage.load_trades(conn), trades_frame(rows))
+
+
+def test_rows_are_dicts_whatever_rows_the_connection_makes(sql_conn):
+    assert storage.save_weekly_report(sql_conn, date(2026, 11, 16), {}, {}, "<p>", T0) == 1
+    assert storage.weekly_reports(sql_conn)[0]["revision"] == 1
+    assert list(storage.load_trades(sql_conn).columns) == list(TRADE_COLUMNS)

@@ -283,13 +283,13 @@ def upsert_rolling_metrics(
     if not items:
         return 0
     params = {"rows": _json_array(items), "at": at}
-    return conn.execute(named_query("upsert_rolling_metrics"), params).rowcount
+    return _dicts(conn, "upsert_rolling_metrics", params).rowcount
 
 
 def rolling_metrics(conn: psycopg.Connection, scope: str | None = None) -> list[dict[str, Any]]:
     """The stored rows (of one scope, or all) by scope, key and window: dicts of scope, key,
     window_days, as_of, figures and updated_at."""
-    return conn.execute(named_query("rolling_metrics"), {"scope": scope}).fetchall()
+    return _dicts(conn, "rolling_metrics", {"scope": scope}).fetchall()
 
 
 # --- feedback decisions -----------------------------------------------------------------------
@@ -303,7 +303,7 @@ def insert_feedback_decisions(conn: psycopg.Connection, decisions: Iterable[Any]
     for item in items:
         item["findings"] = list(item["findings"] or [])
         item["figures"] = dict(item["figures"] or {})
-    rows = conn.execute(named_query("insert_feedback_decisions"), {"decisions": _json_array(items)})
+    rows = _dicts(conn, "insert_feedback_decisions", {"decisions": _json_array(items)})
     return [row["id"] for row in rows]
 
 
@@ -312,7 +312,7 @@ def feedback_decisions(
 ) -> list[dict[str, Any]]:
     """Decisions (those decided at or after `since`, or all) oldest first: dicts of id,
     scope, key, action, findings, figures, rule_version and decided_at."""
-    return conn.execute(named_query("feedback_decisions"), {"since": since}).fetchall()
+    return _dicts(conn, "feedback_decisions", {"since": since}).fetchall()
 
 
 # --- weekly reports -----------------------------------------------------------------------------
@@ -335,22 +335,29 @@ def save_weekly_report(
         "html": html,
         "generated_at": generated_at,
     }
-    return conn.execute(named_query("save_weekly_report"), params).fetchone()["revision"]
+    return _dicts(conn, "save_weekly_report", params).fetchone()["revision"]
 
 
 def weekly_report(conn: psycopg.Connection, week_start: date) -> dict[str, Any] | None:
     """The week's stored report: week_start, generated_at, summary, data, html, revision and
     posted_at; None when the week was never built."""
-    return conn.execute(named_query("weekly_report"), {"week_start": week_start}).fetchone()
+    return _dicts(conn, "weekly_report", {"week_start": week_start}).fetchone()
 
 
 def weekly_reports(conn: psycopg.Connection) -> list[dict[str, Any]]:
     """Every stored report, newest week first, without its HTML: week_start, generated_at,
     summary, revision and posted_at."""
-    return conn.execute(named_query("weekly_reports")).fetchall()
+    return _dicts(conn, "weekly_reports").fetchall()
 
 
 # --- plumbing -------------------------------------------------------------------------------------
+
+
+def _dicts(
+    conn: psycopg.Connection, query: str, params: Mapping[str, Any] | None = None
+) -> psycopg.Cursor:
+    """A named query's cursor with dict rows, whatever rows the connection makes."""
+    return conn.cursor(row_factory=psycopg.rows.dict_row).execute(named_query(query), params)
 
 
 def _fields(row: Any, names: Sequence[str]) -> dict[str, Any]:
