@@ -5,6 +5,9 @@ named by line and field. Valid rows are spooled to a temporary file in PostgreSQ
 format while they are checked, then COPYed into a staging table and inserted with their
 `created` events in one transaction, so a million rows need neither a million round trips
 nor a million objects in memory. Re-importing a file adds nothing.
+
+A backtest's trades (`backtest=True`) come with their outcomes, which are checked
+(core/backtest) and stored with them; a live file's outcome columns are ignored.
 """
 
 from __future__ import annotations
@@ -20,8 +23,9 @@ from pathlib import Path
 from typing import IO, Any
 
 from edgeledger import storage
+from edgeledger.core.backtest import BACKTEST_COLUMNS, parse_backtest_outcome
 from edgeledger.core.markets import DEFAULT_MARKET, MarketBook
-from edgeledger.core.model import NewSignal, Source
+from edgeledger.core.model import OUTCOME_FIELDS, NewSignal, Outcome, Source
 from edgeledger.core.signals import (
     published_terms,
     standard_id_number,
@@ -55,6 +59,11 @@ REQUIRED_COLUMNS = (
 # An exported file can be imported again: its outcome columns are read past, because outcomes
 # are re-derived from price bars, never taken from a file.
 IGNORED_COLUMNS = frozenset(OUTCOME_COLUMNS)
+# A backtest's file keeps its outcome columns: they are the backtest's results.
+IGNORED_IN_BACKTEST = IGNORED_COLUMNS - BACKTEST_COLUMNS
+# Backtest trades come in only with their outcomes (which the resolver never touches), so a
+# live file may not slip one in: it would wait, unsettled, for good.
+BACKTEST_ONLY_BY_FLAG = "backtest trades are imported with --source backtest, with their outcomes"
 PROGRESS_EVERY = 50_000
 # The spool goes to COPY in blocks of this size rather than as one write per line.
 COPY_CHUNK_BYTES = 1 << 20
@@ -110,13 +119,18 @@ def import_file(
     skip_invalid: bool = False,
     progress: Progress | None = None,
     default_market: str = DEFAULT_MARKET,
+    backtest: bool = False,
 ) -> ImportReport:
-    """Validate every row of path, then insert the new ones; see the module docstring."""
+    """Validate every row of path, then insert the new ones; see the module docstring.
+
+    `backtest`: the rows are a backtest's trades, taken with their outcomes."""
     report = ImportReport()
     with db.connection() as conn:  # the instruments' markets set day trades' default expiry
         markets = storage.market_book(conn, default=default_market)
     with tempfile.TemporaryFile("w+b") as spool:
-        staged = _validate_into(path, spool, report, now=now, progress=progress, markets=markets)
+        staged = _validate_into(
+            path, spool, report, now=now, progress=progress, markets=markets, backtest=backtest
+        )
         if report.skipped and not skip_invalid:
             raise InvalidImport(report.skipped, report.rows)
         spool.seek(0)
@@ -160,6 +174,7 @@ def _validate_into(
     now: datetime,
     progress: Progress | None,
     markets: MarketBook,
+    backtest: bool = False,
 ) -> int:
     """Check every row; write the good ones to spool; return how many were spooled.
 
@@ -173,7 +188,9 @@ def _validate_into(
     key_terms: dict[tuple[str, str], bytes] = {}
     staged = 0
     unsplittable = False
-    for line, raw in read_rows(path):
+    ignored = IGNORED_IN_BACKTEST if backtest else IGNORED_COLUMNS
+    default_source = Source.BACKTEST if backtest else Source.IMPORT
+    for line, raw in read_rows(path, ignored):
         report.rows += 1
         if progress and report.rows % PROGRESS_EVERY == 0:
             progress("checked", report.rows)
@@ -184,12 +201,13 @@ def _validate_into(
             report.skipped.append(raw)
             continue
         try:
-            signal = parse_signal(raw, now=now, default_source=Source.IMPORT, markets=markets)
+            signal, outcome = _parse_row(raw, now, default_source, markets, backtest=backtest)
         except InvalidSignal as exc:
             report.skipped.extend(FieldProblem(p.field, p.reason, line) for p in exc.problems)
             continue
         published = published_terms(signal)
-        terms = terms_fingerprint(published)
+        # A backtest trade is not the live signal it may replay: its terms are its own.
+        terms = terms_fingerprint({**published, "source": "backtest"} if backtest else published)
         digest = bytes.fromhex(terms)
         source_key = (signal.source.value, signal.source_key) if signal.source_key else None
         clashes = []
@@ -213,13 +231,35 @@ def _validate_into(
             id_terms[signal.trade_id] = digest
         if source_key:
             key_terms[source_key] = digest
-        spool.write(copy_line(staging_row(line, signal, terms, published)))
+        spool.write(copy_line(staging_row(line, signal, terms, published, outcome)))
         staged += 1
     if progress:
         progress("checked", report.rows)
     if unsplittable:
         raise InvalidImport(report.skipped, None)
     return staged
+
+
+def _parse_row(
+    raw: dict[str, Any],
+    now: datetime,
+    default_source: Source,
+    markets: MarketBook,
+    *,
+    backtest: bool,
+) -> tuple[NewSignal, Outcome | None]:
+    """The signal of a row and, for a backtest's, its outcome; InvalidSignal names every bad
+    field of both."""
+    results = {k: raw.pop(k) for k in BACKTEST_COLUMNS & raw.keys()} if backtest else {}
+    signal = parse_signal(raw, now=now, default_source=default_source, markets=markets)
+    if signal.source is Source.BACKTEST and not backtest:
+        raise InvalidSignal([FieldProblem("source", BACKTEST_ONLY_BY_FLAG)])
+    if not backtest:
+        return signal, None
+    if signal.source is not Source.BACKTEST:
+        reason = f"{signal.source.value}: a backtest file holds only backtest trades"
+        raise InvalidSignal([FieldProblem("source", reason)])
+    return signal, parse_backtest_outcome(results, signal, now=now)
 
 
 def _chunks(spool: IO[bytes], stage: str, progress: Progress | None) -> Iterator[bytes]:
@@ -242,12 +282,17 @@ def _chunks(spool: IO[bytes], stage: str, progress: Progress | None) -> Iterator
 
 
 def staging_row(
-    line: int, signal: NewSignal, terms: str, published: dict[str, Any] | None = None
+    line: int,
+    signal: NewSignal,
+    terms: str,
+    published: dict[str, Any] | None = None,
+    outcome: Outcome | None = None,
 ) -> tuple[Any, ...]:
     """One validated signal as the columns of the import staging table, in order.
 
     `published` is published_terms(signal) when the caller already has it (it was hashed
     into `terms`): its canonical prices and edges are the column values, not built twice.
+    `outcome` is a backtest trade's (a live signal's outcome columns stay empty).
     """
     if published is None:
         published = published_terms(signal)
@@ -278,7 +323,22 @@ def staging_row(
         signal.created_at.isoformat(),
         signal.expires_at.isoformat(),
         signal.market,
+        *(_outcome_columns(outcome) if outcome else _NO_OUTCOME),
     )
+
+
+_NO_OUTCOME = (None,) * len(OUTCOME_FIELDS)
+
+
+def _outcome_columns(outcome: Outcome) -> tuple[Any, ...]:
+    """An outcome as staging columns, in the order of OUTCOME_FIELDS (COPY text: t and f)."""
+    values = (getattr(outcome, name) for name in OUTCOME_FIELDS)
+    return tuple(
+        value.isoformat() if isinstance(value, datetime)
+        else ("t" if value else "f") if isinstance(value, bool)
+        else getattr(value, "value", value)
+        for value in values
+    )  # fmt: skip
 
 
 # json.dumps(value, ensure_ascii=False) without building a new encoder for every call.
@@ -308,9 +368,10 @@ def copy_line(values: tuple[Any, ...]) -> bytes:
 # --- reading files -----------------------------------------------------------------------
 
 
-def read_rows(path: Path) -> Iterator[tuple[int, Row]]:
-    """(line number, raw row) for each data row; a row that cannot be read is a FieldProblem,
-    or Unsplittable when the rows around it cannot be told apart."""
+def read_rows(path: Path, ignored: frozenset[str] = IGNORED_COLUMNS) -> Iterator[tuple[int, Row]]:
+    """(line number, raw row) for each data row, without the `ignored` columns; a row that
+    cannot be read is a FieldProblem, or Unsplittable when the rows around it cannot be told
+    apart."""
     suffix = path.suffix.lower()
     if suffix not in (".csv", ".jsonl", ".ndjson"):
         raise InvalidImport(
@@ -319,7 +380,7 @@ def read_rows(path: Path) -> Iterator[tuple[int, Row]]:
     if not path.is_file():
         raise InvalidImport([FieldProblem("file", f"{path} does not exist")], 0)
     try:
-        yield from _read_csv(path) if suffix == ".csv" else _read_jsonl(path)
+        yield from _read_csv(path, ignored) if suffix == ".csv" else _read_jsonl(path, ignored)
     except UnicodeDecodeError:
         raise InvalidImport([_first_undecodable_line(path)], None) from None
 
@@ -341,7 +402,7 @@ def _first_undecodable_line(path: Path) -> FieldProblem:
 _UNDECODED_BYTE = re.compile("[\udc80-\udcff]")
 
 
-def _read_csv(path: Path) -> Iterator[tuple[int, Row]]:
+def _read_csv(path: Path, ignored: frozenset[str]) -> Iterator[tuple[int, Row]]:
     """The rows of a CSV file, each with the line it starts on.
 
     A quoted field may hold line breaks, so one quote left open reads the lines after it, up
@@ -371,7 +432,7 @@ def _read_csv(path: Path) -> Iterator[tuple[int, Row]]:
             raise InvalidImport([FieldProblem("file", "is empty; expected a header row", 1)], 0)
         columns = [name.strip().lower() for name in header]
         _check_header(columns)
-        drops_columns = not IGNORED_COLUMNS.isdisjoint(columns)
+        drops_columns = not ignored.isdisjoint(columns)
         line = reader.line_num
         while True:
             record.clear()
@@ -402,7 +463,7 @@ def _read_csv(path: Path) -> Iterator[tuple[int, Row]]:
                 continue
             row = {column: unguard_cell(value) for column, value in row.items()}
             if drops_columns:
-                row = {k: v for k, v in row.items() if k not in IGNORED_COLUMNS}
+                row = {k: v for k, v in row.items() if k not in ignored}
             yield start, row
 
 
@@ -542,7 +603,7 @@ def _check_header(columns: list[str]) -> None:
         raise InvalidImport(problems, 0)
 
 
-def _read_jsonl(path: Path) -> Iterator[tuple[int, Row]]:
+def _read_jsonl(path: Path, ignored: frozenset[str]) -> Iterator[tuple[int, Row]]:
     with path.open(encoding="utf-8-sig") as handle:
         for line, text in enumerate(handle, start=1):
             if not text.strip():
@@ -559,7 +620,7 @@ def _read_jsonl(path: Path) -> Iterator[tuple[int, Row]]:
             if isinstance(raw, RepeatedKeys):  # json.loads would keep the last value, silently
                 yield line, FieldProblem(shown(raw.repeated), "appears twice in the row", line)
                 continue
-            yield line, {k: v for k, v in raw.items() if k not in IGNORED_COLUMNS}
+            yield line, {k: v for k, v in raw.items() if k not in ignored}
 
 
 def _too_deep_field(text: str) -> str | None:

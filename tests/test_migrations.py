@@ -26,6 +26,10 @@ EXPECTED_TABLES = {
     "ticker_resolution",
     "instruments",
     "rederive_requests",
+    "rolling_metrics",
+    "feedback_decisions",
+    "trade_frame_blocks",
+    "trade_frame_changes",
 }
 
 

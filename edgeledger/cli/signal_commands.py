@@ -52,6 +52,8 @@ def cmd_signals_add(args: argparse.Namespace, ctx: Context) -> int:
         created_at_defaults_to_now=True,
         markets=markets,
     )
+    if signal.source is Source.BACKTEST:  # the resolver never settles one: it needs its outcome
+        raise InvalidOption("--source", importer.BACKTEST_ONLY_BY_FLAG)
     result = ledger.log_signal(ctx.db(), signal, actor="cli", now=ctx.now)
     verb = "logged" if result.created else "already logged"
     print(f"{verb} {result.signal.trade_id}", file=ctx.out)
@@ -70,6 +72,7 @@ def cmd_signals_import(args: argparse.Namespace, ctx: Context) -> int:
         skip_invalid=args.skip_invalid,
         progress=progress,
         default_market=ctx.settings.default_market,
+        backtest=args.source == "backtest",
     )
     print(
         f"imported {_count(report.inserted, 'new signal')} from {_count(report.rows, 'row')}"
@@ -262,7 +265,7 @@ def register(groups: Any) -> None:
     add.add_argument("--edge", action="append", help="an edge name; repeat for several")
     add.add_argument("--rationale", help="why the bot took the trade")
     add.add_argument("--strategy", help="which generator and version produced it")
-    add.add_argument("--source", help="discord, channel, api (default), import or backtest")
+    add.add_argument("--source", help="discord, channel, api (default) or import")
     add.add_argument("--source-key", help="an id from the source, for idempotency")
     add.add_argument("--atr", help="ATR at signal time")
     add.add_argument("--volatility", help="market volatility label or value")
@@ -282,10 +285,18 @@ def register(groups: Any) -> None:
         cmd_signals_import,
         "import a .csv or .jsonl file; a bad file writes nothing",
         "edgeledger signals import signals.csv",
-        "edgeledger signals import backtest.jsonl --skip-invalid",
+        "edgeledger signals import backtest.csv --source backtest",
+        "edgeledger signals import signals.jsonl --skip-invalid",
     )
     imp.add_argument(
         "file", type=Path, help="a .csv or .jsonl file (columns: see docs/import-export.md)"
+    )
+    imp.add_argument(
+        "--source",
+        choices=("import", "backtest"),
+        default="import",
+        help="import (default): live signals, settled by the rules from price bars, outcome"
+        " columns ignored; backtest: a backtest's closed trades, taken with their outcomes",
     )
     imp.add_argument(
         "--skip-invalid", action="store_true", help="import the good rows and report the bad ones"

@@ -557,3 +557,9 @@ _OPTIONAL_NON_NEGATIVE = _optional(_non_negative)
 _TEXT = {field: _text(field) for field in MAX_TEXT}
 _REQUIRED_TIMESTAMP = _timestamp(default=None)
 _OPTIONAL_TIMESTAMP = _timestamp(default=None, required=False)
+
+# The field rules, for other input held to them (a backtest's outcome columns, core/backtest).
+required_price = _REQUIRED_PRICE
+optional_price = _OPTIONAL_PRICE
+optional_number = _optional(_decimal)
+optional_timestamp = _OPTIONAL_TIMESTAMP

@@ -2,9 +2,19 @@
 
 Statements live in sql/queries/*.sql; these modules bind parameters and turn rows into the
 frozen dataclasses of edgeledger.core.model. Callers own the transaction. Split by what is
-stored (signals, bars, outcomes and runs); callers use the names re-exported here.
+stored (signals, bars, outcomes and runs, analytics); callers use the names re-exported here.
 """
 
+from edgeledger.storage.analytics import (
+    feedback_decisions,
+    insert_feedback_decisions,
+    load_trades,
+    rolling_metrics,
+    save_weekly_report,
+    upsert_rolling_metrics,
+    weekly_report,
+    weekly_reports,
+)
 from edgeledger.storage.bars import (
     bar_coverage,
     bar_versions,
@@ -67,21 +77,26 @@ __all__ = [
     "dumps",
     "events_for_signal",
     "export_rows",
+    "feedback_decisions",
     "finish_job_run",
     "holds_run_lock",
     "insert_events",
+    "insert_feedback_decisions",
     "insert_signal",
     "insert_staged",
     "instrument_of",
     "list_signals",
     "load_bar_arrays",
+    "load_trades",
     "market_book",
     "next_trade_number",
     "open_signals_of",
     "outcome_evidence",
     "record_markets",
     "request_rederive",
+    "rolling_metrics",
     "save_ticker_resolutions",
+    "save_weekly_report",
     "set_instrument_market",
     "settled_signals",
     "signal_by_trade_id",
@@ -94,5 +109,8 @@ __all__ = [
     "ticker_resolutions",
     "unresolved_books",
     "unstage",
+    "upsert_rolling_metrics",
+    "weekly_report",
+    "weekly_reports",
     "write_outcomes",
 ]

@@ -27,14 +27,28 @@ CREATE TEMPORARY TABLE import_staging (
     fingerprint       text        NOT NULL,
     created_at        timestamptz NOT NULL,
     expires_at        timestamptz NOT NULL,
-    market            text
+    market            text,
+    -- a backtest trade's outcome (NULL for live signals, which the rules settle)
+    status            text,
+    fill_price        numeric,
+    triggered_at      timestamptz,
+    exit_price        numeric,
+    closed_at         timestamptz,
+    exit_reason       text,
+    r_achieved        numeric,
+    ambiguous         boolean,
+    mfe_r             numeric,
+    mae_r             numeric,
+    target2_hit       boolean
 ) ON COMMIT DROP;
 
 -- name: copy_import_staging
 COPY import_staging (
     line, trade_id, id_number, trade_date, ticker, trade_type, direction, entry, stop, target,
     target2, confidence, edges, rationale, strategy, source, source_key, atr_value,
-    market_volatility, spy_bias, context, fingerprint, created_at, expires_at, market
+    market_volatility, spy_bias, context, fingerprint, created_at, expires_at, market,
+    status, fill_price, triggered_at, exit_price, closed_at, exit_reason, r_achieved, ambiguous,
+    mfe_r, mae_r, target2_hit
 ) FROM STDIN;
 
 -- name: staged_conflicts
@@ -112,12 +126,16 @@ WITH inserted AS (
     INSERT INTO trade_signals (
         trade_id, ticker, trade_type, direction, entry, stop, target, target2, confidence, edges,
         rationale, strategy, source, source_key, atr_value, market_volatility, spy_bias, context,
-        fingerprint, created_at, expires_at, logged_at, updated_at, market
+        fingerprint, created_at, expires_at, logged_at, updated_at, market,
+        status, fill_price, triggered_at, exit_price, closed_at, exit_reason, r_achieved,
+        ambiguous, mfe_r, mae_r, target2_hit
     )
     SELECT trade_id, ticker, trade_type, direction, entry, stop, target, target2, confidence,
            edges, rationale, strategy, source, source_key, atr_value, market_volatility,
            spy_bias, context, fingerprint, created_at, expires_at, %(logged_at)s, %(logged_at)s,
-           market
+           market,
+           coalesce(status, 'PENDING'), fill_price, triggered_at, exit_price, closed_at,
+           exit_reason, r_achieved, coalesce(ambiguous, false), mfe_r, mae_r, target2_hit
     FROM import_staging
     ORDER BY line
     ON CONFLICT DO NOTHING

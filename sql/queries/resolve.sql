@@ -20,6 +20,7 @@ FROM trade_signals s
 LEFT JOIN ticker_resolution r ON r.ticker = s.ticker AND r.interval = %(interval)s
 LEFT JOIN rederive_requests q ON q.ticker = s.ticker
 WHERE s.trade_type = ANY(%(trade_types)s)
+  AND s.source <> 'backtest'  -- settled by the backtester, never by the rules
   AND (s.status IN ('PENDING', 'OPEN')
        OR (s.status = 'WIN' AND s.target2 IS NOT NULL AND s.target2_hit IS NULL)
        OR (s.status = 'EXPIRED' AND s.exit_reason = 'no_data')
@@ -40,6 +41,7 @@ SELECT trade_id, ticker, strategy,
        ambiguous, mfe_r, mae_r, target2_hit, resolved_as_of, market
 FROM trade_signals s
 WHERE ticker = ANY(%(tickers)s) AND trade_type = ANY(%(trade_types)s)
+  AND source <> 'backtest'  -- settled by the backtester, never by the rules
   AND (status IN ('PENDING', 'OPEN')
        OR (status = 'WIN' AND target2 IS NOT NULL AND target2_hit IS NULL)
        OR (status = 'EXPIRED' AND exit_reason = 'no_data')
@@ -186,6 +188,7 @@ SET bars_version = EXCLUDED.bars_version, as_of = EXCLUDED.as_of,
 INSERT INTO rederive_requests (ticker, requested_at, reason)
 SELECT DISTINCT ticker, %(requested_at)s, %(reason)s FROM trade_signals
 WHERE status IN ('WIN', 'LOSS', 'EXPIRED') AND exit_reason IS DISTINCT FROM 'manual'
+  AND source <> 'backtest'
   AND (cardinality(%(tickers)s::text[]) = 0 OR ticker = ANY(%(tickers)s))
 ON CONFLICT (ticker) DO UPDATE SET requested_at = EXCLUDED.requested_at, reason = EXCLUDED.reason
 RETURNING ticker;
