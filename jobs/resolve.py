@@ -11,7 +11,7 @@ import os
 import sys
 from datetime import datetime
 
-from edgeledger import logs, migrations
+from edgeledger import logs, migrations, reporting
 from edgeledger.clock import utc_now
 from edgeledger.core.resolution import RunReport
 from edgeledger.database import Database
@@ -46,6 +46,8 @@ def run_once(settings: Settings, prices: PriceSettings) -> RunReport:
             default_market=settings.default_market,
             time_limit=settings.resolve_deadline,
         )
+        if not report.skipped:
+            reporting.after_resolve(db, report, now=now)
     log.info("resolve finished", extra={"job": "resolve", **report.counts()})
     return report
 

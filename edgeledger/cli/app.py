@@ -18,6 +18,7 @@ from typing import Any, TextIO
 
 from edgeledger import __version__
 from edgeledger.cli import (
+    analytics_commands,
     db_commands,
     instrument_commands,
     outcome_commands,
@@ -65,6 +66,7 @@ def build_parser() -> argparse.ArgumentParser:
         instrument_commands.register,
         price_commands.register,
         outcome_commands.register,
+        analytics_commands.register,
     ):
         register(groups)
     return parser

@@ -6,7 +6,7 @@ import argparse
 from decimal import Decimal
 from typing import Any
 
-from edgeledger import storage
+from edgeledger import reporting, storage
 from edgeledger.cli.base import EXIT_ERROR, Context, add_command, add_group, examples
 from edgeledger.core.bars import INTERVALS
 from edgeledger.core.resolution import RunReport
@@ -48,6 +48,7 @@ def cmd_resolve(args: argparse.Namespace, ctx: Context) -> int:
     if report.skipped:
         print(f"skipped: {report.skipped}", file=ctx.out)
         return 0
+    reporting.after_resolve(db, report, now=ctx.now)
     _print_report(report, ctx)
     return EXIT_ERROR if report.failed_tickers and not report.tickers_evaluated else 0
 

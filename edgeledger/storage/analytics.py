@@ -409,3 +409,19 @@ __all__ = [
     "weekly_report",
     "weekly_reports",
 ]
+
+
+def rationales_closed_between(
+    conn: psycopg.Connection, start: datetime, end: datetime
+) -> dict[str, str]:
+    """{trade_id: rationale} of the signals closed in [start, end)."""
+    rows = conn.execute(named_query("rationales_closed_between"), {"start": start, "end": end})
+    return {row["trade_id"]: row["rationale"] for row in rows}
+
+
+def job_run_counts(
+    conn: psycopg.Connection, job_name: str, start: datetime, end: datetime
+) -> list[dict[str, Any]]:
+    """The `counts` of each run of a job that finished in [start, end)."""
+    params = {"job_name": job_name, "start": start, "end": end}
+    return [dict(row["counts"]) for row in conn.execute(named_query("job_run_counts"), params)]

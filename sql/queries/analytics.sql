@@ -101,3 +101,14 @@ FROM weekly_reports WHERE week_start = %(week_start)s;
 -- name: weekly_reports
 SELECT week_start, generated_at, summary, revision, posted_at
 FROM weekly_reports ORDER BY week_start DESC;
+
+-- name: rationales_closed_between
+-- The rationale of each signal closed in [start, end): text the trades frame leaves out.
+SELECT trade_id, rationale FROM trade_signals
+WHERE closed_at >= %(start)s AND closed_at < %(end)s AND rationale IS NOT NULL;
+
+-- name: job_run_counts
+-- What each run of a job that finished in [start, end) reported.
+SELECT counts FROM job_runs
+WHERE job_name = %(job_name)s AND finished_at >= %(start)s AND finished_at < %(end)s
+ORDER BY finished_at;

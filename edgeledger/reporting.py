@@ -1,0 +1,247 @@
+"""Reporting use cases: the figures of `stats`, `edges` and `confidence`, the weekly report
+(built, drawn, stored), and what a resolve run that closed trades updates (rolling
+metrics, feedback decisions).
+
+Thin: read the trades frame from storage, call the pure core, hand back its dataclasses
+for an adapter to draw. No statistic is computed here.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Any
+
+import pandas as pd
+
+from edgeledger import storage
+from edgeledger.core.calibration import Calibration, calibration
+from edgeledger.core.feedback import Decision, feedback_decisions
+from edgeledger.core.metrics import (
+    Metrics,
+    SignalCounts,
+    capped_profit_factor,
+    population_metrics,
+    signal_counts,
+)
+from edgeledger.core.periods import Period, week_of
+from edgeledger.core.rankings import EdgeRank, rank_edges
+from edgeledger.core.report_data import WeeklyReport
+from edgeledger.core.resolution import RunReport
+from edgeledger.core.rolling import rolling_metrics
+from edgeledger.core.trades import counted
+from edgeledger.core.weekly_report import build_weekly_report
+from edgeledger.database import Database
+from reports.html import render_html
+
+log = logging.getLogger(__name__)
+
+FEEDBACK_WINDOW = timedelta(days=30)
+
+
+@dataclass(frozen=True)
+class Filters:
+    """Which signals a figure is about (None: all)."""
+
+    ticker: str | None = None
+    trade_type: str | None = None
+    strategy: str | None = None
+
+    def apply(self, trades: pd.DataFrame) -> pd.DataFrame:
+        keep = pd.Series(True, index=trades.index)
+        if self.ticker:
+            keep &= trades["ticker"] == self.ticker
+        if self.trade_type:
+            keep &= trades["trade_type"] == self.trade_type
+        if self.strategy:
+            keep &= trades["strategy"] == self.strategy
+        return trades[keep]
+
+
+@dataclass(frozen=True)
+class PeriodStats:
+    """`edgeledger stats`: the period's signals and its closed trades' metrics."""
+
+    period: Period
+    signals: SignalCounts
+    metrics: Metrics
+
+
+def _closed_in(db: Database, period: Period) -> pd.DataFrame:
+    with db.connection() as conn, conn.transaction():
+        return storage.load_trades(conn, closed_from=period.start, closed_to=period.end)
+
+
+def _created_in(db: Database, period: Period) -> pd.DataFrame:
+    with db.connection() as conn, conn.transaction():
+        return storage.load_trades(conn, created_from=period.start, created_to=period.end)
+
+
+def period_stats(db: Database, period: Period, filters: Filters = Filters()) -> PeriodStats:
+    """Live signals logged in the period, and live trades closed in it."""
+    logged = filters.apply(counted(_created_in(db, period)))
+    done = filters.apply(counted(_closed_in(db, period)))
+    return PeriodStats(period, signal_counts(logged), population_metrics(done))
+
+
+def edge_ranking(db: Database, period: Period, *, min_n: int = 10) -> list[EdgeRank]:
+    """Every edge of the live trades closed in the period, ranked (see core.rankings)."""
+    return rank_edges(counted(_closed_in(db, period)), min_n=min_n)
+
+
+def confidence(db: Database, period: Period, *, min_n: int = 10) -> Calibration:
+    """Do the stars mean anything: the live trades closed in the period, by star level."""
+    return calibration(counted(_closed_in(db, period)), min_n=min_n)
+
+
+# --- the weekly report -----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class BuiltReport:
+    report: WeeklyReport
+    html: str
+    revision: int
+
+
+def build_weekly(db: Database, week_start: date, *, now: datetime) -> BuiltReport:
+    """Build the report of the week starting `week_start` (a Monday), draw it and store it
+    (a rebuild replaces the week's row and bumps its revision)."""
+    week = week_of(week_start)
+    assert week.start is not None
+    with db.connection() as conn, conn.transaction():
+        trades = storage.load_trades(conn, created_to=week.end)
+        rationales = storage.rationales_closed_between(conn, week.start, week.end)
+        decisions = _latest_decisions(storage.feedback_decisions(conn, since=week.start))
+        notes = _run_notes(conn, week.start, week.end)
+    report = build_weekly_report(
+        trades,
+        week=week,
+        generated_at=now,
+        decisions=decisions,
+        notes=notes,
+        rationales=rationales,
+    )
+    html = render_html(report)
+    totals = report.totals.this_week
+    summary = {
+        "signals": totals.signals,
+        "closed": totals.n_closed,
+        "wins": totals.wins,
+        "losses": totals.losses,
+        "win_rate": totals.win_rate,
+        "avg_r": totals.avg_r,
+        "total_r": totals.total_r,
+        "empty": report.empty,
+    }
+    with db.connection() as conn, conn.transaction():
+        revision = storage.save_weekly_report(
+            conn, report.week_start, summary, report.to_json(), html, now
+        )
+    return BuiltReport(report, html, revision)
+
+
+def _latest_decisions(rows: Sequence[dict[str, Any]]) -> list[Decision]:
+    """The newest stored decision of each (scope, key), as the report words them."""
+    latest: dict[tuple[str, str], dict[str, Any]] = {}
+    for row in rows:
+        latest[(row["scope"], row["key"])] = row
+    return [
+        Decision(
+            scope=row["scope"],
+            key=row["key"],
+            action=row["action"],
+            findings=tuple(row["findings"]),
+            figures=row["figures"],
+            rule_version=row["rule_version"],
+            as_of=row["decided_at"],
+            text=row["figures"].get("text", ""),
+        )
+        for row in latest.values()
+    ]
+
+
+def _run_notes(conn: Any, start: datetime, end: datetime) -> list[str]:
+    """What the week's resolve runs reported: tickers whose prices failed, bars dropped."""
+    failed: set[str] = set()
+    dropped = 0
+    for counts in storage.job_run_counts(conn, "resolve", start, end):
+        failed |= set(counts.get("failed_tickers") or {})
+        for reasons in (counts.get("dropped_bars") or {}).values():
+            dropped += sum(int(n) for n in reasons.values())
+    notes = []
+    if failed:
+        names = ", ".join(sorted(failed)[:10]) + (" ..." if len(failed) > 10 else "")
+        notes.append(f"Prices failed at least once for {len(failed)} ticker(s): {names}.")
+    if dropped:
+        notes.append(f"{dropped} bar(s) were dropped by the cleaning rules or the sessions.")
+    return notes
+
+
+# --- after a resolve run ------------------------------------------------------------------------
+
+
+def after_resolve(db: Database, run: RunReport, *, now: datetime) -> int:
+    """When a run closed trades: upsert the 7- and 30-day metrics of the strategies and
+    edges it touched, and record a feedback decision for each of them whose decision
+    changed. Returns how many decisions were recorded."""
+    if not run.closed:
+        return 0
+    touched = {"strategy": run.strategies_touched, "edge": run.edges_touched}
+    with db.connection() as conn, conn.transaction():
+        trades = storage.load_trades(conn, closed_from=now - FEEDBACK_WINDOW, closed_to=now)
+        live, backtest = counted(trades), counted(trades, backtest=True)
+        rows = rolling_metrics(live, as_of=now, touched=touched)
+        storage.upsert_rolling_metrics(conn, [_rolling(row) for row in rows], at=now)
+        decisions = [
+            d
+            for d in feedback_decisions(live, backtest, as_of=now)
+            if d.key in touched.get(d.scope, ())
+        ]
+        known = {
+            (row["scope"], row["key"]): row
+            for row in storage.feedback_decisions(conn, since=now - FEEDBACK_WINDOW * 12)
+        }
+        new = [d for d in decisions if _changed(known.get((d.scope, d.key)), d)]
+        storage.insert_feedback_decisions(conn, [_decision(d) for d in new])
+    return len(new)
+
+
+def _rolling(row: Any) -> dict[str, Any]:
+    metrics = {
+        name: value for name, value in vars(row.metrics).items() if not isinstance(value, tuple)
+    }
+    metrics["profit_factor"] = capped_profit_factor(metrics.get("profit_factor"))
+    for name in ("win_rate_ci", "avg_r_ci"):
+        interval = getattr(row.metrics, name)
+        metrics[f"{name}_lo"], metrics[f"{name}_hi"] = interval or (None, None)
+    return {
+        "scope": row.scope,
+        "key": row.key,
+        "window_days": row.window_days,
+        "as_of": row.as_of,
+        "figures": metrics,
+    }
+
+
+def _changed(stored: dict[str, Any] | None, decision: Decision) -> bool:
+    if stored is None:
+        return decision.action != "keep"
+    return (stored["action"], tuple(stored["findings"])) != (
+        decision.action,
+        tuple(decision.findings),
+    )
+
+
+def _decision(decision: Decision) -> dict[str, Any]:
+    return {
+        "scope": decision.scope,
+        "key": decision.key,
+        "action": decision.action,
+        "findings": list(decision.findings),
+        "figures": {**decision.figures, "text": decision.text},
+        "rule_version": decision.rule_version,
+        "decided_at": decision.as_of,
+    }
