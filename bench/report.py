@@ -27,7 +27,9 @@ import psycopg
 from psycopg import sql
 
 from bench.common import describe_server, scratch_database, server
-from edgeledger import migrations, storage
+from edgeledger import migrations, reporting, storage
+from edgeledger.core.periods import NEW_YORK, last_full_week, period_to
+from edgeledger.core.resolution import ClosedTrade, RunReport
 from edgeledger.database import Database
 from edgeledger.storage.rows import named_query
 
@@ -235,6 +237,38 @@ def measure(conn: psycopg.Connection, repeat: int) -> None:
         row(label, len(frame), seconds)
 
 
+def measure_reporting(db: Database, repeat: int) -> None:
+    """What a trader waits for: `stats` and `edges --period all`, the weekly report built,
+    drawn and stored, and the rolling metrics after a run that closed 100 trades."""
+    now = datetime(2026, 11, 22, 22, 0, tzinfo=UTC)  # a Sunday evening, report time
+    everything = period_to("all", now)
+    print(f"{'reporting':34}{'':>10}{'median s':>10}{'best s':>10}")
+    seconds, stats = timed(lambda: reporting.period_stats(db, everything), repeat)
+    row("stats --period all", stats.metrics.n, seconds)
+    seconds, ranks = timed(lambda: reporting.edge_ranking(db, everything), repeat)
+    row("edges --period all", sum(e.n for e in ranks), seconds)
+    monday = last_full_week(now).start.astimezone(NEW_YORK).date()
+    seconds, built = timed(lambda: reporting.build_weekly(db, monday, now=now), repeat)
+    row("report weekly (build, draw, store)", built.report.totals.all_time.n_closed, seconds)
+    print(f"  the HTML: {len(built.html.encode()) / 1024:.0f} KiB")
+    with db.connection() as conn:
+        recent = conn.execute(
+            "SELECT trade_id, ticker, strategy, edges FROM trade_signals"
+            " WHERE source <> 'backtest' ORDER BY closed_at DESC LIMIT 100"
+        ).fetchall()
+    closed = [
+        ClosedTrade(
+            trade_id=r["trade_id"], ticker=r["ticker"], strategy=r["strategy"],
+            edges=tuple(e if isinstance(e, str) else e["name"] for e in r["edges"]),
+            status="WIN", r_achieved="1",
+        )
+        for r in recent
+    ]  # fmt: skip
+    run = RunReport(as_of=now, interval="1h", closed=closed)
+    seconds, _ = timed(lambda: reporting.after_resolve(db, run, now=now), repeat)
+    row("rolling + feedback after 100 closed", len(closed), seconds)
+
+
 def explain(conn: psycopg.Connection) -> None:
     """Where the server's time goes when a block is aggregated."""
     plan = conn.execute(
@@ -268,9 +302,8 @@ def run(args: argparse.Namespace) -> None:
             measure(conn, args.repeat)
             if args.explain:
                 explain(conn)
-            # TODO(report): time the weekly report's build here (`report weekly` on the last
-            # week), and the queries behind `stats` and `edges --period all`, once they
-            # exist; bench/README.md has a place for the figures.
+        with Database(url, max_size=3) as db:
+            measure_reporting(db, args.repeat)
 
 
 def _positive(text: str) -> int:

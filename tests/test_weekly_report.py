@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+import numpy as np
+
 from edgeledger.core.periods import week_of
 from edgeledger.core.trades import TRADE_COLUMNS, trades_frame
 from edgeledger.core.weekly_report import build_weekly_report
@@ -112,3 +114,16 @@ def test_an_empty_week_says_so():
     )
     assert quiet.empty and quiet.totals.this_week.signals == 0
     assert quiet.totals.all_time.total_r == 2.0
+
+
+def test_a_long_history_keeps_its_peaks_and_troughs_in_a_small_curve():
+    rows = [
+        trade(f"T{i:05d}", created=1 + i // 2000, closed=2 + i // 2000,
+              **(win(1.0) if i % 7 else {"status": "LOSS", "exit_reason": "stop", "r": -1.0}))
+        for i in range(20_000)
+    ]  # fmt: skip
+    report = build_weekly_report(trades_frame(rows), week=WEEK, generated_at=at(29, 23))
+    curve = [p.r for p in report.equity_curve.all_time]
+    full = np.cumsum([1.0 if i % 7 else -1.0 for i in range(20_000)])
+    assert len(curve) <= 501
+    assert (max(curve), min(curve), curve[-1]) == (full.max(), full.min(), full[-1])

@@ -40,6 +40,7 @@ from edgeledger.core.trades import closed, counted, created_between
 MIN_SAMPLE = 10
 R_BIN = 0.5  # width of the R distribution's bins
 TOP_TRADES = 3
+EQUITY_BUCKETS = 250  # a long equity curve keeps each run's low and high: <= 501 points
 EDGES_THIS_WEEK = 3
 
 
@@ -152,12 +153,21 @@ def _totals(label: str, signals: pd.DataFrame, done: pd.DataFrame) -> PeriodTota
     )
 
 
-def _equity(done: pd.DataFrame) -> tuple[EquityPoint, ...]:
+def _equity(done: pd.DataFrame, buckets: int = EQUITY_BUCKETS) -> tuple[EquityPoint, ...]:
+    """The cumulative R after each trade, in close order. A long history keeps, in each of
+    `buckets` equal runs of trades, its lowest and highest points (and the last point), so
+    the drawn curve keeps every peak and trough while the report stays small."""
     ordered = done.sort_values(["closed_at", "trade_id"], kind="stable")
     cumulative = ordered["r"].cumsum().to_numpy()
+    times = ordered["closed_at"].to_numpy()
+    keep = np.arange(len(cumulative))
+    if len(cumulative) > 2 * buckets:
+        runs = np.array_split(keep, buckets)
+        chosen = {int(run[np.argmin(cumulative[run])]) for run in runs}
+        chosen |= {int(run[np.argmax(cumulative[run])]) for run in runs}
+        keep = np.array(sorted(chosen | {len(cumulative) - 1}))
     return tuple(
-        EquityPoint(at=at.to_pydatetime(), r=float(r))
-        for at, r in zip(ordered["closed_at"], cumulative, strict=True)
+        EquityPoint(at=pd.Timestamp(times[i]).to_pydatetime(), r=float(cumulative[i])) for i in keep
     )
 
 
