@@ -20,6 +20,7 @@ from edgeledger import storage
 from edgeledger.core.calibration import Calibration, calibration
 from edgeledger.core.feedback import Decision, feedback_decisions
 from edgeledger.core.metrics import (
+    METRIC_INPUTS,
     Metrics,
     SignalCounts,
     capped_profit_factor,
@@ -31,7 +32,7 @@ from edgeledger.core.rankings import EdgeRank, rank_edges
 from edgeledger.core.report_data import WeeklyReport
 from edgeledger.core.resolution import RunReport
 from edgeledger.core.rolling import rolling_metrics
-from edgeledger.core.trades import counted
+from edgeledger.core.trades import TRADE_COLUMNS, counted
 from edgeledger.core.weekly_report import build_weekly_report
 from edgeledger.database import Database
 from reports.html import render_html
@@ -48,6 +49,18 @@ class Filters:
     ticker: str | None = None
     trade_type: str | None = None
     strategy: str | None = None
+
+    def columns(self) -> list[str]:
+        """The frame's columns the filters read."""
+        return [
+            column
+            for column, value in (
+                ("ticker", self.ticker),
+                ("trade_type", self.trade_type),
+                ("strategy", self.strategy),
+            )
+            if value
+        ]
 
     def apply(self, trades: pd.DataFrame) -> pd.DataFrame:
         keep = pd.Series(True, index=trades.index)
@@ -69,31 +82,44 @@ class PeriodStats:
     metrics: Metrics
 
 
-def _closed_in(db: Database, period: Period) -> pd.DataFrame:
-    with db.connection() as conn, conn.transaction():
-        return storage.load_trades(conn, closed_from=period.start, closed_to=period.end)
+# What each answer reads of the trades frame: text columns cost far more to load than
+# numbers and choices, so each reads only what its figures need.
+_COUNTED = ("source",)
+_STATS = (*METRIC_INPUTS, *_COUNTED, "created_at")
+_REPORT_SKIPS = ("strategy", "market")  # text the weekly report does not show
 
 
-def _created_in(db: Database, period: Period) -> pd.DataFrame:
-    with db.connection() as conn, conn.transaction():
-        return storage.load_trades(conn, created_from=period.start, created_to=period.end)
+def _load(db: Database, columns: Sequence[str] | None, **bounds: datetime | None) -> pd.DataFrame:
+    with db.connection() as conn, conn.transaction():  # the frame's cache may be rebuilt
+        return storage.load_trades(conn, columns=columns, **bounds)
+
+
+def _closed_in(db: Database, period: Period, columns: Sequence[str]) -> pd.DataFrame:
+    return _load(db, columns, closed_from=period.start, closed_to=period.end)
 
 
 def period_stats(db: Database, period: Period, filters: Filters = Filters()) -> PeriodStats:
     """Live signals logged in the period, and live trades closed in it."""
-    logged = filters.apply(counted(_created_in(db, period)))
-    done = filters.apply(counted(_closed_in(db, period)))
+    columns = [*_STATS, *filters.columns()]
+    if period.start is None:  # all time: one read serves both
+        logged = done = _load(db, columns, created_to=period.end)
+    else:
+        logged = _load(db, columns, created_from=period.start, created_to=period.end)
+        done = _closed_in(db, period, columns)
+    logged, done = filters.apply(counted(logged)), filters.apply(counted(done))
     return PeriodStats(period, signal_counts(logged), population_metrics(done))
 
 
 def edge_ranking(db: Database, period: Period, *, min_n: int = 10) -> list[EdgeRank]:
     """Every edge of the live trades closed in the period, ranked (see core.rankings)."""
-    return rank_edges(counted(_closed_in(db, period)), min_n=min_n)
+    trades = _closed_in(db, period, (*METRIC_INPUTS, *_COUNTED, "edges"))
+    return rank_edges(counted(trades), min_n=min_n)
 
 
 def confidence(db: Database, period: Period, *, min_n: int = 10) -> Calibration:
     """Do the stars mean anything: the live trades closed in the period, by star level."""
-    return calibration(counted(_closed_in(db, period)), min_n=min_n)
+    trades = _closed_in(db, period, (*METRIC_INPUTS, *_COUNTED, "confidence"))
+    return calibration(counted(trades), min_n=min_n)
 
 
 # --- the weekly report -----------------------------------------------------------------------
@@ -112,7 +138,8 @@ def build_weekly(db: Database, week_start: date, *, now: datetime) -> BuiltRepor
     week = week_of(week_start)
     assert week.start is not None
     with db.connection() as conn, conn.transaction():
-        trades = storage.load_trades(conn, created_to=week.end)
+        columns = [c for c in TRADE_COLUMNS if c not in _REPORT_SKIPS]
+        trades = storage.load_trades(conn, created_to=week.end, columns=columns)
         rationales = storage.rationales_closed_between(conn, week.start, week.end)
         decisions = _latest_decisions(storage.feedback_decisions(conn, since=week.start))
         notes = _run_notes(conn, week.start, week.end)
