@@ -127,3 +127,35 @@ def test_a_long_history_keeps_its_peaks_and_troughs_in_a_small_curve():
     full = np.cumsum([1.0 if i % 7 else -1.0 for i in range(20_000)])
     assert len(curve) <= 501
     assert (max(curve), min(curve), curve[-1]) == (full.max(), full.min(), full[-1])
+
+
+def test_the_worst_ranked_edges_are_shown_removed():
+    report = build_weekly_report(BOOK, week=WEEK, generated_at=at(29, 23), min_n=1)
+    by_edge = {w.edge: w for w in report.what_if}
+    assert set(by_edge) <= {"ORB", "Gap"} and by_edge
+    for w in by_edge.values():
+        carried = {"ORB": ("A", "B"), "Gap": ("B", "C")}[w.edge]
+        kept = {"A": 2.0, "B": -1.0, "C": 1.5, "D": 0.5, "H": -1.0}
+        assert w.removed == 2
+        assert w.total_r_all == 2.0
+        assert w.total_r_without == sum(r for t, r in kept.items() if t not in carried)
+
+
+def test_live_and_backtest_sit_side_by_side_per_edge_and_strategy():
+    book = trades_frame(
+        [
+            trade("L1", created=23, closed=24, edges=("ORB",), strategy="momo", **win(2.0)),
+            trade("L2", created=23, closed=24, edges=("ORB",), strategy="momo",
+                  status="LOSS", exit_reason="stop", r=-1.0),
+            trade("B1", created=2, closed=3, edges=("ORB",), strategy="momo",
+                  source="backtest", **win(1.0)),
+        ]
+    )  # fmt: skip
+    report = build_weekly_report(book, week=WEEK, generated_at=at(29, 23))
+    rows = {(b.scope, b.key): b for b in report.live_vs_backtest}
+    assert set(rows) == {("edge", "ORB"), ("strategy", "momo")}
+    orb = rows[("edge", "ORB")]
+    assert (orb.live_n, orb.live_win_rate, orb.live_avg_r) == (2, 0.5, 0.5)
+    assert (orb.backtest_n, orb.backtest_win_rate, orb.backtest_avg_r) == (1, 1.0, 1.0)
+    html = render_html(report)
+    assert "Live vs backtest" in html and "What if" in html

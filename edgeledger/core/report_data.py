@@ -160,6 +160,35 @@ class Finding(_Frozen):
 
 
 @dataclass(frozen=True)
+class WhatIfRow(_Frozen):
+    """All time, as it would have been without the trades that carried one edge (the
+    worst-ranked edges): what removing it would have changed."""
+
+    edge: str
+    removed: int  # closed trades that carried it
+    total_r_all: float
+    total_r_without: float
+    avg_r_all: float | None
+    avg_r_without: float | None
+    max_drawdown_all: float
+    max_drawdown_without: float
+
+
+@dataclass(frozen=True)
+class LiveBacktestRow(_Frozen):
+    """Live trades beside backtest trades for one edge or strategy, all time."""
+
+    scope: str  # "edge" or "strategy"
+    key: str
+    live_n: int
+    live_win_rate: float | None
+    live_avg_r: float | None
+    backtest_n: int
+    backtest_win_rate: float | None
+    backtest_avg_r: float | None
+
+
+@dataclass(frozen=True)
 class WeeklyReport(_Frozen):
     """Everything the weekly report shows. `week_end` is the week's last day (Sunday),
     inclusive; `empty` means no signal was logged and no trade closed that week."""
@@ -184,6 +213,8 @@ class WeeklyReport(_Frozen):
     data_quality: tuple[str, ...]
     min_sample: int = 10  # closed trades below which an edge is not ranked
     timezone: str = REPORT_TIMEZONE
+    what_if: tuple[WhatIfRow, ...] = ()  # without each of the worst-ranked edges
+    live_vs_backtest: tuple[LiveBacktestRow, ...] = ()  # scopes with backtest trades
 
     def to_json(self) -> dict[str, Any]:
         """Plain data for json.dumps(allow_nan=False): dates and times as ISO 8601,

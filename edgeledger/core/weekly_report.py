@@ -14,9 +14,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from edgeledger.core.breakdown import metrics_by
 from edgeledger.core.calibration import calibration
 from edgeledger.core.feedback import Decision
-from edgeledger.core.metrics import Metrics, population_metrics, signal_counts
+from edgeledger.core.metrics import Metrics, in_close_order, population_metrics, signal_counts
 from edgeledger.core.periods import NEW_YORK, Period
 from edgeledger.core.rankings import EdgeRank, rank_edges
 from edgeledger.core.report_data import (
@@ -28,11 +29,13 @@ from edgeledger.core.report_data import (
     EquityCurves,
     EquityPoint,
     Finding,
+    LiveBacktestRow,
     PeriodTotals,
     RBin,
     Totals,
     TradeRow,
     WeeklyReport,
+    WhatIfRow,
 )
 from edgeledger.core.suggestions import excursion_suggestions
 from edgeledger.core.trades import closed, counted, created_between
@@ -40,6 +43,7 @@ from edgeledger.core.trades import closed, counted, created_between
 MIN_SAMPLE = 10
 R_BIN = 0.5  # width of the R distribution's bins
 TOP_TRADES = 3
+WHAT_IF_EDGES = 2  # the worst-ranked edges the report shows removed
 EQUITY_BUCKETS = 250  # a long equity curve keeps each run's low and high: <= 501 points
 EDGES_THIS_WEEK = 3
 
@@ -67,7 +71,8 @@ def build_weekly_report(
     everything = trades[trades["created_at"] < end]
     live = counted(everything)
     done = closed(live)
-    done = done[done["closed_at"] < end]
+    # Ordered once: every statistic below reads close order, and then checks it cheaply.
+    done = in_close_order(done[done["closed_at"] < end])
     this_week = done[done["closed_at"] >= start]
     all_time = done
     week_signals = created_between(everything, start, end)
@@ -133,7 +138,66 @@ def build_weekly_report(
         ),
         data_quality=tuple(_data_quality(everything, week_signals, this_week, notes)),
         min_sample=min_n,
+        what_if=tuple(_what_if(all_time, ranking)),
+        live_vs_backtest=tuple(
+            _live_vs_backtest(all_time, closed(counted(everything, backtest=True)))
+        ),
     )
+
+
+def _what_if(done: pd.DataFrame, ranking: Sequence[EdgeRank]) -> list[WhatIfRow]:
+    """All time without each of the worst-ranked edges (lowest score first)."""
+    worst = sorted((e for e in ranking if e.ranked), key=lambda e: (e.score, e.edge))
+    everything = population_metrics(done)
+    rows = []
+    for edge in worst[:WHAT_IF_EDGES]:
+        carried = done["edges"].map(lambda edges, name=edge.edge: name in edges)
+        without = population_metrics(done[~carried])
+        rows.append(
+            WhatIfRow(
+                edge=edge.edge,
+                removed=int(carried.sum()),
+                total_r_all=float(everything.total_r),
+                total_r_without=float(without.total_r),
+                avg_r_all=everything.avg_r,
+                avg_r_without=without.avg_r,
+                max_drawdown_all=float(everything.max_drawdown_r),
+                max_drawdown_without=float(without.max_drawdown_r),
+            )
+        )
+    return rows
+
+
+def _live_vs_backtest(live: pd.DataFrame, backtest: pd.DataFrame) -> list[LiveBacktestRow]:
+    """Each edge and strategy that has backtest trades, with its live figures beside."""
+    if backtest.empty:
+        return []
+    rows = []
+    for scope, key in (("edge", "edge"), ("strategy", "strategy")):
+        tested = metrics_by(backtest, key).set_index("group")
+        lived = metrics_by(live, key).set_index("group") if not live.empty else None
+        for group, b in tested.iterrows():
+            if group is None or (isinstance(group, float) and np.isnan(group)):
+                continue
+            has_live = lived is not None and group in lived.index
+            lv = lived.loc[group] if has_live else None
+            rows.append(
+                LiveBacktestRow(
+                    scope=scope,
+                    key=str(group),
+                    live_n=int(lv["n"]) if lv is not None else 0,
+                    live_win_rate=_number(lv["win_rate"]) if lv is not None else None,
+                    live_avg_r=_number(lv["avg_r"]) if lv is not None else None,
+                    backtest_n=int(b["n"]),
+                    backtest_win_rate=_number(b["win_rate"]),
+                    backtest_avg_r=_number(b["avg_r"]),
+                )
+            )
+    return rows
+
+
+def _number(value: Any) -> float | None:
+    return None if value is None or pd.isna(value) else float(value)
 
 
 def _totals(label: str, signals: pd.DataFrame, done: pd.DataFrame) -> PeriodTotals:
