@@ -19,11 +19,13 @@ from edgeledger.core.report_data import (
     EquityCurves,
     EquityPoint,
     Finding,
+    LiveBacktestRow,
     PeriodTotals,
     RBin,
     Totals,
     TradeRow,
     WeeklyReport,
+    WhatIfRow,
 )
 
 WEEK_START = date(2026, 11, 23)
@@ -267,6 +269,14 @@ def sample_week() -> WeeklyReport:
             "Not triggered: 11 of 34 signals (32.4%).",
             "1 signal without price data (no_data) counts in no statistic.",
             "1 outcome set by hand (manual).",
+        ],
+        what_if=[
+            WhatIfRow("Gap fill", 61, 59.71, 68.91, 0.07, 0.12, 14.5, 11.0),
+            WhatIfRow("Bull flag", 98, 59.71, 64.61, 0.07, 0.08, 14.5, 12.25),
+        ],
+        live_vs_backtest=[
+            LiveBacktestRow("edge", "Opening range breakout", 212, 0.587, 0.31, 1840, 0.61, 0.36),
+            LiveBacktestRow("strategy", "momo-v2", 530, 0.52, 0.11, 4120, 0.58, 0.22),
         ],
     )
 
