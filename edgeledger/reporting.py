@@ -86,7 +86,7 @@ class PeriodStats:
 # numbers and choices, so each reads only what its figures need.
 _COUNTED = ("source",)
 _STATS = (*METRIC_INPUTS, *_COUNTED, "created_at")
-_REPORT_SKIPS = ("strategy", "market")  # text the weekly report does not show
+_REPORT_SKIPS = ("market",)  # text the weekly report does not show
 
 
 def _load(db: Database, columns: Sequence[str] | None, **bounds: datetime | None) -> pd.DataFrame:

@@ -107,3 +107,16 @@ def test_a_run_that_closed_trades_upserts_rolling_metrics_once_per_key(resolved_
     momo = sum(row["strategy"] == "momo-v2" for row in exported_closed_trades())
     assert ("strategy", "momo-v2", 7, str(momo)) in [tuple(row) for row in rows]
     assert len(rows) == len({(row[0], row[1], row[2]) for row in rows})
+
+
+def test_the_weekly_report_puts_backtest_figures_beside_live_ones(resolved_book, tmp_path):
+    from tests.test_backtest_import import backtest_row, write_jsonl
+
+    path = write_jsonl(tmp_path, backtest_row(strategy="momo-v2", edges=["RS vs SPY"]))
+    out_file = tmp_path / "week.html"
+    with freeze_time("2026-11-22 22:00:00"):
+        assert run("signals", "import", str(path), "--source", "backtest")[0] == 0
+        code, _, err = run("report", "weekly", "--out", str(out_file))
+    assert code == 0, err
+    html = out_file.read_text()
+    assert "Live vs backtest" in html and "momo-v2" in html
