@@ -18,7 +18,7 @@ from scipy import stats as _scipy
 
 from edgeledger.core.breakdown import memberships
 from edgeledger.core.metrics import Interval, in_close_order
-from edgeledger.core.rankings import FDR, MIN_N, compare_groups
+from edgeledger.core.rankings import FDR, MIN_N, compare_groups, figure, interval
 from edgeledger.core.trades import closed
 
 SIGNIFICANCE = 0.05
@@ -83,24 +83,18 @@ def _stars(level: StarLevel) -> int:
 
 
 def _level(row) -> StarLevel:
-    def value(x):
-        return None if pd.isna(x) else float(x)
-
-    def interval(lo, hi):
-        return None if pd.isna(lo) or pd.isna(hi) else (float(lo), float(hi))
-
     return StarLevel(
         stars=int(row.group),
         n=int(row.n),
         wins=int(row.wins),
         losses=int(row.losses),
-        win_rate=value(row.win_rate),
+        win_rate=figure(row.win_rate),
         win_rate_ci=interval(row.win_rate_ci_lo, row.win_rate_ci_hi),
-        avg_r=value(row.avg_r),
+        avg_r=figure(row.avg_r),
         avg_r_ci=interval(row.avg_r_ci_lo, row.avg_r_ci_hi),
         total_r=float(row.total_r),
-        p_value=value(row.p_value),
-        q_value=value(row.q_value),
+        p_value=figure(row.p_value),
+        q_value=figure(row.q_value),
         verdict=row.verdict,
         ranked=bool(row.ranked),
     )

@@ -81,15 +81,15 @@ def rank_edges(
                 n=int(row.n),
                 wins=int(row.wins),
                 losses=int(row.losses),
-                win_rate=_value(row.win_rate),
-                win_rate_ci=_interval(row.win_rate_ci_lo, row.win_rate_ci_hi),
-                avg_r=_value(row.avg_r),
-                avg_r_ci=_interval(row.avg_r_ci_lo, row.avg_r_ci_hi),
+                win_rate=figure(row.win_rate),
+                win_rate_ci=interval(row.win_rate_ci_lo, row.win_rate_ci_hi),
+                avg_r=figure(row.avg_r),
+                avg_r_ci=interval(row.avg_r_ci_lo, row.avg_r_ci_hi),
                 total_r=float(row.total_r),
-                lift=_value(row.lift),
-                score=_value(row.score),
-                p_value=_value(row.p_value),
-                q_value=_value(row.q_value),
+                lift=figure(row.lift),
+                score=figure(row.score),
+                p_value=figure(row.p_value),
+                q_value=figure(row.q_value),
                 test=row.test if isinstance(row.test, str) else None,
                 verdict=row.verdict,
                 ranked=bool(row.ranked),
@@ -166,10 +166,12 @@ def compare_groups(
     return table
 
 
-def _value(value) -> float | None:
+def figure(value) -> float | None:
+    """A table cell as a figure: NaN (no figure) becomes None."""
     return None if value is None or pd.isna(value) else float(value)
 
 
-def _interval(lo, hi) -> Interval | None:
-    lo, hi = _value(lo), _value(hi)
+def interval(lo, hi) -> Interval | None:
+    """Two table cells as an interval, or None when either is missing."""
+    lo, hi = figure(lo), figure(hi)
     return None if lo is None or hi is None else (lo, hi)
