@@ -207,7 +207,7 @@ def import_accounts_for_every_row(db, sql_conn, path, content, rows, skip_invali
         assert refused.problems
         for problem in refused.problems:
             assert problem.field and isinstance(problem.line, int), problem
-            assert 1 <= problem.line <= lines, problem
+            assert problem.line in range(1, lines + 1), problem  # a line of the file
         assert ledger_counts(sql_conn) == before
         return
     event("rows skipped" if report.skipped else "every row taken")
