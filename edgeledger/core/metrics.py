@@ -153,6 +153,34 @@ def grouped_metrics(
     repeated in `rows`, which must ascend so each group still sees its trades in close
     order.
     """
+    return summary_metrics(summarize(done, codes, groups, rows))
+
+
+SUMMARY_COLUMNS = (
+    "n", "wins", "losses", "timeouts", "manual", "ambiguous", "sum_r", "m2_r", "gross_win",
+    "gross_loss", "win_r", "loss_r", "mfe_sum", "mfe_count", "mae_sum", "mae_count",
+    "capture_r", "capture_mfe", "peak", "trough", "drawdown", "first_outcome", "first_run",
+    "last_outcome", "last_run", "longest_win", "longest_loss",
+)  # fmt: skip
+"""What a run of closed trades (in close order) is summed up by, so that the metrics of
+consecutive runs can be had without their trades (core.summaries.combine): counts and sums;
+m2_r, the sum of squared deviations of R from the run's mean; peak and trough, the highest
+and lowest cumulative R of the run (from 0, so peak >= 0 >= trough) and its own max
+drawdown; the outcome (+1 WIN, -1 LOSS, 0 other) and length of its first and last runs of
+equal outcomes, and its longest win and loss runs. gross_loss is a positive number."""
+
+SUMMARY_COUNTS = (
+    "n", "wins", "losses", "timeouts", "manual", "ambiguous", "mfe_count", "mae_count",
+    "first_outcome", "first_run", "last_outcome", "last_run", "longest_win", "longest_loss",
+)  # fmt: skip
+"""The integer columns of a summary; the others are floats."""
+
+
+def summarize(
+    done: pd.DataFrame, codes: np.ndarray, groups: int, rows: np.ndarray | None = None
+) -> pd.DataFrame:
+    """The summary (SUMMARY_COLUMNS) of each group of closed trades, one row per group code
+    0..groups-1 (an empty group sums to zeros). Arguments as for grouped_metrics."""
     codes = np.asarray(codes, dtype=np.int64)
     # numpy's stable sort is a radix sort on 16-bit integers: 4x faster for the usual few groups
     narrow = codes.astype(np.int16) if groups < 2**15 else codes
@@ -162,111 +190,151 @@ def grouped_metrics(
     status = done["status"].to_numpy()
     win = (status == "WIN")[at]
     loss = (status == "LOSS")[at]
-    expired = (status == "EXPIRED")[at]
-    manual = (done["exit_reason"].to_numpy() == "manual")[at]
     r = done["r"].to_numpy(dtype=float)[at]
     mfe = done["mfe_r"].to_numpy(dtype=float)[at]
     mae = done["mae_r"].to_numpy(dtype=float)[at]
-    ambiguous_rows = done["ambiguous"].to_numpy(dtype=float)[at]
 
     def total(weights: np.ndarray | None = None) -> np.ndarray:
         return np.bincount(g, weights=weights, minlength=groups)[:groups]
 
+    def count(flags: np.ndarray) -> np.ndarray:
+        return total(flags.astype(float)).astype(np.int64)
+
     n = total().astype(np.int64)
-    wins = total(win.astype(float)).astype(np.int64)
-    losses = total(loss.astype(float)).astype(np.int64)
+    sum_r = total(r)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        mean = np.where(n > 0, sum_r / np.maximum(n, 1), 0.0)
+    has_mfe, has_mae = ~np.isnan(mfe), ~np.isnan(mae)
+    captured = has_mfe & (mfe > 0)
+    outcome = np.where(win, 1, np.where(loss, -1, 0))
+    cumulative = pd.Series(r).groupby(g).cumsum().to_numpy() if g.size else r
+    peak, trough = np.zeros(groups), np.zeros(groups)
+    if g.size:
+        np.maximum.at(peak, g, cumulative)
+        np.minimum.at(trough, g, cumulative)
+    runs = _runs(g, outcome, groups)
+    columns = {
+        "n": n,
+        "wins": count(win),
+        "losses": count(loss),
+        "timeouts": count((status == "EXPIRED")[at]),
+        "manual": count((done["exit_reason"].to_numpy() == "manual")[at]),
+        "ambiguous": count(done["ambiguous"].to_numpy(dtype=bool)[at]),
+        "sum_r": sum_r,
+        "m2_r": total((r - mean[g]) ** 2),
+        "gross_win": total(np.where(r > 0, r, 0.0)),
+        "gross_loss": -total(np.where(r < 0, r, 0.0)),
+        "win_r": total(np.where(win, r, 0.0)),
+        "loss_r": total(np.where(loss, r, 0.0)),
+        "mfe_sum": total(np.where(has_mfe, mfe, 0.0)),
+        "mfe_count": count(has_mfe),
+        "mae_sum": total(np.where(has_mae, mae, 0.0)),
+        "mae_count": count(has_mae),
+        "capture_r": total(np.where(captured, r, 0.0)),
+        "capture_mfe": total(np.where(captured, mfe, 0.0)),
+        "peak": peak,
+        "trough": trough,
+        "drawdown": _max_drawdown(g, cumulative, groups),
+        **runs,
+    }
+    return pd.DataFrame({name: columns[name] for name in SUMMARY_COLUMNS})
+
+
+def summary_metrics(summary: pd.DataFrame) -> pd.DataFrame:
+    """The metrics (METRIC_COLUMNS) of each row of a summary frame (SUMMARY_COLUMNS)."""
+    s = {name: summary[name].to_numpy() for name in SUMMARY_COLUMNS}
+    n, wins, losses = s["n"], s["wins"], s["losses"]
     decided = wins + losses
-    total_r = total(r)
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-        mean = np.where(n > 0, total_r / n, np.nan)
-        var = np.where(n >= 2, total((r - mean[g]) ** 2) / (n - 1), np.nan)
-        std = np.sqrt(var)
+        mean = np.where(n > 0, s["sum_r"] / n, np.nan)
+        std = np.sqrt(np.where(n >= 2, s["m2_r"] / (n - 1), np.nan))
         spread = std > 0
-        gross_win = total(np.where(r > 0, r, 0.0))
-        gross_loss = -total(np.where(r < 0, r, 0.0))
+        gross_win, gross_loss = s["gross_win"], s["gross_loss"]
         profit_factor = np.where(
             gross_loss > 0,
             gross_win / gross_loss,
             np.where(gross_win > 0, np.inf, np.nan),
         )
-        avg_win = total(np.where(win, r, 0.0)) / wins
-        avg_loss = total(np.where(loss, r, 0.0)) / losses
+        avg_win = s["win_r"] / wins
+        avg_loss = s["loss_r"] / losses
         payoff = np.where((wins > 0) & (losses > 0) & (avg_loss != 0), avg_win / -avg_loss, np.nan)
         sqn = np.where(spread, np.sqrt(np.minimum(n, 100)) * mean / std, np.nan)
-        has_mfe = ~np.isnan(mfe)
-        has_mae = ~np.isnan(mae)
-        captured = has_mfe & (mfe > 0)
-        mfe_mean = total(np.where(has_mfe, mfe, 0.0)) / total(has_mfe.astype(float))
-        mae_mean = total(np.where(has_mae, mae, 0.0)) / total(has_mae.astype(float))
-        capture = total(np.where(captured, r, 0.0)) / total(np.where(captured, mfe, 0.0))
-        ambiguous = total(ambiguous_rows) / n
+        mfe_mean = s["mfe_sum"] / s["mfe_count"]
+        mae_mean = s["mae_sum"] / s["mae_count"]
+        capture = s["capture_r"] / s["capture_mfe"]
+        ambiguous = s["ambiguous"] / n
+        win_rate = np.where(decided > 0, wins / np.maximum(decided, 1), np.nan)
     win_lo, win_hi = stats.wilson(wins, decided)
     avg_lo, avg_hi = stats.t_interval(mean, std, n)
     avg_ok = (n >= 2) & ~np.isnan(std)
-    longest_win, longest_loss, current = _streaks(
-        g, np.where(win, 1, np.where(loss, -1, 0)), groups
-    )
     columns = {
-        "n": n,
-        "wins": wins,
-        "losses": losses,
-        "timeouts": total(expired.astype(float)).astype(np.int64),
-        "win_rate": np.where(decided > 0, wins / np.maximum(decided, 1), np.nan),
+        "n": n.astype(np.int64),
+        "wins": wins.astype(np.int64),
+        "losses": losses.astype(np.int64),
+        "timeouts": s["timeouts"].astype(np.int64),
+        "win_rate": win_rate,
         "win_rate_ci_lo": win_lo,
         "win_rate_ci_hi": win_hi,
         "avg_r": mean,
         "avg_r_ci_lo": np.where(avg_ok, avg_lo, np.nan),
         "avg_r_ci_hi": np.where(avg_ok, avg_hi, np.nan),
-        "total_r": total_r,
+        "total_r": s["sum_r"].astype(float),
         "profit_factor": profit_factor,
         "payoff": payoff,
         "sqn": sqn,
-        "max_drawdown_r": _max_drawdown(g, r, groups),
-        "longest_win_streak": longest_win,
-        "longest_loss_streak": longest_loss,
-        "current_streak": current,
+        "max_drawdown_r": s["drawdown"].astype(float),
+        "longest_win_streak": s["longest_win"].astype(np.int64),
+        "longest_loss_streak": s["longest_loss"].astype(np.int64),
+        "current_streak": (s["last_outcome"] * s["last_run"]).astype(np.int64),
         "mfe_mean": mfe_mean,
         "mae_mean": mae_mean,
         "target_capture": capture,
         "ambiguous_share": ambiguous,
-        "manual": total(manual.astype(float)).astype(np.int64),
+        "manual": s["manual"].astype(np.int64),
     }
     return pd.DataFrame({name: columns[name] for name in METRIC_COLUMNS})
 
 
-def _max_drawdown(g: np.ndarray, r: np.ndarray, groups: int) -> np.ndarray:
+def _max_drawdown(g: np.ndarray, cumulative: np.ndarray, groups: int) -> np.ndarray:
     """Largest fall of cumulative R from its running peak (starting at 0), per group of
     contiguous rows."""
     result = np.zeros(groups)
     if g.size == 0:
         return result
-    cumulative = pd.Series(r).groupby(g).cumsum().to_numpy()
     peak = np.maximum(pd.Series(cumulative).groupby(g).cummax().to_numpy(), 0.0)
     np.maximum.at(result, g, peak - cumulative)
     return result
 
 
-def _streaks(
-    g: np.ndarray, outcome: np.ndarray, groups: int
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Longest win run, longest loss run and the signed current run per group of
-    contiguous rows, by run-length encoding (outcome: +1 win, -1 loss, 0 other)."""
-    longest_win = np.zeros(groups, dtype=np.int64)
-    longest_loss = np.zeros(groups, dtype=np.int64)
-    current = np.zeros(groups, dtype=np.int64)
+def _runs(g: np.ndarray, outcome: np.ndarray, groups: int) -> dict[str, np.ndarray]:
+    """Per group of contiguous rows, by run-length encoding (outcome: +1 win, -1 loss,
+    0 other): the longest win and loss runs, and the outcome and length of the first and
+    the last run."""
+    found = {
+        name: np.zeros(groups, dtype=np.int64)
+        for name in (
+            "first_outcome", "first_run", "last_outcome", "last_run", "longest_win",
+            "longest_loss",
+        )
+    }  # fmt: skip
     if g.size == 0:
-        return longest_win, longest_loss, current
+        return found
     starts = np.flatnonzero(
         np.concatenate(([True], (g[1:] != g[:-1]) | (outcome[1:] != outcome[:-1])))
     )
     lengths = np.diff(np.append(starts, g.size))
     run_group = g[starts]
     run_outcome = outcome[starts]
-    np.maximum.at(longest_win, run_group[run_outcome == 1], lengths[run_outcome == 1])
-    np.maximum.at(longest_loss, run_group[run_outcome == -1], lengths[run_outcome == -1])
+    wins, losses = run_outcome == 1, run_outcome == -1
+    np.maximum.at(found["longest_win"], run_group[wins], lengths[wins])
+    np.maximum.at(found["longest_loss"], run_group[losses], lengths[losses])
+    first = np.flatnonzero(np.concatenate(([True], run_group[1:] != run_group[:-1])))
     last = np.flatnonzero(np.append(run_group[1:] != run_group[:-1], True))
-    current[run_group[last]] = run_outcome[last] * lengths[last]
-    return longest_win, longest_loss, current
+    found["first_outcome"][run_group[first]] = run_outcome[first]
+    found["first_run"][run_group[first]] = lengths[first]
+    found["last_outcome"][run_group[last]] = run_outcome[last]
+    found["last_run"][run_group[last]] = lengths[last]
+    return found
 
 
 # --- signal counts ---------------------------------------------------------------------------
