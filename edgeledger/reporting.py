@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from typing import Any
 
 import pandas as pd
@@ -24,15 +24,18 @@ from edgeledger.core.metrics import (
     Metrics,
     SignalCounts,
     capped_profit_factor,
+    counts_of,
     population_metrics,
     signal_counts,
+    summary_metrics,
 )
-from edgeledger.core.periods import Period, week_of
-from edgeledger.core.rankings import EdgeRank, rank_edges
+from edgeledger.core.periods import NEW_YORK, Period, week_of
+from edgeledger.core.rankings import EdgeRank, rank_edges, rank_summaries
 from edgeledger.core.report_data import WeeklyReport
 from edgeledger.core.resolution import RunReport
 from edgeledger.core.rolling import rolling_metrics
-from edgeledger.core.trades import TRADE_COLUMNS, counted
+from edgeledger.core.summaries import combine_by_key
+from edgeledger.core.trades import TRADE_COLUMNS, counted, empty_trades
 from edgeledger.core.weekly_report import build_weekly_report
 from edgeledger.database import Database
 from reports.html import render_html
@@ -87,6 +90,7 @@ class PeriodStats:
 _COUNTED = ("source",)
 _STATS = (*METRIC_INPUTS, *_COUNTED, "created_at")
 _REPORT_SKIPS = ("market",)  # text the weekly report does not show
+_NO_TRADES = empty_trades()
 
 
 def _load(db: Database, columns: Sequence[str] | None, **bounds: datetime | None) -> pd.DataFrame:
@@ -100,6 +104,14 @@ def _closed_in(db: Database, period: Period, columns: Sequence[str]) -> pd.DataF
 
 def period_stats(db: Database, period: Period, filters: Filters = Filters()) -> PeriodStats:
     """Live signals logged in the period, and live trades closed in it."""
+    if not filters.columns():
+        found = _stats_from_summaries(db, period)
+        if found is not None:
+            return found
+    return _stats_from_trades(db, period, filters)
+
+
+def _stats_from_trades(db: Database, period: Period, filters: Filters) -> PeriodStats:
     columns = [*_STATS, *filters.columns()]
     if period.start is None:  # all time: one read serves both
         logged = done = _load(db, columns, created_to=period.end)
@@ -110,10 +122,54 @@ def period_stats(db: Database, period: Period, filters: Filters = Filters()) -> 
     return PeriodStats(period, signal_counts(logged), population_metrics(done))
 
 
+def _stats_from_summaries(db: Database, period: Period) -> PeriodStats | None:
+    """The same figures from the day summaries; None when the period ends inside a day
+    that has signals after its end (then only the trades can say)."""
+    first, end_day = _days(period)
+    with db.connection() as conn, conn.transaction():
+        storage.refresh_day_summaries(conn)
+        rows = storage.summary_rows(conn, "live", "all", first, end_day)
+        counts, latest = storage.count_rows_between(conn, "live", first, end_day)
+    if not _whole(period, rows, latest):
+        return None
+    _, summary = combine_by_key(rows)
+    metrics = Metrics.from_row(summary_metrics(summary).iloc[0]) if len(summary) else None
+    return PeriodStats(period, counts_of(counts), metrics or population_metrics(_NO_TRADES))
+
+
 def edge_ranking(db: Database, period: Period, *, min_n: int = 10) -> list[EdgeRank]:
     """Every edge of the live trades closed in the period, ranked (see core.rankings)."""
+    first, end_day = _days(period)
+    with db.connection() as conn, conn.transaction():
+        storage.refresh_day_summaries(conn)
+        everything = storage.summary_rows(conn, "live", "all", first, end_day)
+        rows = storage.summary_rows(conn, "live", "edge", first, end_day)
+    if _whole(period, everything, None):
+        labels, groups = combine_by_key(rows)
+        _, overall = combine_by_key(everything)
+        ranks = rank_summaries(groups, labels, overall, min_n=min_n)
+        if ranks is not None:
+            return ranks
     trades = _closed_in(db, period, (*METRIC_INPUTS, *_COUNTED, "edges"))
     return rank_edges(counted(trades), min_n=min_n)
+
+
+def _days(period: Period) -> tuple[date | None, date]:
+    """The New York days [first, end) the day summaries of a period are read from: the
+    days it covers, and the day its end falls in when that is not midnight."""
+    first = None if period.start is None else period.start.astimezone(NEW_YORK).date()
+    end = period.end.astimezone(NEW_YORK)
+    whole = end.time() == time(0) and end.tzinfo is not None
+    return first, end.date() if whole else end.date() + timedelta(days=1)
+
+
+def _whole(period: Period, rows: pd.DataFrame, latest_logged: pd.Timestamp | None) -> bool:
+    """Whether the days read end with the period: nothing closed (or was logged) in them
+    at or after its end."""
+    end = pd.Timestamp(period.end)
+    closed_late = len(rows) and rows["last_closed_at"].max() >= end
+    logged_late = latest_logged is not None and latest_logged >= end
+    return not (closed_late or logged_late)
 
 
 def confidence(db: Database, period: Period, *, min_n: int = 10) -> Calibration:

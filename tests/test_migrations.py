@@ -30,6 +30,9 @@ EXPECTED_TABLES = {
     "feedback_decisions",
     "trade_frame_blocks",
     "trade_frame_changes",
+    "trade_day_summaries",
+    "signal_day_counts",
+    "trade_day_changes",
 }
 
 

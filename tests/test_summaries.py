@@ -19,14 +19,16 @@ from edgeledger.core.breakdown import metrics_by
 from edgeledger.core.metrics import (
     SUMMARY_COLUMNS,
     Metrics,
+    counts_of,
     in_close_order,
     population_metrics,
+    signal_counts,
     summarize,
     summary_metrics,
 )
-from edgeledger.core.summaries import combine, day_summaries
-from edgeledger.core.trades import closed
-from tests.trade_builders import closed_trade, frame_of, r_trades
+from edgeledger.core.summaries import combine, day_counts, day_summaries
+from edgeledger.core.trades import closed, counted
+from tests.trade_builders import closed_trade, frame_of, r_trades, trade
 
 EDGES = ("A", "B", "C")
 # 14:00 UTC on a Monday: 09:00 or 10:00 in New York, so 12-hour steps cross midnight there.
@@ -144,3 +146,23 @@ def test_population_metrics_is_the_summary_of_one_run():
     rows = r_trades(1.0, -1.0, 2.0, 0.0, -0.5)
     done = in_close_order(closed(frame_of(*rows)))
     assert same(population_metrics(frame_of(*rows)), metrics_of(summarize(done, np.zeros(5), 1)))
+
+
+def test_day_counts_add_up_to_the_signal_counts_of_the_days():
+    monday = datetime(2026, 11, 2, 15, tzinfo=UTC)
+    rows = [
+        trade("P1", created_at=monday),
+        trade("N1", created_at=monday, status="EXPIRED", exit_reason="not_triggered"),
+        trade("D1", created_at=monday, status="EXPIRED", exit_reason="no_data"),
+        trade("C1", created_at=monday + timedelta(days=1), status="CANCELLED"),
+        closed_trade("W1", 1.0, created_at=monday + timedelta(days=1)),
+        closed_trade("B1", 1.0, created_at=monday + timedelta(days=1), source="backtest"),
+        closed_trade("L1", -1.0, created_at=monday + timedelta(days=2)),
+    ]
+    frame = frame_of(*rows)
+    counts = day_counts(frame)
+    assert sorted(counts["population"].unique()) == ["backtest", "live", "not_counted"]
+    assert counts.groupby("day")["n"].sum().tolist() == [3, 3, 1]
+    live = counts[counts["population"] == "live"]
+    assert counts_of(live) == signal_counts(counted(frame))
+    assert counts_of(live).triggered == 2 and counts_of(live).not_triggered == 1

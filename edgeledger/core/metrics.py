@@ -355,25 +355,55 @@ class SignalCounts:
     no_data: int
 
 
+COUNT_COLUMNS = ("status", "exit_reason", "filled", "n")
+"""Signals counted by what signal_counts tells apart: status, exit reason (None for an open
+signal) and whether it filled; n signals each. Counts of days add up."""
+
+
+def count_rows(trades: pd.DataFrame) -> pd.DataFrame:
+    """The signals of `trades` as COUNT_COLUMNS rows, one per distinct combination."""
+    keys = pd.DataFrame(
+        {
+            "status": trades["status"].to_numpy(dtype=object),
+            "exit_reason": trades["exit_reason"].to_numpy(dtype=object),
+            "filled": trades["fill_price"].notna().to_numpy(),
+        }
+    )
+    counts = keys.groupby(list(COUNT_COLUMNS[:3]), dropna=False, sort=True).size()
+    frame = counts.rename("n").reset_index()
+    frame["exit_reason"] = (
+        frame["exit_reason"].astype(object).where(frame["exit_reason"].notna(), None)
+    )
+    return frame[list(COUNT_COLUMNS)]
+
+
 def signal_counts(trades: pd.DataFrame) -> SignalCounts:
     """Counts over every signal given (pass the live signals created in the period, not
     `counted`: no_data and CANCELLED are what the notes report). triggered = filled
     (a fill price; neither CANCELLED nor no_data), not_triggered = expired unfilled
     (exit_reason not_triggered); trigger rate = triggered / (triggered + not_triggered),
     None when neither happened."""
-    status = trades["status"]
-    counts = status.value_counts()
-    by_status = {name: int(counts.get(name, 0)) for name in STATUSES}
-    by_status.update({str(k): int(v) for k, v in counts.items() if k not in by_status})
-    no_data = trades["exit_reason"] == "no_data"
-    triggered = int((trades["fill_price"].notna() & (status != "CANCELLED") & ~no_data).sum())
-    not_triggered = int((trades["exit_reason"] == "not_triggered").sum())
+    return counts_of(count_rows(trades))
+
+
+def counts_of(rows: pd.DataFrame) -> SignalCounts:
+    """signal_counts from count rows (COUNT_COLUMNS), e.g. the stored counts of many days."""
+    status = rows["status"].to_numpy(dtype=object)
+    reason = rows["exit_reason"].to_numpy(dtype=object)
+    n = rows["n"].to_numpy(dtype=np.int64)
+    totals = pd.Series(n).groupby(status).sum() if len(rows) else pd.Series(dtype=np.int64)
+    by_status = {name: int(totals.get(name, 0)) for name in STATUSES}
+    by_status.update({str(k): int(v) for k, v in totals.items() if k not in by_status})
+    no_data = reason == "no_data"
+    filled = rows["filled"].to_numpy(dtype=bool)
+    triggered = int(n[filled & (status != "CANCELLED") & ~no_data].sum())
+    not_triggered = int(n[reason == "not_triggered"].sum())
     settled = triggered + not_triggered
     return SignalCounts(
-        signals=len(trades),
+        signals=int(n.sum()),
         by_status=by_status,
         triggered=triggered,
         not_triggered=not_triggered,
         trigger_rate=triggered / settled if settled else None,
-        no_data=int(no_data.sum()),
+        no_data=int(n[no_data].sum()),
     )

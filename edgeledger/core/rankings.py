@@ -13,6 +13,7 @@ dependence that shared trades give.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -20,7 +21,7 @@ import pandas as pd
 
 from edgeledger.core import stats
 from edgeledger.core.breakdown import PAIR_SEPARATOR, Membership, memberships
-from edgeledger.core.metrics import Interval, grouped_metrics, in_close_order
+from edgeledger.core.metrics import Interval, in_close_order, summarize, summary_metrics
 from edgeledger.core.trades import closed
 
 MIN_N = 10
@@ -71,7 +72,28 @@ def rank_edges(
     best first: ranked ones by score, then the rest; ties by n (larger first), then name."""
     done = in_close_order(closed(trades))
     member = memberships(done, "edge_pair" if pairs else "edge")
-    table = compare_groups(done, member, min_n=min_n, fdr=fdr)
+    return edge_ranks(compare_groups(done, member, min_n=min_n, fdr=fdr), pairs=pairs)
+
+
+def rank_summaries(
+    groups: pd.DataFrame,
+    labels: Sequence[str],
+    overall: pd.DataFrame,
+    *,
+    min_n: int = MIN_N,
+    fdr: float = FDR,
+    pairs: bool = False,
+) -> list[EdgeRank] | None:
+    """rank_edges from summaries (core.summaries): `groups` one summary row per label,
+    `overall` the one-row summary of every closed trade. None when a ranked edge needs a
+    permutation test (fewer than stats.PERMUTATION_BELOW trades on a side), which needs
+    the trades themselves."""
+    table = compare_summaries(groups, labels, overall, min_n=min_n, fdr=fdr, permutation=None)
+    return None if table is None else edge_ranks(table, pairs=pairs)
+
+
+def edge_ranks(table: pd.DataFrame, *, pairs: bool = False) -> list[EdgeRank]:
+    """The rows of a comparison table (compare_groups) as EdgeRanks, in its order."""
     result = []
     for row in table.itertuples(index=False):
         result.append(
@@ -106,14 +128,44 @@ def compare_groups(
     with the trades outside it: lift, score, p_value, q_value, test, verdict, ranked,
     rank; rows in ranking order. Shared by edge rankings and star levels."""
     groups = len(member.labels)
-    table = grouped_metrics(done, member.codes, groups, member.rows)
-    table.insert(0, "group", pd.Series(member.labels, dtype="object"))
+    summary = summarize(done, member.codes, groups, member.rows)
+    overall = summarize(done, np.zeros(len(done), dtype=np.int64), 1)
     r = done["r"].to_numpy(dtype=float)
-    r_rows = r[member.rows]
-    n1 = table["n"].to_numpy(dtype=float)
-    sum1 = np.bincount(member.codes, weights=r_rows, minlength=groups)[:groups]
-    sq1 = np.bincount(member.codes, weights=r_rows**2, minlength=groups)[:groups]
-    count, total, total_sq = float(r.size), float(r.sum()), float((r**2).sum())
+
+    def permutation(code: int) -> float:
+        inside = np.zeros(r.size, dtype=bool)
+        inside[member.rows[member.codes == code]] = True
+        return stats.permutation_p(r, inside)
+
+    table = compare_summaries(
+        summary, member.labels, overall, min_n=min_n, fdr=fdr, permutation=permutation
+    )
+    assert table is not None  # a permutation test is always possible with the trades
+    return table
+
+
+def compare_summaries(
+    summary: pd.DataFrame,
+    labels: Sequence,
+    overall: pd.DataFrame,
+    *,
+    min_n: int,
+    fdr: float,
+    permutation: Callable[[int], float] | None,
+) -> pd.DataFrame | None:
+    """compare_groups from the groups' summaries and the summary of all the trades;
+    `permutation(code)` gives the permutation p-value of a group against the rest (None:
+    cannot, and then neither can this when a ranked group needs one)."""
+    table = summary_metrics(summary)
+    table.insert(0, "group", pd.Series(list(labels), dtype="object"))
+    n1 = summary["n"].to_numpy(dtype=float)
+    sum1 = summary["sum_r"].to_numpy(dtype=float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        sq1 = summary["m2_r"].to_numpy(dtype=float) + np.where(n1 > 0, sum1**2 / n1, 0.0)
+    count = float(overall["n"].iloc[0]) if len(overall) else 0.0
+    total = float(overall["sum_r"].iloc[0]) if len(overall) else 0.0
+    m2 = float(overall["m2_r"].iloc[0]) if len(overall) else 0.0
+    total_sq = m2 + (total**2 / count if count else 0.0)
     n2 = count - n1
     with np.errstate(divide="ignore", invalid="ignore"):
         mean1, mean2 = sum1 / n1, (total - sum1) / n2
@@ -124,14 +176,15 @@ def compare_groups(
     p = np.where(ranked, stats.welch_p(mean1, var1, n1, mean2, var2, n2), np.nan)
     test = np.where(ranked & (n2 > 0), "welch", None).astype(object)
     small = np.flatnonzero(ranked & (n2 > 0) & (np.minimum(n1, n2) < stats.PERMUTATION_BELOW))
+    if small.size and permutation is None:
+        return None
     for code in small:
-        inside = np.zeros(r.size, dtype=bool)
-        inside[member.rows[member.codes == code]] = True
-        p[code] = stats.permutation_p(r, inside)
+        assert permutation is not None
+        p[code] = permutation(int(code))
         test[code] = "permutation"
     test[np.isnan(p)] = None
     overall_mean = total / count if count else math.nan
-    overall_var = float(np.var(r, ddof=1)) if count >= 2 else 0.0
+    overall_var = m2 / (count - 1) if count >= 2 else 0.0
     table["lift"] = lift
     table["score"] = stats.shrink_toward(
         table["avg_r"].to_numpy(dtype=float),

@@ -18,7 +18,14 @@ import numpy as np
 import pandas as pd
 
 from edgeledger.core.breakdown import memberships
-from edgeledger.core.metrics import SUMMARY_COLUMNS, SUMMARY_COUNTS, in_close_order, summarize
+from edgeledger.core.metrics import (
+    COUNT_COLUMNS,
+    SUMMARY_COLUMNS,
+    SUMMARY_COUNTS,
+    count_rows,
+    in_close_order,
+    summarize,
+)
 from edgeledger.core.periods import NEW_YORK
 from edgeledger.core.trades import closed, counted
 
@@ -35,7 +42,7 @@ in that group, which says whether a day is whole before a period's end."""
 
 
 def close_day(times: pd.Series) -> pd.Series:
-    """The New York date of each time: the day a close is summed up under."""
+    """The New York date of each time: the day a close (or a logging) is summed up under."""
     return times.dt.tz_convert(NEW_YORK).dt.date
 
 
@@ -79,6 +86,31 @@ def day_summaries(trades: pd.DataFrame, days: set[date] | None = None) -> pd.Dat
     if not frames:
         return pd.DataFrame({name: pd.Series(dtype=object) for name in DAY_COLUMNS})
     return pd.concat(frames, ignore_index=True)[list(DAY_COLUMNS)]
+
+
+COUNT_DAY_COLUMNS = ("day", "population", "last_created_at", *COUNT_COLUMNS)
+"""The rows of `day_counts`: population live or backtest (as trades.counted chooses), or
+not_counted (CANCELLED and no_data signals, which only the data-quality notes count)."""
+
+
+def day_counts(trades: pd.DataFrame, days: set[date] | None = None) -> pd.DataFrame:
+    """The signals of `trades` counted (metrics.count_rows) per New York day of logging and
+    population; only `days` when given."""
+    population = pd.Series("not_counted", index=trades.index, dtype=object)
+    population[counted(trades).index] = "live"
+    population[counted(trades, backtest=True).index] = "backtest"
+    day = close_day(trades["created_at"])
+    keep = day.isin(days) if days is not None else pd.Series(True, index=trades.index)
+    frames = []
+    for (when, kind), group in trades[keep].groupby([day[keep], population[keep]], sort=True):
+        rows = count_rows(group)
+        rows.insert(0, "last_created_at", group["created_at"].max())
+        rows.insert(0, "population", kind)
+        rows.insert(0, "day", when)
+        frames.append(rows)
+    if not frames:
+        return pd.DataFrame({name: pd.Series(dtype=object) for name in COUNT_DAY_COLUMNS})
+    return pd.concat(frames, ignore_index=True)[list(COUNT_DAY_COLUMNS)]
 
 
 def _key(label) -> str | None:
@@ -178,3 +210,19 @@ def _joined_runs(g: np.ndarray, seg: dict[str, np.ndarray], groups: int) -> dict
     found["last_outcome"][joined_group[last]] = joined_outcome[last]
     found["last_run"][joined_group[last]] = lengths[last]
     return found
+
+
+def combine_by_key(rows: pd.DataFrame) -> tuple[list[str | None], pd.DataFrame]:
+    """The day summaries of one population and dimension (columns key, day and
+    SUMMARY_COLUMNS, any order) combined per key: the keys (sorted, a missing key last)
+    and one summary row per key, in that order."""
+    keys = rows["key"].to_numpy(dtype=object)
+    labels: list[str | None] = sorted({k for k in keys if k is not None})
+    if any(k is None for k in keys):
+        labels.append(None)
+    index = {label: i for i, label in enumerate(labels)}
+    codes = np.array([index[k] for k in keys], dtype=np.int64)
+    days = rows["day"].to_numpy()
+    order = np.lexsort((days, codes)) if len(rows) else np.arange(0)
+    segments = rows.iloc[order][list(SUMMARY_COLUMNS)].reset_index(drop=True)
+    return labels, combine(segments, codes[order], len(labels))

@@ -64,6 +64,11 @@ from edgeledger.storage.signals import (
     staged_conflicts,
     unstage,
 )
+from edgeledger.storage.summaries import (
+    count_rows_between,
+    summary_rows,
+)
+from edgeledger.storage.summaries import refresh as refresh_day_summaries
 
 __all__ = [
     "abandon_dead_job_runs",
@@ -76,6 +81,7 @@ __all__ = [
     "claim_trade_number",
     "clear_instrument_setting",
     "clear_rederive",
+    "count_rows_between",
     "dumps",
     "events_for_signal",
     "export_rows",
@@ -97,6 +103,7 @@ __all__ = [
     "outcome_evidence",
     "rationales_closed_between",
     "record_markets",
+    "refresh_day_summaries",
     "request_rederive",
     "rolling_metrics",
     "save_ticker_resolutions",
@@ -110,6 +117,7 @@ __all__ = [
     "stage_import",
     "staged_conflicts",
     "store_bars",
+    "summary_rows",
     "ticker_resolutions",
     "unresolved_books",
     "unstage",

@@ -1,0 +1,198 @@
+"""The day summaries of closed trades and the day counts of signals (sql/0008): kept fresh
+by whoever reads them, read as packed columns.
+
+A statement that writes signals lists the New York days it touched; a reader first
+recomputes those days from the signals, in the caller's transaction (see refresh), then
+reads. So an answer read from summaries is the answer the trades give, as of the
+reader's snapshot.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date, timedelta
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import psycopg
+import psycopg.rows
+from psycopg import sql
+
+from edgeledger.core.metrics import COUNT_COLUMNS, SUMMARY_COLUMNS, SUMMARY_COUNTS
+from edgeledger.core.summaries import (
+    COUNT_DAY_COLUMNS,
+    DAY_COLUMNS,
+    DIMENSIONS,
+    day_counts,
+    day_summaries,
+)
+from edgeledger.storage.analytics import _array, _times, load_trades
+from edgeledger.storage.rows import named_query
+
+# What day_summaries and day_counts read of the trades frame.
+SUMMARY_INPUTS = (
+    "trade_id", "trade_type", "direction", "strategy", "confidence", "edges", "source",
+    "status", "exit_reason", "fill_price", "r", "mfe_r", "mae_r", "ambiguous", "created_at",
+    "closed_at",
+)  # fmt: skip
+# Beyond this many changed days (or this many separate runs of them), the days are
+# recomputed from one read of every signal rather than one read per run of days.
+WHOLE_READ_DAYS, WHOLE_READ_RUNS = 90, 12
+_PG_EPOCH = date(2000, 1, 1)
+
+
+def refresh(conn: psycopg.Connection) -> int:
+    """Recompute the days changed since they were summed up (as far as this snapshot sees),
+    and forget those changes; returns how many days were recomputed. Run it in the
+    transaction that then reads: it takes a lock that makes concurrent refreshers wait for
+    each other until the end of their transactions, and reads the signals after that lock,
+    so what it stores is never older than what the previous refresher stored."""
+    with conn.cursor(row_factory=psycopg.rows.dict_row) as cursor:
+        changes = cursor.execute(named_query("trade_day_changes")).fetchall()
+        if not changes:
+            return 0
+        cursor.execute(named_query("lock_day_summaries"))
+        days = sorted({row["day"] for row in changes})
+        trades = _trades_of(conn, days)
+        wanted = set(days)
+        summaries, counts = day_summaries(trades, wanted), day_counts(trades, wanted)
+        cursor.execute(named_query("forget_day_summaries"), {"days": days})
+        _copy(cursor, "trade_day_summaries", DAY_COLUMNS, summaries)
+        _copy(cursor, "signal_day_counts", COUNT_DAY_COLUMNS, counts)
+        cursor.execute(named_query("forget_trade_day_changes"), {"ids": [r["id"] for r in changes]})
+    return len(days)
+
+
+def _trades_of(conn: psycopg.Connection, days: list[date]) -> pd.DataFrame:
+    """Every signal logged or closed on one of `days` (others too, when reading everything
+    is cheaper: the summaries keep only the days asked for)."""
+    runs = _runs_of(days)
+    if len(days) > WHOLE_READ_DAYS or len(runs) > WHOLE_READ_RUNS:
+        return load_trades(conn, columns=SUMMARY_INPUTS)
+    frames = []
+    for first, last in runs:
+        start, end = _midnight(first), _midnight(last + timedelta(days=1))
+        frames.append(load_trades(conn, closed_from=start, closed_to=end, columns=SUMMARY_INPUTS))
+        frames.append(load_trades(conn, created_from=start, created_to=end, columns=SUMMARY_INPUTS))
+    trades = pd.concat(frames, ignore_index=True)
+    return trades.drop_duplicates("trade_id", ignore_index=True)
+
+
+def _runs_of(days: list[date]) -> list[tuple[date, date]]:
+    """Sorted days as runs of consecutive days (first, last)."""
+    runs: list[tuple[date, date]] = []
+    for day in days:
+        if runs and day == runs[-1][1] + timedelta(days=1):
+            runs[-1] = (runs[-1][0], day)
+        else:
+            runs.append((day, day))
+    return runs
+
+
+def _midnight(day: date) -> pd.Timestamp:
+    return pd.Timestamp(day).tz_localize("America/New_York")
+
+
+def _copy(cursor: psycopg.Cursor, table: str, columns: Sequence[str], frame: pd.DataFrame) -> None:
+    if frame.empty:
+        return
+    statement = sql.SQL("COPY {} ({}) FROM STDIN").format(
+        sql.Identifier(table), sql.SQL(", ").join(map(sql.Identifier, columns))
+    )
+    values = [_plain(name, frame[name]) for name in columns]
+    with cursor.copy(statement) as copy:
+        for row in zip(*values, strict=True):
+            copy.write_row(row)
+
+
+def _plain(name: str, column: pd.Series) -> list[Any]:
+    """A column's values as COPY writes them."""
+    if name in ("last_closed_at", "last_created_at"):
+        return list(pd.to_datetime(column, utc=True).dt.to_pydatetime())
+    if name in SUMMARY_COUNTS or name == "n":
+        return column.astype(np.int64).tolist()
+    if name in SUMMARY_COLUMNS:
+        return column.astype(float).tolist()
+    return [None if value is None or value is pd.NA else value for value in column.tolist()]
+
+
+# --- reading ----------------------------------------------------------------------------------
+
+
+def summary_rows(
+    conn: psycopg.Connection,
+    population: str,
+    dimension: str,
+    first_day: date | None = None,
+    end_day: date | None = None,
+) -> pd.DataFrame:
+    """The stored day summaries of one population and dimension for the days in
+    [first_day, end_day) (None: unbounded), ordered by key then day: the columns key, day,
+    last_closed_at and SUMMARY_COLUMNS."""
+    if dimension not in DIMENSIONS:
+        raise ValueError(f"unknown dimension {dimension!r}; one of {', '.join(DIMENSIONS)}")
+    fields = sql.SQL(", ").join(
+        sql.SQL("array_send(array_agg({}))").format(sql.Identifier(name))
+        for name in ("day", "last_closed_at", *SUMMARY_COLUMNS)
+    )
+    query = sql.SQL(named_query("day_summary_rows")).format(fields=fields)
+    params = {
+        "population": population,
+        "dimension": dimension,
+        "first_day": first_day,
+        "end_day": end_day,
+    }
+    with conn.cursor(binary=True, row_factory=psycopg.rows.tuple_row) as cursor:
+        row = cursor.execute(query, params).fetchone()
+    assert row is not None
+    count, keys, packed = row[0], row[1], row[2:]
+    names = ("day", "last_closed_at", *SUMMARY_COLUMNS)
+    if not count:
+        return pd.DataFrame({name: pd.Series(dtype=object) for name in ("key", *names)})
+    columns: dict[str, Any] = {}
+    parts = keys.split("\x1f")
+    columns["key"] = np.array([None if p == "\x1e" else p for p in parts], dtype=object)
+    for name, data in zip(names, packed, strict=True):
+        if name == "day":
+            offsets = _array(data, ">i4").astype("int64")
+            columns[name] = np.datetime64(_PG_EPOCH, "D") + offsets.astype("timedelta64[D]")
+        elif name == "last_closed_at":
+            columns[name] = _times(_array(data, ">i8"))
+        elif name in SUMMARY_COUNTS:
+            columns[name] = _array(data, ">i4").astype(np.int64)
+        else:
+            columns[name] = _array(data, ">f8").astype(np.float64)
+    order = np.lexsort((columns["day"], _sort_keys(columns["key"])))
+    frame = pd.DataFrame({name: values[order] for name, values in columns.items()})
+    frame["last_closed_at"] = frame["last_closed_at"].dt.tz_localize("UTC")
+    return frame
+
+
+def _sort_keys(keys: np.ndarray) -> np.ndarray:
+    """Keys as sortable codes: names in Python's order, a missing key last."""
+    labels = sorted({k for k in keys if k is not None})
+    index = {label: i for i, label in enumerate(labels)}
+    return np.array([index.get(k, len(labels)) for k in keys], dtype=np.int64)
+
+
+def count_rows_between(
+    conn: psycopg.Connection, population: str, first_day: date | None, end_day: date | None
+) -> tuple[pd.DataFrame, pd.Timestamp | None]:
+    """The signals of one population logged in [first_day, end_day), as count rows
+    (COUNT_COLUMNS), and the latest logging time among them (None without signals)."""
+    params = {"population": population, "first_day": first_day, "end_day": end_day}
+    with conn.cursor(row_factory=psycopg.rows.dict_row) as cursor:
+        rows = cursor.execute(named_query("day_count_rows"), params).fetchall()
+    frame = pd.DataFrame(rows, columns=[*COUNT_COLUMNS, "last_created_at"])
+    latest = frame["last_created_at"].max() if len(frame) else None
+    frame["n"] = frame["n"].astype(np.int64)
+    return frame[list(COUNT_COLUMNS)], (None if latest is None else pd.Timestamp(latest))
+
+
+def last_closed_on(conn: psycopg.Connection, population: str, day: date) -> pd.Timestamp | None:
+    """The latest close summed up on `day` (None when nothing closed that day)."""
+    params = {"population": population, "day": day}
+    with conn.cursor(row_factory=psycopg.rows.tuple_row) as cursor:
+        row = cursor.execute(named_query("last_closed_on"), params).fetchone()
+    return None if row is None or row[0] is None else pd.Timestamp(row[0])
