@@ -142,11 +142,9 @@ def edge_ranking(db: Database, period: Period, *, min_n: int = 10) -> list[EdgeR
     first, end_day = _days(period)
     with db.connection() as conn, conn.transaction():
         storage.refresh_day_summaries(conn)
-        everything = storage.summary_rows(conn, "live", "all", first, end_day)
-        rows = storage.summary_rows(conn, "live", "edge", first, end_day)
-    if _whole(period, everything, None):
-        labels, groups = combine_by_key(rows)
-        _, overall = combine_by_key(everything)
+        _, overall, latest = storage.summary_totals(conn, "live", "all", first, end_day)
+        labels, groups, _ = storage.summary_totals(conn, "live", "edge", first, end_day)
+    if latest is None or latest < pd.Timestamp(period.end):
         ranks = rank_summaries(groups, labels, overall, min_n=min_n)
         if ranks is not None:
             return ranks

@@ -169,6 +169,13 @@ and lowest cumulative R of the run (from 0, so peak >= 0 >= trough) and its own 
 drawdown; the outcome (+1 WIN, -1 LOSS, 0 other) and length of its first and last runs of
 equal outcomes, and its longest win and loss runs. gross_loss is a positive number."""
 
+SEQUENCE_COLUMNS = (
+    "peak", "trough", "drawdown", "first_outcome", "first_run", "last_outcome", "last_run",
+    "longest_win", "longest_loss",
+)  # fmt: skip
+"""The summary columns that depend on the order of the trades; the others add up (m2_r by
+the parallel-variance formula), so a database can total them over many days."""
+
 SUMMARY_COUNTS = (
     "n", "wins", "losses", "timeouts", "manual", "ambiguous", "mfe_count", "mae_count",
     "first_outcome", "first_run", "last_outcome", "last_run", "longest_win", "longest_loss",
@@ -241,8 +248,16 @@ def summarize(
 
 
 def summary_metrics(summary: pd.DataFrame) -> pd.DataFrame:
-    """The metrics (METRIC_COLUMNS) of each row of a summary frame (SUMMARY_COLUMNS)."""
-    s = {name: summary[name].to_numpy() for name in SUMMARY_COLUMNS}
+    """The metrics (METRIC_COLUMNS) of each row of a summary frame (SUMMARY_COLUMNS). A
+    summary of totals only (without SEQUENCE_COLUMNS) gives NaN for the drawdown and the
+    streaks: they need the order of the trades."""
+    ordered = all(name in summary for name in SEQUENCE_COLUMNS)
+    s = {
+        name: summary[name].to_numpy()
+        if name in summary
+        else np.full(len(summary), np.nan if name not in SUMMARY_COUNTS else 0)
+        for name in SUMMARY_COLUMNS
+    }
     n, wins, losses = s["n"], s["wins"], s["losses"]
     decided = wins + losses
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
@@ -283,9 +298,9 @@ def summary_metrics(summary: pd.DataFrame) -> pd.DataFrame:
         "payoff": payoff,
         "sqn": sqn,
         "max_drawdown_r": s["drawdown"].astype(float),
-        "longest_win_streak": s["longest_win"].astype(np.int64),
-        "longest_loss_streak": s["longest_loss"].astype(np.int64),
-        "current_streak": (s["last_outcome"] * s["last_run"]).astype(np.int64),
+        "longest_win_streak": _ordered(s["longest_win"], ordered),
+        "longest_loss_streak": _ordered(s["longest_loss"], ordered),
+        "current_streak": _ordered(s["last_outcome"] * s["last_run"], ordered),
         "mfe_mean": mfe_mean,
         "mae_mean": mae_mean,
         "target_capture": capture,
@@ -293,6 +308,10 @@ def summary_metrics(summary: pd.DataFrame) -> pd.DataFrame:
         "manual": s["manual"].astype(np.int64),
     }
     return pd.DataFrame({name: columns[name] for name in METRIC_COLUMNS})
+
+
+def _ordered(counts: np.ndarray, known: bool) -> np.ndarray:
+    return counts.astype(np.int64) if known else np.full(len(counts), np.nan)
 
 
 def _max_drawdown(g: np.ndarray, cumulative: np.ndarray, groups: int) -> np.ndarray:

@@ -67,6 +67,7 @@ from edgeledger.storage.signals import (
 from edgeledger.storage.summaries import (
     count_rows_between,
     summary_rows,
+    summary_totals,
 )
 from edgeledger.storage.summaries import refresh as refresh_day_summaries
 
@@ -118,6 +119,7 @@ __all__ = [
     "staged_conflicts",
     "store_bars",
     "summary_rows",
+    "summary_totals",
     "ticker_resolutions",
     "unresolved_books",
     "unstage",

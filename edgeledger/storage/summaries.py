@@ -19,7 +19,12 @@ import psycopg
 import psycopg.rows
 from psycopg import sql
 
-from edgeledger.core.metrics import COUNT_COLUMNS, SUMMARY_COLUMNS, SUMMARY_COUNTS
+from edgeledger.core.metrics import (
+    COUNT_COLUMNS,
+    SEQUENCE_COLUMNS,
+    SUMMARY_COLUMNS,
+    SUMMARY_COUNTS,
+)
 from edgeledger.core.summaries import (
     COUNT_DAY_COLUMNS,
     DAY_COLUMNS,
@@ -167,6 +172,48 @@ def summary_rows(
     frame = pd.DataFrame({name: values[order] for name, values in columns.items()})
     frame["last_closed_at"] = frame["last_closed_at"].dt.tz_localize("UTC")
     return frame
+
+
+def summary_totals(
+    conn: psycopg.Connection,
+    population: str,
+    dimension: str,
+    first_day: date | None = None,
+    end_day: date | None = None,
+) -> tuple[list[str | None], pd.DataFrame, pd.Timestamp | None]:
+    """The day summaries of one population and dimension for the days in [first_day,
+    end_day) totalled per key by the database: the keys (sorted, a missing key last), one
+    summary row each without the SEQUENCE_COLUMNS, and the latest close among them."""
+    if dimension not in DIMENSIONS:
+        raise ValueError(f"unknown dimension {dimension!r}; one of {', '.join(DIMENSIONS)}")
+    added = [name for name in SUMMARY_COLUMNS if name not in (*SEQUENCE_COLUMNS, "m2_r")]
+    fields = sql.SQL(", ").join(
+        sql.SQL("sum({0}) AS {0}").format(sql.Identifier(name)) for name in added
+    )
+    query = sql.SQL(named_query("day_summary_totals")).format(fields=fields)
+    params = {
+        "population": population,
+        "dimension": dimension,
+        "first_day": first_day,
+        "end_day": end_day,
+    }
+    with conn.cursor(row_factory=psycopg.rows.dict_row) as cursor:
+        rows = cursor.execute(query, params).fetchall()
+    rows.sort(key=lambda row: (row["key"] is None, row["key"] or ""))
+    frame = pd.DataFrame(
+        {
+            name: np.array(
+                [row[name] for row in rows], dtype=np.int64 if name in SUMMARY_COUNTS else float
+            )
+            for name in added
+        }
+    )
+    n = frame["n"].to_numpy(dtype=float)
+    squares = np.array([row["squares"] for row in rows], dtype=float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        frame["m2_r"] = np.maximum(squares - frame["sum_r"].to_numpy() ** 2 / n, 0.0)
+    latest = max((row["last_closed_at"] for row in rows), default=None)
+    return [row["key"] for row in rows], frame, None if latest is None else pd.Timestamp(latest)
 
 
 def _sort_keys(keys: np.ndarray) -> np.ndarray:

@@ -39,3 +39,15 @@ ORDER BY status, exit_reason, filled;
 -- name: last_closed_on
 SELECT max(last_closed_at) AS at FROM trade_day_summaries
 WHERE population = %(population)s AND dimension = 'all' AND day = %(day)s;
+
+-- name: day_summary_totals
+-- One population and dimension over [first_day, end_day), the columns that add up totalled
+-- per key ({fields}: sums); `squares` is the sum over days of m2_r + sum_r²/n, from which
+-- the key's m2_r follows (the parallel-variance formula).
+SELECT key, max(last_closed_at) AS last_closed_at, sum(m2_r + sum_r * sum_r / n) AS squares,
+       {fields}
+FROM trade_day_summaries
+WHERE population = %(population)s AND dimension = %(dimension)s
+  AND (%(first_day)s::date IS NULL OR day >= %(first_day)s)
+  AND (%(end_day)s::date IS NULL OR day < %(end_day)s)
+GROUP BY key;
