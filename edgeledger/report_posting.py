@@ -103,7 +103,8 @@ def post_weekly(
             str(exc) if isinstance(exc, ReportPostFailed) else one_line(exc)
         )
         _release(db, week_start, now, why)
-        log.warning("weekly report not posted: %s", why, extra=extra)
+        # The caller reports the failure (the CLI's one error line, the job's log line).
+        log.debug("weekly report not posted: %s", why, extra=extra, exc_info=True)
         raise
     with db.connection() as conn, conn.transaction():
         recorded = storage.record_report_posted(
@@ -111,7 +112,7 @@ def post_weekly(
         )
     if not recorded:  # our claim was taken over as stale and the other run posted too
         log.warning("weekly report was posted twice (a stale claim was taken over)", extra=extra)
-    log.info("weekly report posted", extra={**extra, "left_out": list(left_out)})
+    log.debug("weekly report posted", extra={**extra, "left_out": list(left_out)})
     return PostResult(
         week_start=week_start,
         revision=claimed["revision"],
