@@ -21,6 +21,7 @@ from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import requests
+import urllib3
 
 from edgeledger.errors import ReportPostFailed, ReportTooLarge, WebhookGone
 
@@ -33,7 +34,7 @@ DEFAULT_WAIT = 1.0  # a 429 that says nothing about how long
 UNKNOWN_WEBHOOK = 10015
 REQUEST_TOO_LARGE = 40005
 INVALID_FORM_BODY = 50035
-_SIZE_WORDS = ("too large", "too long", "max_length", "maximum size", "size", "length")
+_SIZE_WORDS = ("size", "length", "too large", "too long")  # "BASE_TYPE_MAX_LENGTH", ...
 
 
 @dataclass(frozen=True)
@@ -70,6 +71,14 @@ def execute(
             response = session.post(target, files=parts, timeout=timeout)
         except requests.ConnectTimeout:
             raise ReportPostFailed("could not connect to Discord (timed out)") from None
+        except requests.ConnectionError as exc:
+            if _not_connected(exc):
+                raise ReportPostFailed("could not connect to Discord (connection refused or"
+                                       " no route); nothing was posted") from None  # fmt: skip
+            raise ReportPostFailed(
+                f"the connection to Discord failed ({type(exc).__name__}); whether the message"
+                " was posted is unknown"
+            ) from None
         except requests.RequestException as exc:  # its text names the URL: not quoted
             raise ReportPostFailed(
                 f"the request to Discord failed ({type(exc).__name__}); whether the message"
@@ -115,6 +124,12 @@ def _answer(response: requests.Response) -> str | None:
     ):
         raise ReportTooLarge(f"Discord refused the message as too large ({status}: {said})")
     raise ReportPostFailed(f"Discord answered {status}: {said}")
+
+
+def _not_connected(exc: requests.ConnectionError) -> bool:
+    """Whether the connection was never made (so nothing was sent)."""
+    reason = getattr(exc.args[0], "reason", None) if exc.args else None
+    return isinstance(reason, urllib3.exceptions.NewConnectionError)
 
 
 def _with_wait(url: str) -> str:
