@@ -51,7 +51,8 @@ CLAIM_LEASE = timedelta(minutes=20)
 @dataclass(frozen=True)
 class PostResult:
     """What happened to the week's post. `already` means an earlier run had posted it and
-    nothing was sent now; `left_out` names the files dropped to fit Discord's limits."""
+    nothing was sent now; `left_out` names the files dropped to fit Discord's limits;
+    `attempts` counts the runs that have tried to post the week, this one included."""
 
     week_start: date
     revision: int
