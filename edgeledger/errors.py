@@ -84,3 +84,20 @@ class MigrationError(EdgeLedgerError):
 
 class ConfigError(EdgeLedgerError):
     """A setting is missing or invalid."""
+
+
+class ReportPostFailed(EdgeLedgerError):
+    """The weekly report could not be posted to Discord; the next run tries again."""
+
+
+class WebhookGone(ReportPostFailed):
+    """Discord says the webhook of DISCORD_REPORT_WEBHOOK_URL does not exist (404): it was
+    deleted, or the URL is wrong. Make a new webhook and update the setting."""
+
+
+class ReportTooLarge(ReportPostFailed):
+    """Discord refused the weekly report's message as too large, even without its files."""
+
+
+class ReportPostBusy(ReportPostFailed):
+    """Another run is posting this week's report right now; nothing was sent."""

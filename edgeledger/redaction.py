@@ -19,9 +19,10 @@ MASK = "***"
 
 # Settings whose values are secrets: EDGELEDGER_POLYGON_API_KEY, EDGELEDGER_ALPACA_SECRET_KEY,
 # EDGELEDGER_SCHWAB_APP_SECRET, EDGELEDGER_SCHWAB_REFRESH_TOKEN, a bot's DISCORD_TOKEN,
-# PGPASSWORD. Client ids (EDGELEDGER_SCHWAB_APP_KEY, EDGELEDGER_ALPACA_KEY_ID) are not: they
-# travel in the URLs a user must open (`prices schwab-login` prints one).
-SECRET_NAME = re.compile(r"API_KEY|SECRET|TOKEN|PASSWORD", re.I)
+# PGPASSWORD, and DISCORD_REPORT_WEBHOOK_URL (whoever has a webhook's URL can post with it).
+# Client ids (EDGELEDGER_SCHWAB_APP_KEY, EDGELEDGER_ALPACA_KEY_ID) are not: they travel in
+# the URLs a user must open (`prices schwab-login` prints one).
+SECRET_NAME = re.compile(r"API_KEY|SECRET|TOKEN|PASSWORD|WEBHOOK", re.I)
 # The password of any URL (`scheme://user:password@host`), even one too malformed to parse.
 URL_PASSWORD = re.compile(
     r"(?P<head>\b[a-z][a-z0-9+.-]*://[^\s:/@]*:)(?P<secret>[^\s@]+)(?=@)", re.I
@@ -30,6 +31,9 @@ URL_PASSWORD = re.compile(
 KEYWORD_PASSWORD = re.compile(
     r"(?P<head>\bpassword\s*=\s*)(?P<secret>'(?:[^'\\]|\\.)*'|[^\s'\"]+)", re.I
 )
+# The token of a Discord webhook URL (`.../api/webhooks/<id>/<token>`), wherever the URL or
+# only its path shows up (urllib3's debug log writes the path without the host).
+WEBHOOK_TOKEN = re.compile(r"(?P<head>/webhooks/\d+/)(?P<secret>[\w.~%-]+)", re.I)
 # Shorter values are left alone: masking "1" or "true" everywhere would garble output
 # (a URL's password is still masked by its place in the URL).
 SHORTEST_SECRET = 6
@@ -61,13 +65,15 @@ class Redactor:
         for secret in self.secrets:
             text = text.replace(secret, MASK)
         text = URL_PASSWORD.sub(rf"\g<head>{MASK}", text)
+        text = WEBHOOK_TOKEN.sub(rf"\g<head>{MASK}", text)
         return KEYWORD_PASSWORD.sub(rf"\g<head>{MASK}", text)
 
 
 def passwords(value: str) -> set[str]:
-    """The passwords of the URLs and key/value connection strings in `value`."""
+    """The passwords of the URLs and key/value connection strings in `value`, and the
+    tokens of the webhook URLs in it."""
     found: set[str] = set()
-    for pattern in (URL_PASSWORD, KEYWORD_PASSWORD):
+    for pattern in (URL_PASSWORD, KEYWORD_PASSWORD, WEBHOOK_TOKEN):
         for match in pattern.finditer(value):
             secret = match.group("secret")
             found |= {secret, unquote(secret), secret.strip("'")}

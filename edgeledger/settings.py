@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import platformdirs
 
@@ -38,6 +39,9 @@ class Settings:
     fetch_workers: int = 4
     default_market: str = "XNYS"
     resolve_deadline: float | None = 3000.0  # seconds; None: no limit
+    # Where `report weekly --post` and the Sunday job post; its path holds a secret token,
+    # so it stays out of repr (and every output: edgeledger.redaction).
+    report_webhook_url: str | None = field(default=None, repr=False)
 
     @property
     def resolve_intervals(self) -> dict[str, str]:
@@ -65,6 +69,7 @@ class Settings:
             fetch_workers=_positive_int(env, "EDGELEDGER_FETCH_WORKERS", 4, most=16),
             default_market=_market(env, "EDGELEDGER_DEFAULT_MARKET", "XNYS"),
             resolve_deadline=_seconds_or_none(env, "EDGELEDGER_RESOLVE_DEADLINE", 3000.0),
+            report_webhook_url=_webhook_url(env, "DISCORD_REPORT_WEBHOOK_URL"),
         )
 
 
@@ -96,6 +101,24 @@ def _intervals(env: Mapping[str, str], name: str, default: str) -> tuple[str, ..
     if raw.lower() == "none":
         return ()
     return tuple(_interval({name: part.strip()}, name, "") for part in raw.split(","))
+
+
+def _webhook_url(env: Mapping[str, str], name: str) -> str | None:
+    """An http(s) URL, or None when unset. The value is never quoted in the error: it holds
+    the webhook's token."""
+    value = env.get(name, "").strip()
+    if not value:
+        return None
+    try:
+        parts = urlsplit(value)
+    except ValueError:  # a malformed host ("http://[x"): its message names no value
+        parts = urlsplit("")
+    if parts.scheme not in ("https", "http") or not parts.netloc or " " in value:
+        raise ConfigError(
+            f"{name} must be a Discord webhook URL (https://discord.com/api/webhooks/ID/TOKEN);"
+            " the value set is not one (not shown: it would hold the token)"
+        )
+    return value
 
 
 def _seconds_or_none(env: Mapping[str, str], name: str, default: float) -> float | None:

@@ -240,3 +240,14 @@ def test_the_jobs_log_lines_are_redacted_and_one_line(monkeypatch, capsys):
     out = capsys.readouterr().out
     assert out.count("\n") == 1 and "resolve run failed: RuntimeError" in out
     assert_no_secret(out)
+
+
+def test_a_webhook_url_and_its_token_are_masked_wherever_they_show():
+    url = "https://discord.com/api/webhooks/1300000000000000001/Zx9-token_part.two"
+    redactor = Redactor.from_environ({"DISCORD_REPORT_WEBHOOK_URL": url})
+    assert redactor(f"POST {url}?wait=true failed") == "POST ***?wait=true failed"
+    # urllib3's debug line names only the path: the token alone is masked there
+    line = '"POST /api/webhooks/1300000000000000001/Zx9-token_part.two?wait=true HTTP/1.1" 200'
+    assert "Zx9-token_part.two" not in redactor(line)
+    # and a webhook URL nobody configured still loses its token
+    assert Redactor()(url) == "https://discord.com/api/webhooks/1300000000000000001/***"

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import dataclasses
 import json
+from contextlib import nullcontext
 from dataclasses import replace
-from datetime import datetime
+from datetime import date, datetime
 
 import pytest
+from freezegun import freeze_time
 
+from edgeledger.core import report_data
 from edgeledger.core.report_data import SCHEMA_VERSION, Finding, WeeklyReport
 from tests.report_samples import empty_week, sample_week
 
@@ -73,3 +76,18 @@ def test_the_report_is_immutable_and_lists_become_tuples() -> None:
     assert isinstance(report.equity_curve.week, tuple)
     with pytest.raises(dataclasses.FrozenInstanceError):
         report.empty = True  # type: ignore[misc]
+
+
+@pytest.mark.parametrize("frozen_first", [False, True])
+def test_a_stored_report_reads_back_under_frozen_time_too(frozen_first) -> None:
+    """The decoder's type hints are cached at first use, and freezegun swaps `date` and
+    `datetime` while it runs: dates come back as dates whichever came first."""
+    data = json.loads(json.dumps(sample_week().to_json()))
+    report_data._HINTS.clear()
+    reads = []
+    for frozen in (frozen_first, not frozen_first):
+        with freeze_time("2026-11-22 22:00:00") if frozen else nullcontext():
+            reads.append(WeeklyReport.from_json(data))
+    for read in reads:
+        assert read == sample_week()
+        assert isinstance(read.week_start, date) and isinstance(read.generated_at, datetime)

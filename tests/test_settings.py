@@ -65,3 +65,18 @@ def test_the_default_market_is_read_by_its_name_or_alias():
     assert Settings.from_env({"EDGELEDGER_DEFAULT_MARKET": "lse"}).default_market == "XLON"
     with pytest.raises(ConfigError, match="EDGELEDGER_DEFAULT_MARKET: unknown market"):
         Settings.from_env({"EDGELEDGER_DEFAULT_MARKET": "MOON"})
+
+
+def test_the_report_webhook_url_is_read_and_kept_out_of_repr():
+    url = "https://discord.com/api/webhooks/1300000000000000001/secret-token-value"
+    settings = Settings.from_env({"DISCORD_REPORT_WEBHOOK_URL": f" {url} "})
+    assert settings.report_webhook_url == url
+    assert "secret-token-value" not in repr(settings)
+    assert Settings.from_env({}).report_webhook_url is None
+
+
+@pytest.mark.parametrize("value", ["discord.com/api/webhooks/1/tok-secret", "ftp://x/tok-secret"])
+def test_a_report_webhook_url_that_is_not_one_is_refused_without_quoting_it(value):
+    with pytest.raises(ConfigError, match="DISCORD_REPORT_WEBHOOK_URL must be") as caught:
+        Settings.from_env({"DISCORD_REPORT_WEBHOOK_URL": value})
+    assert "tok-secret" not in str(caught.value)

@@ -1,4 +1,5 @@
-"""`edgeledger stats`, `edges`, `confidence` and `report weekly`: the answers, in the terminal.
+"""`edgeledger stats`, `edges`, `confidence` and `report weekly [--post]`: the answers, in the
+terminal, and the weekly report posted to Discord.
 
 Tables for people, `--json` for machines; every figure comes from edgeledger.reporting
 (and the pure core behind it), formatted by reports.formatting as the report formats it.
@@ -8,15 +9,17 @@ from __future__ import annotations
 
 import argparse
 import json
-from datetime import date
+from datetime import UTC, date
 from pathlib import Path
 from typing import Any
 
-from edgeledger import reporting
+import requests
+
+from edgeledger import report_posting, reporting
 from edgeledger.cli.base import Context, add_command, add_group, examples
 from edgeledger.core.metrics import capped_profit_factor
 from edgeledger.core.periods import NEW_YORK, PERIODS, Period, last_full_week, period_to
-from edgeledger.errors import InvalidOption
+from edgeledger.errors import ConfigError, InvalidOption
 from reports import formatting as fmt
 
 
@@ -201,6 +204,8 @@ def cmd_report_weekly(args: argparse.Namespace, ctx: Context) -> int:
         week = last_full_week(ctx.now)
         assert week.start is not None
         monday = week.start.astimezone(NEW_YORK).date()
+    if args.post:
+        return _post_weekly(args, ctx, monday)
     out = Path(args.out) if args.out else None
     if out is not None and not out.parent.is_dir():
         raise InvalidOption("--out", f"folder {str(out.parent)!r} does not exist")
@@ -213,6 +218,39 @@ def cmd_report_weekly(args: argparse.Namespace, ctx: Context) -> int:
         f"weekly report for {monday.isoformat()} (revision {built.revision}{where}):"
         f" {totals.signals} signals, {totals.n_closed} closed, win rate"
         f" {fmt.pct(totals.win_rate)}, total {fmt.r(totals.total_r)}",
+        file=ctx.out,
+    )
+    return 0
+
+
+_FILES = {"html": "HTML file", "png": "chart image"}
+
+
+def _post_weekly(args: argparse.Namespace, ctx: Context, monday: date) -> int:
+    """Post the week's stored report (built first if it is not stored yet), once."""
+    if args.out:
+        raise InvalidOption("--out", "not with --post (write the file with a build first)")
+    url = ctx.settings.report_webhook_url
+    if not url:
+        raise ConfigError(
+            "DISCORD_REPORT_WEBHOOK_URL is not set: --post needs the Discord webhook to post"
+            " the report to (docs/report-posting.md)"
+        )
+    with requests.Session() as session:
+        result = report_posting.post_weekly(ctx.db(), monday, url, session=session, now=ctx.now)
+    week = f"weekly report for {monday.isoformat()} (revision {result.revision})"
+    if result.already:
+        print(
+            f"{week} was already posted at {result.posted_at.astimezone(UTC):%Y-%m-%d %H:%M}Z"
+            f" (message {result.message_id}); not posted again",
+            file=ctx.out,
+        )
+        return 0
+    notes = ["built first"] if result.built else []
+    notes += [f"without the {_FILES[name]} (too large)" for name in result.left_out]
+    print(
+        f"{week} posted to Discord (message {result.message_id})"
+        + (f"; {', '.join(notes)}" if notes else ""),
         file=ctx.out,
     )
     return 0
@@ -278,6 +316,13 @@ def register(groups: Any) -> None:
         "build, store and write the weekly report (HTML)",
         "edgeledger report weekly --out week.html",
         "edgeledger report weekly --week 2026-11-23",
+        "edgeledger report weekly --post   # to DISCORD_REPORT_WEBHOOK_URL, once",
     )
     weekly.add_argument("--week", help="its Monday, YYYY-MM-DD (default: the week just ended)")
     weekly.add_argument("--out", help="write the HTML to this file")
+    weekly.add_argument(
+        "--post",
+        action="store_true",
+        help="post the stored report (built first if missing) to DISCORD_REPORT_WEBHOOK_URL;"
+        " a week already posted is not posted again",
+    )

@@ -281,18 +281,29 @@ def _decode(tp: Any, value: Any) -> Any:
         return tuple(_decode(args[0], v) for v in value)
     if origin is dict:
         return {k: _decode(args[1], v) for k, v in value.items()}
-    if tp is datetime:
+    if _is_class(tp, "datetime"):
         parsed = datetime.fromisoformat(value)
         if parsed.tzinfo is None:
             raise ValueError(f"report times must be timezone-aware: {value!r}")
         return parsed
-    if tp is date:
+    if _is_class(tp, "date"):
         return date.fromisoformat(value)
     if tp is float:
         return _float(value)
     if tp in (int, str, bool) and not isinstance(value, tp):
         raise ValueError(f"expected {tp.__name__}, got {value!r}")
     return value
+
+
+def _is_class(tp: Any, name: str) -> bool:
+    """Whether `tp` is datetime.datetime or datetime.date (as `name` says), or a class built
+    on it. Not `tp is date`: the hints are cached once, and freezegun swaps this module's
+    `date` and `datetime` for its own classes while it runs, so identity fails one way or
+    the other depending on which ran first."""
+    if not isinstance(tp, type):
+        return False
+    real = next((c for c in tp.__mro__ if c.__module__ == "datetime"), None)
+    return real is not None and real.__name__ == name
 
 
 def _decode_union(args: tuple[Any, ...], value: Any) -> Any:

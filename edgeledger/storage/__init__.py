@@ -46,6 +46,12 @@ from edgeledger.storage.outcomes import (
     unresolved_books,
     write_outcomes,
 )
+from edgeledger.storage.report_posts import (
+    claim_report_post,
+    record_report_posted,
+    release_report_post,
+    report_post_state,
+)
 from edgeledger.storage.rows import dumps, signal_from_row, signal_params
 from edgeledger.storage.signals import (
     cancel_signal,
@@ -79,6 +85,7 @@ __all__ = [
     "bars_for_export",
     "cancel_signal",
     "claim_job_run",
+    "claim_report_post",
     "claim_trade_number",
     "clear_instrument_setting",
     "clear_rederive",
@@ -104,7 +111,10 @@ __all__ = [
     "outcome_evidence",
     "rationales_closed_between",
     "record_markets",
+    "record_report_posted",
     "refresh_day_summaries",
+    "release_report_post",
+    "report_post_state",
     "request_rederive",
     "rolling_metrics",
     "save_ticker_resolutions",
