@@ -31,6 +31,12 @@ from edgeledger.storage.instruments import (
     record_markets,
     set_instrument_market,
 )
+from edgeledger.storage.jobs import (
+    claim_job_slot,
+    finish_job_slot,
+    last_job_runs,
+    last_job_slots,
+)
 from edgeledger.storage.outcomes import (
     abandon_dead_job_runs,
     claim_job_run,
@@ -66,6 +72,10 @@ from edgeledger.storage.signals import (
 )
 
 __all__ = [
+    "claim_job_slot",
+    "finish_job_slot",
+    "last_job_runs",
+    "last_job_slots",
     "abandon_dead_job_runs",
     "all_instruments",
     "bar_coverage",
