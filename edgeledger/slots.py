@@ -27,7 +27,12 @@ def claim_slot(db: Database, job: str, slot: datetime, *, now: datetime) -> bool
 
 
 def finish_slot(
-    db: Database, job: str, slot: datetime, *, now: datetime, error: str | None = None,
+    db: Database,
+    job: str,
+    slot: datetime,
+    *,
+    now: datetime,
+    error: str | None = None,
     detail: str | None = None,
 ) -> None:
     """Record how the claimed slot ended: succeeded (with `detail`) or failed (`error`)."""

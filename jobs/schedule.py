@@ -122,4 +122,5 @@ def cron_trigger(expression: str, timezone: ZoneInfo, setting: str) -> CronTrigg
     try:
         return CronTrigger(**dict(zip(names, fields, strict=True)), timezone=timezone)
     except ValueError as exc:
-        raise ConfigError(f"{setting}: {expression!r} is not a valid cron expression: {exc}") from None
+        reason = f"{setting}: {expression!r} is not a valid cron expression: {exc}"
+        raise ConfigError(reason) from None

@@ -72,10 +72,6 @@ from edgeledger.storage.signals import (
 )
 
 __all__ = [
-    "claim_job_slot",
-    "finish_job_slot",
-    "last_job_runs",
-    "last_job_slots",
     "abandon_dead_job_runs",
     "all_instruments",
     "bar_coverage",
@@ -83,6 +79,7 @@ __all__ = [
     "bars_for_export",
     "cancel_signal",
     "claim_job_run",
+    "claim_job_slot",
     "claim_trade_number",
     "clear_instrument_setting",
     "clear_rederive",
@@ -91,6 +88,7 @@ __all__ = [
     "export_rows",
     "feedback_decisions",
     "finish_job_run",
+    "finish_job_slot",
     "holds_run_lock",
     "insert_events",
     "insert_feedback_decisions",
@@ -98,6 +96,8 @@ __all__ = [
     "insert_staged",
     "instrument_of",
     "job_run_counts",
+    "last_job_runs",
+    "last_job_slots",
     "list_signals",
     "load_bar_arrays",
     "load_trades",
