@@ -57,9 +57,7 @@ def check(db: Database, *, jobs: bool = True) -> Health:
     """The health of the database behind `db`; `jobs`: also the last run of each job."""
     try:
         states = migrations.status(db)
-        pending = tuple(
-            f"{s.version:04d}_{s.name} ({s.state})" for s in states if s.state != "applied"
-        )
+        pending = tuple(f"{s.name} ({s.state})" for s in states if s.state != "applied")
         if not jobs or pending:
             return Health(None, pending)
         with db.connection() as conn:
