@@ -91,4 +91,5 @@ def _job_health(runs: list[dict], slots: list[dict]) -> list[JobHealth]:
 def _counts(counts: dict | None) -> str | None:
     if not counts:
         return None
-    return ", ".join(f"{key} {value}" for key, value in counts.items() if value)
+    shown = [f"{key} {value}" for key, value in counts.items() if isinstance(value, int) and value]
+    return ", ".join(shown) or None

@@ -38,6 +38,8 @@ from jobs.schedule import RESOLVE, WEEKLY_REPORT, JobSpec, job_specs
 
 log = logging.getLogger(__name__)
 
+# APScheduler's play-by-play and an access line per health check would drown the job lines.
+QUIET_LOGGERS = ("apscheduler", "aiohttp.access")
 STOP_GRACE = 20.0  # seconds a job in hand may take to finish after SIGTERM
 HOST = "0.0.0.0"
 
@@ -45,23 +47,24 @@ HOST = "0.0.0.0"
 class Service:
     """The process's parts, started and stopped together."""
 
-    def __init__(self, settings: Settings, prices: PriceSettings, *, host: str = HOST) -> None:
+    def __init__(self, settings: Settings, prices: PriceSettings) -> None:
         self.settings = settings
         self.prices = prices
-        self.host = host
         self.specs = job_specs(settings)  # a bad cron setting fails before anything starts
         self.stopping = asyncio.Event()
         self.in_hand: set[asyncio.Task] = set()
         self.db: Database | None = None
 
     async def run(self) -> int:
+        for name in QUIET_LOGGERS:  # one line per job event is ours to write
+            logging.getLogger(name).setLevel(logging.WARNING)
         loop = asyncio.get_running_loop()
         for signum in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(signum, self._stop, signum)
         self.db = await asyncio.to_thread(self._open_database)
         runner = web.AppRunner(make_app(self.db, self.settings, clock=utc_now))
         await runner.setup()
-        site = web.TCPSite(runner, self.host, self.settings.port)
+        site = web.TCPSite(runner, self.settings.host, self.settings.port)
         await site.start()
         scheduler = self._scheduler()
         scheduler.start()

@@ -40,6 +40,7 @@ class Settings:
     resolve_deadline: float | None = 3000.0  # seconds; None: no limit
     # `edgeledger run`: the service
     port: int = 8000
+    host: str = "0.0.0.0"
     api_token: str | None = field(default=None, repr=False)  # None: POST /api/signals is off
     discord_token_set: bool = False  # the token itself is the bot's to read
     resolve_markets: tuple[str, ...] = ("XNYS",)
@@ -73,6 +74,7 @@ class Settings:
             default_market=_market(env, "EDGELEDGER_DEFAULT_MARKET", "XNYS"),
             resolve_deadline=_seconds_or_none(env, "EDGELEDGER_RESOLVE_DEADLINE", 3000.0),
             port=_positive_int(env, "PORT", 8000, most=65535),
+            host=env.get("EDGELEDGER_HOST", "").strip() or "0.0.0.0",
             api_token=env.get("EDGELEDGER_API_TOKEN", "").strip() or None,
             discord_token_set=bool(env.get("DISCORD_TOKEN", "").strip()),
             resolve_markets=_markets(env, "EDGELEDGER_RESOLVE_MARKETS", "XNYS"),

@@ -68,7 +68,9 @@ def resolve(db: Database, settings: Settings, prices: PriceSettings, slot: datet
         if report.skipped:
             return f"skipped: {report.skipped}"
         after_resolve_logged(db, report, now=now)
-        return ", ".join(f"{k} {v}" for k, v in report.counts().items())
+        counts = report.counts()
+        shown = [f"{k} {v}" for k, v in counts.items() if isinstance(v, int) and v]
+        return ", ".join(shown) or "nothing to resolve"
 
     return run_slot(db, RESOLVE, slot, work)
 
