@@ -12,9 +12,13 @@ import sys
 import time
 import urllib.request
 from collections.abc import Iterator
+from datetime import UTC, datetime
 
 import psycopg
 import pytest
+
+from edgeledger import importer
+from tests.factories import yahoo_chart, yahoo_rows
 
 STOP_WITHIN = 30.0  # Railway's grace period
 
@@ -36,9 +40,9 @@ def service_env(db_url: str, port: int, **extra: str) -> dict[str, str]:
         PORT=str(port),
         EDGELEDGER_HOST="127.0.0.1",
         EDGELEDGER_PRICE_PROVIDER="yahoo",
-        EDGELEDGER_YAHOO_URL="http://127.0.0.1:9",  # never asked: the ledger is empty
-        **extra,
+        EDGELEDGER_YAHOO_URL="http://127.0.0.1:9",  # never asked while the ledger is empty
     )
+    env.update(extra)
     return env
 
 
@@ -132,21 +136,41 @@ def test_two_processes_run_each_slot_once(db_url, processes):
 
 
 @pytest.mark.slow
-def test_sigterm_stops_the_service_cleanly_and_quickly(db_url, processes):
+def test_sigterm_lets_the_run_in_hand_finish_then_exits_0(db, db_url, server, tmp_path, processes):
+    signals = tmp_path / "signals.csv"
+    signals.write_text(
+        "ticker,trade_type,direction,entry,stop,target,confidence,created_at\n"
+        "NVDA,swing,long,100,98,103,3,2026-11-20T15:00:00Z\n"
+    )
+    importer.import_file(db, signals, now=datetime(2026, 11, 20, 16, tzinfo=UTC))
+    bars = [("2026-11-20T15:30:00Z", 100.6, 100.8, 99.8, 100.4)]
+    # The price request takes 3 s: SIGTERM arrives while the run waits for it.
+    body = yahoo_chart("NVDA", "1h", yahoo_rows(bars))
+    server.reply("/v8/finance/chart/NVDA", json_body=body, delay=3.0)
     port = free_port()
-    processes.append(start(service_env(db_url, port, EDGELEDGER_RESOLVE_CRON="*/1 * * * * *")))
+    env = service_env(
+        db_url,
+        port,
+        EDGELEDGER_RESOLVE_CRON="*/1 * * * * *",
+        EDGELEDGER_YAHOO_URL=server.url,
+        EDGELEDGER_DRILL_INTERVALS="none",
+    )
+    processes.append(start(env))
     wait_healthy(port, processes[0])
-    time.sleep(2.5)  # let a few runs start, one possibly in hand at the signal
+    deadline = time.monotonic() + 20
+    while not server.seen and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert server.seen, "no resolve run asked for prices"
     code, took, out = stop(processes[0])
     assert code == 0, out
     assert took < 25, out
-    assert "stopping on SIGTERM" in out and "service stopped" in out
+    assert "stopping on SIGTERM" in out and "waiting for 1 job(s) in hand" in out, out
     with psycopg.connect(db_url) as conn:
-        running = conn.execute("SELECT count(*) FROM job_runs WHERE status = 'running'").fetchone()[
-            0
-        ]
+        runs = conn.execute("SELECT status FROM job_runs WHERE job_name = 'resolve'").fetchall()
+        slots = conn.execute("SELECT status FROM job_slots WHERE job = 'resolve'").fetchall()
         locks = conn.execute(
             "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory'"
         ).fetchone()[0]
-    assert running == 0  # the run in hand finished (or was never cut off mid-way)
+    assert runs == [("succeeded",)], out  # the run in hand finished; no new run started
+    assert slots == [("succeeded",)], out
     assert locks == 0
