@@ -75,9 +75,10 @@ class Service:
         if self.settings.discord_token_set:
             log.info("DISCORD_TOKEN is set, but the bot is not built yet (its own issue)")
         await self.stopping.wait()
-        scheduler.shutdown(wait=False)  # no new runs from here
+        scheduler.pause()  # no new runs from here; the runs in hand go on
         await runner.cleanup()  # stop accepting; finish the requests in hand
         finished = await self._finish_in_hand()
+        scheduler.shutdown(wait=False)
         if finished:
             await asyncio.to_thread(self.db.close)
         log.info("service stopped", extra={"finished_in_hand": finished})
@@ -126,11 +127,10 @@ class Service:
             log.warning("fired outside any slot; skipped", extra={"job": spec.id})
             return
         task = asyncio.ensure_future(asyncio.to_thread(body, slot))
+        # In hand until its thread is done, even if this firing is cancelled meanwhile.
         self.in_hand.add(task)
-        try:
-            await asyncio.shield(task)
-        finally:
-            self.in_hand.discard(task)
+        task.add_done_callback(self.in_hand.discard)
+        await asyncio.shield(task)
 
     def _resolve(self, slot: datetime) -> str:
         assert self.db is not None

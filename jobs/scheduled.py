@@ -15,6 +15,7 @@ from edgeledger import reporting, slots
 from edgeledger.clock import utc_now
 from edgeledger.core.periods import NEW_YORK, last_full_week
 from edgeledger.database import Database
+from edgeledger.errors import EdgeLedgerError
 from edgeledger.exporter import utc_text
 from edgeledger.logs import one_line
 from edgeledger.prices import PriceSettings, make_provider
@@ -35,7 +36,12 @@ def run_slot(db: Database, job: str, slot: datetime, work: Callable[[datetime], 
     now = utc_now()
     extra = {"job": job, "slot": slot.isoformat()}
     name = f"{job} {utc_text(slot)}"
-    if not slots.claim_slot(db, job, slot, now=now):
+    try:
+        claimed = slots.claim_slot(db, job, slot, now=now)
+    except EdgeLedgerError as exc:  # the database is away: the next slot tries again
+        log.error("%s: could not claim the slot: %s", name, one_line(exc), extra=extra)
+        return FAILED
+    if not claimed:
         log.info("%s: claimed by another process; left to it", name, extra=extra)
         return TAKEN
     log.info("%s: claimed; running", name, extra=extra)

@@ -20,8 +20,7 @@ SHOWN_RUNS = 3
 
 
 def cmd_run(args: argparse.Namespace, ctx: Context) -> int:
-    specs = job_specs(ctx.settings)  # a bad schedule setting fails here, before logging
-    del specs
+    job_specs(ctx.settings)  # a bad schedule setting is refused before anything starts
     configure_logging()  # the service logs to stdout, where the platform collects it
     return service.serve(ctx.settings, PriceSettings.from_env(ctx.environ))
 
