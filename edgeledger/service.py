@@ -41,7 +41,6 @@ log = logging.getLogger(__name__)
 # APScheduler's play-by-play and an access line per health check would drown the job lines.
 QUIET_LOGGERS = ("apscheduler", "aiohttp.access")
 STOP_GRACE = 20.0  # seconds a job in hand may take to finish after SIGTERM
-HOST = "0.0.0.0"
 
 
 class Service:
@@ -69,11 +68,12 @@ class Service:
         scheduler = self._scheduler()
         scheduler.start()
         log.info(
-            "service started",
-            extra={"port": self.settings.port, "jobs": [s.id for s in self.specs]},
+            "service started: HTTP on %s:%d, jobs %s",
+            self.settings.host,
+            self.settings.port,
+            ", ".join(spec.id for spec in self.specs),
         )
-        if self.settings.discord_token_set:
-            log.info("DISCORD_TOKEN is set, but the bot is not built yet (its own issue)")
+        self._start_bot()
         await self.stopping.wait()
         scheduler.pause()  # no new runs from here; the runs in hand go on
         await runner.cleanup()  # stop accepting; finish the requests in hand
@@ -88,6 +88,12 @@ class Service:
             logging.shutdown()
             os._exit(0)
         return 0
+
+    def _start_bot(self) -> None:
+        """The Discord bot's place: it will run on this loop when DISCORD_TOKEN is set. The
+        bot is its own issue; until then the service runs without it."""
+        if self.settings.discord_token_set:
+            log.info("DISCORD_TOKEN is set, but the bot is not built yet (its own issue)")
 
     def _open_database(self) -> Database:
         # Resolve holds three connections at once; the API and /healthz need their own.
