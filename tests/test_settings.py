@@ -65,3 +65,34 @@ def test_the_default_market_is_read_by_its_name_or_alias():
     assert Settings.from_env({"EDGELEDGER_DEFAULT_MARKET": "lse"}).default_market == "XLON"
     with pytest.raises(ConfigError, match="EDGELEDGER_DEFAULT_MARKET: unknown market"):
         Settings.from_env({"EDGELEDGER_DEFAULT_MARKET": "MOON"})
+
+
+def test_every_setting_is_in_the_readme_table():
+    import re
+    from pathlib import Path
+
+    import edgeledger.settings
+
+    source = Path(edgeledger.settings.__file__).read_text()
+    names = set(re.findall(r'"((?:EDGELEDGER_|DATABASE_URL|PORT|DISCORD_)[A-Z_]*)"', source))
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text()
+    table = [line for line in readme.splitlines() if line.startswith("| `")]
+    missing = sorted(n for n in names if not any(f"`{n}`" in line for line in table))
+    assert names and not missing
+
+
+def test_the_service_settings_and_their_defaults():
+    settings = Settings.from_env(
+        {"EDGELEDGER_RESOLVE_MARKETS": "nyse, crypto, XNYS", "EDGELEDGER_API_TOKEN": "tok3n-abc"}
+    )
+    assert settings.resolve_markets == ("XNYS", "24/7")
+    assert settings.port == 8000 and settings.api_token == "tok3n-abc"
+    assert "tok3n-abc" not in repr(settings)
+    assert Settings.from_env({}).api_token is None
+
+
+def test_a_bad_service_setting_is_named():
+    with pytest.raises(ConfigError, match="EDGELEDGER_RESOLVE_MARKETS: unknown market 'MOON'"):
+        Settings.from_env({"EDGELEDGER_RESOLVE_MARKETS": "XNYS,MOON"})
+    with pytest.raises(ConfigError, match="PORT must be at most 65535"):
+        Settings.from_env({"PORT": "70000"})
