@@ -97,8 +97,9 @@ def test_jobs_lists_next_runs_in_utc_and_local_time(monkeypatch):
     assert "2026-03-09T14:35Z  Mon 2026-03-09 10:35 EDT" in out
 
 
-def test_jobs_refuses_a_bad_now():
-    code, _ = run_cli("jobs", "--now", "tomorrow")
+@pytest.mark.parametrize("argv", [("--now", "tomorrow"), ("--count", "0")])
+def test_jobs_refuses_a_bad_option(argv):
+    code, _ = run_cli("jobs", *argv)
     assert code == 2
 
 

@@ -116,6 +116,13 @@ def test_the_idempotency_key_is_required(db, db_url):
     assert signal_count(db_url) == 0
 
 
+def test_an_overlong_idempotency_key_is_named(db, db_url):
+    status, body = serve(db, post(SIGNAL, key="k" * 1000))
+    assert status == 422
+    assert [e["field"] for e in body["errors"]] == ["Idempotency-Key"]
+    assert signal_count(db_url) == 0
+
+
 @pytest.mark.parametrize("header", [None, "Bearer wrong-token", f"Basic {TOKEN}", "Bearer"])
 def test_a_missing_or_wrong_token_is_a_401(db, db_url, header):
     headers = {"Authorization": header} if header else {"Authorization": ""}

@@ -10,13 +10,14 @@ from edgeledger import health, service
 from edgeledger.cli.base import EXIT_ERROR, Context, examples
 from edgeledger.core.validation import parse_timestamp
 from edgeledger.database import Database
-from edgeledger.errors import DatabaseUnavailable
+from edgeledger.errors import DatabaseUnavailable, InvalidOption
 from edgeledger.exporter import utc_text
 from edgeledger.prices import PriceSettings
 from jobs.resolve import configure_logging
 from jobs.schedule import job_specs
 
 SHOWN_RUNS = 3
+MOST_RUNS = 100
 
 
 def cmd_run(args: argparse.Namespace, ctx: Context) -> int:
@@ -27,9 +28,11 @@ def cmd_run(args: argparse.Namespace, ctx: Context) -> int:
 
 def cmd_jobs(args: argparse.Namespace, ctx: Context) -> int:
     now = parse_timestamp(args.now, "--now") if args.now else ctx.now
+    if not 1 <= args.count <= MOST_RUNS:
+        raise InvalidOption("--count", f"must be 1 to {MOST_RUNS}, got {args.count}")
     specs = job_specs(ctx.settings)
     width = max(len(spec.id) for spec in specs)
-    print(f"next runs after {utc_text(now)}", file=ctx.out)
+    print(f"next runs from {short_utc(now.replace(microsecond=0))}", file=ctx.out)
     for spec in specs:
         print(f"{spec.id:<{width}}  {spec.description}", file=ctx.out)
         for at in spec.next_times(now, args.count):
