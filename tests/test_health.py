@@ -65,3 +65,14 @@ def test_an_unreachable_database_exits_non_zero_without_its_password(monkeypatch
     assert code == 1
     assert "database    cannot connect" in out
     assert "hunter2secret" not in out
+
+
+def test_a_secret_in_a_stored_error_is_masked(monkeypatch, db_url, sql_conn):
+    monkeypatch.setenv("EDGELEDGER_POLYGON_API_KEY", "polykey12345")
+    sql_conn.execute(
+        "INSERT INTO job_runs (job_name, status, error)"
+        " VALUES ('resolve', 'failed', 'GET /v2/aggs?apiKey=polykey12345: 500')"
+    )
+    code, out = run_health(monkeypatch, db_url)
+    assert code == 1
+    assert "polykey12345" not in out and "apiKey=" in out

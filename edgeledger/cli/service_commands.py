@@ -13,6 +13,7 @@ from edgeledger.database import Database
 from edgeledger.errors import DatabaseUnavailable, InvalidOption
 from edgeledger.exporter import utc_text
 from edgeledger.prices import PriceSettings
+from edgeledger.redaction import RedactingStream, Redactor
 from jobs.resolve import configure_logging
 from jobs.schedule import job_specs
 
@@ -59,22 +60,24 @@ def cmd_health(args: argparse.Namespace, ctx: Context) -> int:
         db, found = None, health.unreachable(str(exc))
     if db is not None:
         found = health.check(db)
-    print(f"database    {'reachable' if found.database is None else found.database}", file=ctx.out)
+    # A stored error may quote a URL or a setting: no secret reaches the terminal.
+    out = RedactingStream(ctx.out, Redactor.from_environ(ctx.environ))
+    print(f"database    {'reachable' if found.database is None else found.database}", file=out)
     if found.database is None:
         state = (
             "current" if found.migrations_current else "NOT current: " + ", ".join(found.pending)
         )
-        print(f"migrations  {state}", file=ctx.out)
+        print(f"migrations  {state}", file=out)
     if found.database is None and not found.pending:
         if not found.jobs:
-            print("jobs        none has run yet", file=ctx.out)
+            print("jobs        none has run yet", file=out)
         for job in found.jobs:
             ago = _ago(job.ago(ctx.now))
             note = f"  ({job.note})" if job.note else ""
             print(
                 f"job         {job.job:<16} {job.result:<10} {utc_text(job.started_at)}"
                 f" ({ago} ago){note}",
-                file=ctx.out,
+                file=out,
             )
     return 0 if found.ok else EXIT_ERROR
 
