@@ -8,6 +8,7 @@ under a taken trade_id or source key is refused.
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -15,10 +16,19 @@ from typing import Any
 import psycopg
 
 from edgeledger import storage
-from edgeledger.core.model import EventKind, NewSignal, Signal
+from edgeledger.core.markets import DEFAULT_MARKET
+from edgeledger.core.model import EventKind, NewSignal, Signal, Source
 from edgeledger.core.signals import fingerprint, format_trade_id, standard_id_number, trade_date
+from edgeledger.core.validation import parse_signal
 from edgeledger.database import Database
-from edgeledger.errors import EdgeLedgerError, InvalidOption, SignalConflict, SignalNotFound
+from edgeledger.errors import (
+    EdgeLedgerError,
+    FieldProblem,
+    InvalidOption,
+    InvalidSignal,
+    SignalConflict,
+    SignalNotFound,
+)
 
 log = logging.getLogger(__name__)
 
@@ -45,6 +55,66 @@ def log_signal(db: Database, signal: NewSignal, *, actor: str, now: datetime) ->
         except _LostRace:
             continue
     raise EdgeLedgerError(f"could not log {signal.ticker}: too many concurrent writers")
+
+
+# Set by the API itself, not by the body: the source is `api`, the source key the
+# Idempotency-Key header.
+SET_BY_THE_API = ("source", "source_key")
+KEY_HEADER = "Idempotency-Key"
+
+
+def log_api_signal(
+    db: Database,
+    raw: Mapping[str, Any],
+    *,
+    key: str,
+    now: datetime,
+    default_market: str = DEFAULT_MARKET,
+) -> LogResult:
+    """A signal posted to the HTTP API under an idempotency key, stored once.
+
+    The key is the signal's source key (source `api`). The same key again returns the
+    signal it logged first (created False) and writes nothing, whatever the body: a client
+    retrying after a lost answer gets its trade back. A missing `created_at` is `now`.
+    """
+    with db.connection() as conn:
+        existing = _by_api_key(conn, key)
+        if existing is not None:
+            return LogResult(existing, created=False)
+        markets = storage.market_book(conn, default=default_market)
+    problems = [FieldProblem(name, "is set by the API, not the body") for name in
+                SET_BY_THE_API if name in raw]  # fmt: skip
+    fields = {k: v for k, v in raw.items() if k not in SET_BY_THE_API}
+    try:
+        signal = parse_signal(
+            {**fields, "source_key": key},
+            now=now,
+            default_source=Source.API,
+            created_at_defaults_to_now=True,
+            markets=markets,
+        )
+    except InvalidSignal as exc:
+        problems += [
+            FieldProblem(KEY_HEADER, p.reason) if p.field == "source_key" else p
+            for p in exc.problems
+        ]
+    if problems:
+        raise InvalidSignal(problems)
+    try:
+        return log_signal(db, signal, actor="api", now=now)
+    except SignalConflict:
+        with db.connection() as conn:  # a request with the same key won the race
+            existing = _by_api_key(conn, key)
+        if existing is None:
+            raise
+        return LogResult(existing, created=False)
+
+
+def _by_api_key(conn: psycopg.Connection, key: str) -> Signal | None:
+    rows = storage.signals_matching(
+        conn, trade_id=None, source=Source.API.value, source_key=key, fingerprint=""
+    )
+    return storage.signal_from_row(rows[0]) if rows else None
 
 
 def _log_once(

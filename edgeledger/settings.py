@@ -42,6 +42,14 @@ class Settings:
     # Where `report weekly --post` and the Sunday job post; its path holds a secret token,
     # so it stays out of repr (and every output: edgeledger.redaction).
     report_webhook_url: str | None = field(default=None, repr=False)
+    # `edgeledger run`: the service
+    port: int = 8000
+    host: str = "0.0.0.0"
+    api_token: str | None = field(default=None, repr=False)  # None: POST /api/signals is off
+    discord_token_set: bool = False  # the token itself is the bot's to read
+    resolve_markets: tuple[str, ...] = ("XNYS",)
+    resolve_cron: str | None = None  # overrides the calendar schedule (America/New_York)
+    weekly_report_cron: str | None = None  # overrides Sunday 20:00 (America/Chicago)
 
     @property
     def resolve_intervals(self) -> dict[str, str]:
@@ -70,6 +78,13 @@ class Settings:
             default_market=_market(env, "EDGELEDGER_DEFAULT_MARKET", "XNYS"),
             resolve_deadline=_seconds_or_none(env, "EDGELEDGER_RESOLVE_DEADLINE", 3000.0),
             report_webhook_url=_webhook_url(env, "DISCORD_REPORT_WEBHOOK_URL"),
+            port=_positive_int(env, "PORT", 8000, most=65535),
+            host=env.get("EDGELEDGER_HOST", "").strip() or "0.0.0.0",
+            api_token=env.get("EDGELEDGER_API_TOKEN", "").strip() or None,
+            discord_token_set=bool(env.get("DISCORD_TOKEN", "").strip()),
+            resolve_markets=_markets(env, "EDGELEDGER_RESOLVE_MARKETS", "XNYS"),
+            resolve_cron=_cron(env, "EDGELEDGER_RESOLVE_CRON"),
+            weekly_report_cron=_cron(env, "EDGELEDGER_WEEKLY_REPORT_CRON"),
         )
 
 
@@ -93,6 +108,29 @@ def _market(env: Mapping[str, str], name: str, default: str) -> str:
         return market_named(value)
     except ValueError as exc:
         raise ConfigError(f"{name}: {exc}") from None
+
+
+def _markets(env: Mapping[str, str], name: str, default: str) -> tuple[str, ...]:
+    """A comma-separated list of markets, each once, in the order given."""
+    raw = env.get(name, "").strip() or default
+    names = [part.strip() for part in raw.split(",") if part.strip()]
+    if not names:
+        raise ConfigError(f"{name}: name at least one market, e.g. XNYS or XNYS,24/7")
+    return tuple(dict.fromkeys(_market({name: part}, name, "") for part in names))
+
+
+def _cron(env: Mapping[str, str], name: str) -> str | None:
+    """A cron expression: five fields (minute hour day month weekday), or six with the
+    seconds first. Its values are checked where the trigger is built (jobs.schedule)."""
+    raw = " ".join(env.get(name, "").split())
+    if not raw:
+        return None
+    if len(raw.split()) not in (5, 6):
+        raise ConfigError(
+            f"{name}: {raw!r} is not a cron expression: give five fields (minute hour day"
+            " month weekday, e.g. '0 20 * * sun') or six with the seconds first"
+        )
+    return raw
 
 
 def _intervals(env: Mapping[str, str], name: str, default: str) -> tuple[str, ...]:

@@ -47,9 +47,25 @@ def run_once(settings: Settings, prices: PriceSettings) -> RunReport:
             time_limit=settings.resolve_deadline,
         )
         if not report.skipped:
-            reporting.after_resolve(db, report, now=now)
+            after_resolve_logged(db, report, now=now)
     log.info("resolve finished", extra={"job": "resolve", **report.counts()})
     return report
+
+
+def after_resolve_logged(db: Database, report: RunReport, *, now: datetime) -> None:
+    """The rolling metrics and feedback decisions of a run that closed trades. Their failure
+    is logged, not fatal: the run's outcomes are stored already, and the next run that
+    closes trades brings the figures up to date."""
+    try:
+        decisions = reporting.after_resolve(db, report, now=now)
+    except Exception:
+        log.exception("rolling metrics and feedback failed", extra={"job": "rolling-metrics"})
+        return
+    if report.closed:
+        log.info(
+            "rolling metrics updated",
+            extra={"job": "rolling-metrics", "closed": len(report.closed), "decisions": decisions},
+        )
 
 
 def configure_logging() -> None:

@@ -80,3 +80,34 @@ def test_a_report_webhook_url_that_is_not_one_is_refused_without_quoting_it(valu
     with pytest.raises(ConfigError, match="DISCORD_REPORT_WEBHOOK_URL must be") as caught:
         Settings.from_env({"DISCORD_REPORT_WEBHOOK_URL": value})
     assert "tok-secret" not in str(caught.value)
+
+
+def test_every_setting_is_in_the_readme_table():
+    import re
+    from pathlib import Path
+
+    import edgeledger.settings
+
+    source = Path(edgeledger.settings.__file__).read_text()
+    names = set(re.findall(r'"((?:EDGELEDGER_|DATABASE_URL|PORT|DISCORD_)[A-Z_]*)"', source))
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text()
+    table = [line for line in readme.splitlines() if line.startswith("| `")]
+    missing = sorted(n for n in names if not any(f"`{n}`" in line for line in table))
+    assert names and not missing
+
+
+def test_the_service_settings_and_their_defaults():
+    settings = Settings.from_env(
+        {"EDGELEDGER_RESOLVE_MARKETS": "nyse, crypto, XNYS", "EDGELEDGER_API_TOKEN": "tok3n-abc"}
+    )
+    assert settings.resolve_markets == ("XNYS", "24/7")
+    assert settings.port == 8000 and settings.api_token == "tok3n-abc"
+    assert "tok3n-abc" not in repr(settings)
+    assert Settings.from_env({}).api_token is None
+
+
+def test_a_bad_service_setting_is_named():
+    with pytest.raises(ConfigError, match="EDGELEDGER_RESOLVE_MARKETS: unknown market 'MOON'"):
+        Settings.from_env({"EDGELEDGER_RESOLVE_MARKETS": "XNYS,MOON"})
+    with pytest.raises(ConfigError, match="PORT must be at most 65535"):
+        Settings.from_env({"PORT": "70000"})

@@ -23,6 +23,7 @@ from edgeledger.cli import (
     instrument_commands,
     outcome_commands,
     price_commands,
+    service_commands,
     signal_commands,
 )
 from edgeledger.cli.base import (
@@ -67,6 +68,7 @@ def build_parser() -> argparse.ArgumentParser:
         price_commands.register,
         outcome_commands.register,
         analytics_commands.register,
+        service_commands.register,
     ):
         register(groups)
     return parser

@@ -31,6 +31,12 @@ from edgeledger.storage.instruments import (
     record_markets,
     set_instrument_market,
 )
+from edgeledger.storage.jobs import (
+    claim_job_slot,
+    finish_job_slot,
+    last_job_runs,
+    last_job_slots,
+)
 from edgeledger.storage.outcomes import (
     abandon_dead_job_runs,
     claim_job_run,
@@ -85,6 +91,7 @@ __all__ = [
     "bars_for_export",
     "cancel_signal",
     "claim_job_run",
+    "claim_job_slot",
     "claim_report_post",
     "claim_trade_number",
     "clear_instrument_setting",
@@ -95,6 +102,7 @@ __all__ = [
     "export_rows",
     "feedback_decisions",
     "finish_job_run",
+    "finish_job_slot",
     "holds_run_lock",
     "insert_events",
     "insert_feedback_decisions",
@@ -102,6 +110,8 @@ __all__ = [
     "insert_staged",
     "instrument_of",
     "job_run_counts",
+    "last_job_runs",
+    "last_job_slots",
     "list_signals",
     "load_bar_arrays",
     "load_trades",
