@@ -30,13 +30,19 @@ from edgeledger.core.metrics import (
     summary_metrics,
 )
 from edgeledger.core.periods import NEW_YORK, Period, week_of
-from edgeledger.core.rankings import EdgeRank, rank_edges, rank_summaries
-from edgeledger.core.report_data import WeeklyReport
+from edgeledger.core.rankings import FDR, EdgeRank, compare_summaries, rank_edges, rank_summaries
+from edgeledger.core.report_data import PeriodTotals, WeeklyReport
 from edgeledger.core.resolution import RunReport
 from edgeledger.core.rolling import rolling_metrics
 from edgeledger.core.summaries import combine_by_key
 from edgeledger.core.trades import TRADE_COLUMNS, counted, empty_trades
-from edgeledger.core.weekly_report import build_weekly_report
+from edgeledger.core.weekly_report import (
+    HISTORY_COLUMNS,
+    LIVE_VS_BACKTEST_KEYS,
+    MIN_SAMPLE,
+    LedgerFigures,
+    build_weekly_report,
+)
 from edgeledger.database import Database
 from reports.html import render_html
 
@@ -188,12 +194,21 @@ class BuiltReport:
 
 def build_weekly(db: Database, week_start: date, *, now: datetime) -> BuiltReport:
     """Build the report of the week starting `week_start` (a Monday), draw it and store it
-    (a rebuild replaces the week's row and bumps its revision)."""
+    (a rebuild replaces the week's row and bumps its revision).
+
+    The all-time figures that add up (totals, rankings, live beside backtest) come from the
+    day summaries; what needs every trade in order (the equity curve, the what-if, the
+    calibration's rank correlation, the excursion quantiles) from HISTORY_COLUMNS of every
+    signal; the week's own sections from every column of the last two weeks' signals."""
     week = week_of(week_start)
-    assert week.start is not None
+    previous = week.previous()
+    assert week.start is not None and previous is not None and previous.start is not None
     with db.connection() as conn, conn.transaction():
-        columns = [c for c in TRADE_COLUMNS if c not in _REPORT_SKIPS]
-        trades = storage.load_trades(conn, created_to=week.end, columns=columns)
+        storage.refresh_day_summaries(conn)
+        ledger = _ledger_from_summaries(conn, week)
+        history_columns = [*HISTORY_COLUMNS, *(() if ledger else ("strategy",))]
+        trades = storage.load_trades(conn, created_to=week.end, columns=history_columns)
+        recent = _recent(conn, previous.start, week.end)
         rationales = storage.rationales_closed_between(conn, week.start, week.end)
         decisions = _latest_decisions(storage.feedback_decisions(conn, since=week.start))
         notes = _run_notes(conn, week.start, week.end)
@@ -204,6 +219,8 @@ def build_weekly(db: Database, week_start: date, *, now: datetime) -> BuiltRepor
         decisions=decisions,
         notes=notes,
         rationales=rationales,
+        recent=recent,
+        ledger=ledger,
     )
     html = render_html(report)
     totals = report.totals.this_week
@@ -222,6 +239,70 @@ def build_weekly(db: Database, week_start: date, *, now: datetime) -> BuiltRepor
             conn, report.week_start, summary, report.to_json(), html, now
         )
     return BuiltReport(report, html, revision)
+
+
+def _recent(conn: Any, start: datetime, end: datetime) -> pd.DataFrame:
+    """Every column of the signals logged or closed in [start, end)."""
+    columns = [c for c in TRADE_COLUMNS if c not in _REPORT_SKIPS]
+    logged = storage.load_trades(conn, created_from=start, created_to=end, columns=columns)
+    closed = storage.load_trades(conn, closed_from=start, closed_to=end, columns=columns)
+    both = pd.concat([logged, closed], ignore_index=True)
+    return both.drop_duplicates("trade_id", ignore_index=True)
+
+
+def _ledger_from_summaries(conn: Any, week: Period) -> LedgerFigures | None:
+    """The all-time figures up to the week's end from the day summaries; None when a ranking
+    needs a permutation test (then the trades must say)."""
+    end_day = week.end.astimezone(NEW_YORK).date()  # the week ends at a New York midnight
+    counts, _ = storage.count_rows_between(conn, "live", None, end_day)
+    _, overall, _ = storage.summary_totals(conn, "live", "all", None, end_day)
+    labels, groups, _ = storage.summary_totals(conn, "live", "confidence", None, end_day)
+    stars = compare_summaries(groups, labels, overall, min_n=MIN_SAMPLE, fdr=FDR, permutation=None)
+    if stars is None:
+        return None
+    ranked = {}
+    for dimension in ("edge", "edge_pair"):
+        labels, groups, _ = storage.summary_totals(conn, "live", dimension, None, end_day)
+        ranks = rank_summaries(
+            groups, labels, overall, min_n=MIN_SAMPLE, pairs=dimension == "edge_pair"
+        )
+        if ranks is None:
+            return None
+        ranked[dimension] = tuple(ranks)
+    tables: dict[str, dict[str, pd.DataFrame]] = {"live": {}, "backtest": {}}
+    for population in tables:
+        for key in LIVE_VS_BACKTEST_KEYS:
+            labels, groups, _ = storage.summary_totals(conn, population, key, None, end_day)
+            table = summary_metrics(groups)
+            table.insert(0, "group", pd.Series(labels, dtype="object"))
+            tables[population][key] = table
+    has_backtest = any(len(table) for table in tables["backtest"].values())
+    signals = counts_of(counts)
+    closed = summary_metrics(overall)
+    n = int(closed["n"].iloc[0]) if len(closed) else 0
+    return LedgerFigures(
+        all_time=PeriodTotals(
+            label="All time",
+            signals=signals.signals,
+            triggered=signals.triggered,
+            wins=int(closed["wins"].iloc[0]) if n else 0,
+            losses=int(closed["losses"].iloc[0]) if n else 0,
+            expired=signals.by_status.get("EXPIRED", 0),
+            n_closed=n,
+            win_rate=_figure(closed["win_rate"].iloc[0]) if n else None,
+            avg_r=_figure(closed["avg_r"].iloc[0]) if n else None,
+            total_r=float(closed["total_r"].iloc[0]) if n else 0.0,
+        ),
+        ranking=ranked["edge"],
+        pairs=ranked["edge_pair"],
+        live_by=tables["live"] if has_backtest else {},
+        backtest_by=tables["backtest"] if has_backtest else {},
+        stars=stars,
+    )
+
+
+def _figure(value: Any) -> float | None:
+    return None if value is None or pd.isna(value) else float(value)
 
 
 def _latest_decisions(rows: Sequence[dict[str, Any]]) -> list[Decision]:

@@ -166,3 +166,12 @@ def test_day_counts_add_up_to_the_signal_counts_of_the_days():
     live = counts[counts["population"] == "live"]
     assert counts_of(live) == signal_counts(counted(frame))
     assert counts_of(live).triggered == 2 and counts_of(live).not_triggered == 1
+
+
+def test_equal_r_has_no_spread_however_the_runs_are_cut():
+    done = in_close_order(closed(frame_of(*r_trades(0.4, 0.4, 0.4, 0.4))))
+    parts = [summarize(done.iloc[a:b], np.zeros(b - a, np.int64), 1) for a, b in ((0, 1), (1, 4))]
+    combined = metrics_of(combine(pd.concat(parts, ignore_index=True), np.zeros(2, np.int64), 1))
+    whole = metrics_of(summarize(done, np.zeros(4, np.int64), 1))
+    assert combined.sqn is None and whole.sqn is None  # no spread: no SQN, not 1e17
+    assert combined.avg_r_ci == whole.avg_r_ci == (0.4, 0.4)

@@ -169,6 +169,9 @@ and lowest cumulative R of the run (from 0, so peak >= 0 >= trough) and its own 
 drawdown; the outcome (+1 WIN, -1 LOSS, 0 other) and length of its first and last runs of
 equal outcomes, and its longest win and loss runs. gross_loss is a positive number."""
 
+NO_SPREAD = 1e-9
+"""A standard deviation of R this small (relative to the mean, or 1R) is none at all."""
+
 SEQUENCE_COLUMNS = (
     "peak", "trough", "drawdown", "first_outcome", "first_run", "last_outcome", "last_run",
     "longest_win", "longest_loss",
@@ -263,6 +266,9 @@ def summary_metrics(summary: pd.DataFrame) -> pd.DataFrame:
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         mean = np.where(n > 0, s["sum_r"] / n, np.nan)
         std = np.sqrt(np.where(n >= 2, s["m2_r"] / (n - 1), np.nan))
+        # R equal to the last bit (0.4 four times) may leave a rounding crumb of spread:
+        # below NO_SPREAD of the mean's size there is none, however the sums were taken.
+        std = np.where(std <= NO_SPREAD * np.maximum(1.0, np.abs(mean)), 0.0, std)
         spread = std > 0
         gross_win, gross_loss = s["gross_win"], s["gross_loss"]
         profit_factor = np.where(
@@ -312,6 +318,14 @@ def summary_metrics(summary: pd.DataFrame) -> pd.DataFrame:
 
 def _ordered(counts: np.ndarray, known: bool) -> np.ndarray:
     return counts.astype(np.int64) if known else np.full(len(counts), np.nan)
+
+
+def max_drawdown(r: np.ndarray) -> float:
+    """The max drawdown (docs/metrics.md) of R values already in close order."""
+    if not r.size:
+        return 0.0
+    cumulative = np.cumsum(r)
+    return float(_max_drawdown(np.zeros(r.size, dtype=np.int64), cumulative, 1)[0])
 
 
 def _max_drawdown(g: np.ndarray, cumulative: np.ndarray, groups: int) -> np.ndarray:
