@@ -117,6 +117,13 @@ def period_stats(db: Database, period: Period, filters: Filters = Filters()) -> 
     return _stats_from_trades(db, period, filters)
 
 
+def refresh_summaries(db: Database) -> int:
+    """Sum up the days changed since they were last summed up (see storage.summaries);
+    returns how many. Readers do it themselves; this does it ahead of them."""
+    with db.connection() as conn, conn.transaction():
+        return storage.refresh_day_summaries(conn)
+
+
 def _stats_from_trades(db: Database, period: Period, filters: Filters) -> PeriodStats:
     columns = [*_STATS, *filters.columns()]
     if period.start is None:  # all time: one read serves both

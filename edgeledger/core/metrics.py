@@ -29,6 +29,7 @@ Definitions where metrics.md leaves room (docs/metrics.md is the authority other
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass, fields
 from typing import Any
 
@@ -393,21 +394,25 @@ COUNT_COLUMNS = ("status", "exit_reason", "filled", "n")
 signal) and whether it filled; n signals each. Counts of days add up."""
 
 
-def count_rows(trades: pd.DataFrame) -> pd.DataFrame:
-    """The signals of `trades` as COUNT_COLUMNS rows, one per distinct combination."""
+def count_rows(trades: pd.DataFrame, by: Mapping[str, Any] | None = None) -> pd.DataFrame:
+    """The signals of `trades` as COUNT_COLUMNS rows, one per distinct combination; `by`
+    adds keys of its own in front (name -> one value per signal, e.g. the day)."""
+    extra = {name: np.asarray(values, dtype=object) for name, values in (by or {}).items()}
     keys = pd.DataFrame(
         {
+            **extra,
             "status": trades["status"].to_numpy(dtype=object),
             "exit_reason": trades["exit_reason"].to_numpy(dtype=object),
             "filled": trades["fill_price"].notna().to_numpy(),
         }
     )
-    counts = keys.groupby(list(COUNT_COLUMNS[:3]), dropna=False, sort=True).size()
+    names = [*extra, *COUNT_COLUMNS[:3]]
+    counts = keys.groupby(names, dropna=False, sort=True).size()
     frame = counts.rename("n").reset_index()
     frame["exit_reason"] = (
         frame["exit_reason"].astype(object).where(frame["exit_reason"].notna(), None)
     )
-    return frame[list(COUNT_COLUMNS)]
+    return frame[[*extra, *COUNT_COLUMNS]]
 
 
 def signal_counts(trades: pd.DataFrame) -> SignalCounts:
