@@ -235,6 +235,7 @@ def _what_if(done: pd.DataFrame, ranking: Sequence[EdgeRank]) -> list[WhatIfRow]
                 avg_r_without=float(kept.mean()) if kept.size else None,
                 max_drawdown_all=max_drawdown(r),
                 max_drawdown_without=max_drawdown(kept),
+                curve=_equity_of(kept, done["closed_at"][~carried]),
             )
         )
     return rows
@@ -294,18 +295,25 @@ def _totals(label: str, signals: pd.DataFrame, done: pd.DataFrame) -> PeriodTota
 
 
 def _equity(done: pd.DataFrame, buckets: int = EQUITY_BUCKETS) -> tuple[EquityPoint, ...]:
-    """The cumulative R after each trade of `done` (in close order: in_close_order). A long
-    history keeps, in each of `buckets` equal runs of trades, its lowest and highest points
-    (and the last point), so the drawn curve keeps every peak and trough while the report
-    stays small."""
-    cumulative = done["r"].cumsum().to_numpy()
+    """The cumulative R after each trade of `done` (in close order: in_close_order)."""
+    return _equity_of(done["r"].to_numpy(dtype=float), done["closed_at"], buckets)
+
+
+def _equity_of(
+    r: np.ndarray, closed_at: pd.Series, buckets: int = EQUITY_BUCKETS
+) -> tuple[EquityPoint, ...]:
+    """The cumulative R after each of the R values (in close order, with their close
+    times). A long history keeps, in each of `buckets` equal runs of trades, its lowest and
+    highest points (and the last point), so the drawn curve keeps every peak and trough
+    while the report stays small."""
+    cumulative = np.cumsum(r)
     keep = np.arange(len(cumulative))
     if len(cumulative) > 2 * buckets:
         runs = np.array_split(keep, buckets)
         chosen = {int(run[np.argmin(cumulative[run])]) for run in runs}
         chosen |= {int(run[np.argmax(cumulative[run])]) for run in runs}
         keep = np.array(sorted(chosen | {len(cumulative) - 1}))
-    times = done["closed_at"].iloc[keep]  # only the points kept become datetimes
+    times = closed_at.iloc[keep]  # only the points kept become datetimes
     return tuple(
         EquityPoint(at=at.to_pydatetime(), r=float(cumulative[i]))
         for at, i in zip(times, keep, strict=True)
