@@ -356,6 +356,8 @@ def after_resolve(db: Database, run: RunReport, *, now: datetime) -> int:
     """When a run closed trades: upsert the 7- and 30-day metrics of the strategies and
     edges it touched, and record a feedback decision for each of them whose decision
     changed. Returns how many decisions were recorded."""
+    if run.outcomes_changed:
+        refresh_summaries(db)  # the run's days, summed up now rather than by the next reader
     if not run.closed:
         return 0
     touched = {"strategy": run.strategies_touched, "edge": run.edges_touched}
