@@ -28,7 +28,7 @@ from edgeledger.core.metrics import (
 )
 from edgeledger.core.summaries import combine, day_counts, day_summaries
 from edgeledger.core.trades import closed, counted
-from tests.trade_builders import closed_trade, frame_of, r_trades, trade
+from tests.trade_builders import closed_trade, frame_of, r_trades, same_metrics, trade
 
 EDGES = ("A", "B", "C")
 # 14:00 UTC on a Monday: 09:00 or 10:00 in New York, so 12-hour steps cross midnight there.
@@ -62,15 +62,7 @@ def rows_of(drawn) -> list[dict]:
     ]
 
 
-def same(a: Metrics, b: Metrics) -> bool:
-    def close(x, y) -> bool:
-        if isinstance(x, tuple):
-            return close(x[0], y[0]) and close(x[1], y[1])
-        if x is None or y is None:
-            return x is y
-        return x == y or math.isclose(x, y, rel_tol=1e-9, abs_tol=1e-9)
-
-    return all(close(getattr(a, f), getattr(b, f)) for f in Metrics.__dataclass_fields__)
+same = same_metrics
 
 
 def metrics_of(summary: pd.DataFrame) -> Metrics:
