@@ -17,7 +17,7 @@ from typing import Any
 import pandas as pd
 
 from edgeledger import storage
-from edgeledger.core.calibration import Calibration, calibration
+from edgeledger.core.calibration import Calibration, calibration, calibration_of
 from edgeledger.core.feedback import Decision, feedback_decisions
 from edgeledger.core.metrics import (
     METRIC_INPUTS,
@@ -35,7 +35,7 @@ from edgeledger.core.report_data import PeriodTotals, WeeklyReport
 from edgeledger.core.resolution import RunReport
 from edgeledger.core.rolling import rolling_metrics
 from edgeledger.core.summaries import combine_by_key
-from edgeledger.core.trades import TRADE_COLUMNS, counted, empty_trades
+from edgeledger.core.trades import TRADE_COLUMNS, closed, counted, empty_trades
 from edgeledger.core.weekly_report import (
     HISTORY_COLUMNS,
     LIVE_VS_BACKTEST_KEYS,
@@ -184,9 +184,25 @@ def _whole(period: Period, rows: pd.DataFrame, latest_logged: pd.Timestamp | Non
 
 
 def confidence(db: Database, period: Period, *, min_n: int = 10) -> Calibration:
-    """Do the stars mean anything: the live trades closed in the period, by star level."""
-    trades = _closed_in(db, period, (*METRIC_INPUTS, *_COUNTED, "confidence"))
-    return calibration(counted(trades), min_n=min_n)
+    """Do the stars mean anything: the live trades closed in the period, by star level.
+    The levels' figures come from the day summaries when they can; the rank correlation
+    of stars and R always reads the trades' stars and R (and nothing else)."""
+    first, end_day = _days(period)
+    with db.connection() as conn, conn.transaction():
+        storage.refresh_day_summaries(conn)
+        _, overall, latest = storage.summary_totals(conn, "live", "all", first, end_day)
+        labels, groups, _ = storage.summary_totals(conn, "live", "confidence", first, end_day)
+    table = None
+    if latest is None or latest < pd.Timestamp(period.end):
+        table = compare_summaries(groups, labels, overall, min_n=min_n, fdr=FDR, permutation=None)
+    if table is None:
+        trades = _closed_in(db, period, (*METRIC_INPUTS, *_COUNTED, "confidence"))
+        return calibration(counted(trades), min_n=min_n)
+    columns = ("confidence", "r", "status", "fill_price", "exit_reason", "source", "closed_at")
+    done = closed(counted(_closed_in(db, period, columns)))
+    return calibration_of(
+        table, done["confidence"].to_numpy(), done["r"].to_numpy(dtype=float), min_n=min_n
+    )
 
 
 # --- the weekly report -----------------------------------------------------------------------

@@ -149,3 +149,13 @@ def test_the_weekly_report_from_summaries_is_the_report_of_every_trade(ledger):
     from_trades = build_weekly_report(trades, week=week, generated_at=NOW, rationales=rationales)
     assert built.report.live_vs_backtest and built.report.edge_pairs and built.report.what_if
     assert close(built.report.to_json(), from_trades.to_json())
+
+
+def test_confidence_from_the_summaries_is_the_calibration_of_the_trades(ledger):
+    for period in periods()[:3]:
+        summed = reporting.confidence(ledger, period)
+        columns = ("confidence", "source", *reporting.METRIC_INPUTS)
+        traded = reporting.calibration(
+            reporting.counted(reporting._closed_in(ledger, period, columns))
+        )
+        assert close(asdict(summed), asdict(traded)), period.name
