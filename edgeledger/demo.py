@@ -1,69 +1,139 @@
-"""`./dev demo`: the whole loop on example data, offline, in a throwaway embedded PostgreSQL.
+"""`edgeledger demo` (and `./dev demo`): the whole product on a sample book, offline, in a
+throwaway embedded PostgreSQL.
 
-Imports examples/signals.csv, resolves it against the bars in examples/prices with the csv
-provider (hourly bars, minute bars for the one ambiguous hour), prints the outcomes and runs
-the determinism audit. Nothing touches your own ledger or the network.
+Imports examples/sample-book (368 signals on SYNTHETIC hourly bars: see its README),
+resolves them with the csv provider, builds the weekly report of the week that ended,
+prints its headline figures and best edges, writes its HTML where you can open it, and
+re-derives every outcome from the stored bars. Nothing touches your own ledger or the
+network. `--book examples` runs the small hand-checked book instead (its outcomes are
+listed one by one: docs/outcome-rules.md walks through them).
 """
 
 from __future__ import annotations
 
+import argparse
 import sys
 import tempfile
+import time
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TextIO
 
-from edgeledger import importer, migrations, storage
+from edgeledger import importer, migrations, reporting, storage
+from edgeledger.core.periods import NEW_YORK, last_full_week
 from edgeledger.database import Database, embedded_server
 from edgeledger.prices import PriceSettings, make_provider
 from edgeledger.resolver import run_resolve
 from edgeledger.verify import verify_outcomes
+from reports.terminal import headline
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
-AS_OF = datetime(2026, 11, 21, 0, 0, tzinfo=UTC)
+SAMPLE_BOOK = EXAMPLES / "sample-book"
+# Sunday 20:00 in New York after the sample's last week: the weekly report's moment.
+AS_OF = datetime(2026, 11, 23, 1, 0, tzinfo=UTC)
+DEFAULT_OUT = Path("edgeledger-demo-report.html")
+LISTED_UP_TO = 20  # a book this small has its outcomes listed one by one
 
 
-def main() -> int:
-    if not EXAMPLES.is_dir():
-        print("the demo needs the examples/ folder of a checkout", file=sys.stderr)
+def run(book: Path, out_file: Path, *, as_of: datetime = AS_OF, out: TextIO = sys.stdout) -> int:
+    """Import `book` (signals.csv and prices/1h, prices/1m), resolve it as of `as_of`, build
+    and write the weekly report, print what it says, audit the outcomes."""
+    say = _printer(out)
+    if not (book / "signals.csv").is_file():
+        print(f"the demo needs {book}/signals.csv: run it from a checkout", file=sys.stderr)
         return 1
     with tempfile.TemporaryDirectory(prefix="edgeledger-demo-") as scratch:
-        print(f"starting an embedded PostgreSQL in {scratch} ...")
+        say(f"starting an embedded PostgreSQL in {scratch} ...")
         with embedded_server(Path(scratch)) as conninfo, Database(conninfo) as db:
             migrations.upgrade(db)
-            report = importer.import_file(db, EXAMPLES / "signals.csv", now=AS_OF)
-            print(f"imported {report.inserted} signals from examples/signals.csv")
+            imported = importer.import_file(db, book / "signals.csv", now=as_of)
+            say(f"imported {imported.inserted} signals from {_shown(book / 'signals.csv')}")
             prices = PriceSettings.from_env(
-                {
-                    "EDGELEDGER_PRICE_PROVIDER": "csv",
-                    "EDGELEDGER_PRICE_DIR": str(EXAMPLES / "prices"),
-                }
+                {"EDGELEDGER_PRICE_PROVIDER": "csv", "EDGELEDGER_PRICE_DIR": str(book / "prices")}
             )
-            run = run_resolve(
+            say("resolving them against the bars in the book (the csv provider, no network) ...")
+            resolved = run_resolve(
                 db,
-                make_provider(prices, clock=lambda: AS_OF),
-                as_of=AS_OF,
-                now=AS_OF,
+                make_provider(prices, clock=lambda: as_of),
+                as_of=as_of,
+                now=as_of,
                 interval="1h",
                 drill=("1m",),
             )
-            print(
-                f"resolved as of {AS_OF:%Y-%m-%d %H:%M} UTC: {len(run.closed)} closed,"
-                f" {run.requests} price requests, {run.bars_stored} bars stored\n"
+            reporting.after_resolve(db, resolved, now=as_of)
+            say(
+                f"resolved as of {as_of:%Y-%m-%d %H:%M} UTC: {len(resolved.closed)} closed,"
+                f" {resolved.requests} price requests, {resolved.bars_stored} bars stored"
             )
-            with db.connection() as conn:
-                for row in storage.export_rows(conn):
-                    r = "" if row["r_achieved"] is None else f"{row['r_achieved']:+.2f}R"
-                    print(
-                        f"  {row['trade_id']:<20} {row['direction']:<5} {row['trade_type']:<5}"
-                        f" {row['status']:<8} {row['exit_reason'] or '':<13} {r:>7}"
-                        f"{'  (ambiguous)' if row['ambiguous'] else ''}"
-                    )
+            if imported.inserted <= LISTED_UP_TO:
+                _list_outcomes(db, out)
+            week = last_full_week(as_of)
+            assert week.start is not None
+            say("building the weekly report ...")
+            built = reporting.build_weekly(db, week.start.astimezone(NEW_YORK).date(), now=as_of)
+            out_file.parent.mkdir(parents=True, exist_ok=True)
+            out_file.write_text(built.html, encoding="utf-8")
+            print("", file=out)
+            for line in headline(built.report):
+                print(line, file=out)
             audit = verify_outcomes(db)
             print(
                 f"\noutcomes verify: {audit.checked} re-derived from stored bars,"
-                f" {len(audit.differences)} differences"
+                f" {len(audit.differences)} differences",
+                file=out,
             )
+    print(f"\nthe weekly report: open {out_file.resolve().as_uri()}", file=out)
     return 0
+
+
+def _printer(out: TextIO) -> Callable[[str], None]:
+    """Progress lines with the seconds since the demo started."""
+    start = time.monotonic()
+
+    def say(text: str) -> None:
+        print(f"[{time.monotonic() - start:5.1f}s] {text}", file=out, flush=True)
+
+    return say
+
+
+def _shown(path: Path) -> str:
+    try:
+        return str(path.relative_to(EXAMPLES.parent))
+    except ValueError:
+        return str(path)
+
+
+def _list_outcomes(db: Database, out: TextIO) -> None:
+    with db.connection() as conn:
+        for row in storage.export_rows(conn):
+            r = "" if row["r_achieved"] is None else f"{row['r_achieved']:+.2f}R"
+            print(
+                f"  {row['trade_id']:<20} {row['direction']:<5} {row['trade_type']:<5}"
+                f" {row['status']:<8} {row['exit_reason'] or '':<13} {r:>7}"
+                f"{'  (ambiguous)' if row['ambiguous'] else ''}",
+                file=out,
+            )
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="edgeledger demo", description=__doc__.split("\n\n")[0].split(": ", 1)[-1]
+    )
+    parser.add_argument(
+        "--book",
+        type=Path,
+        default=SAMPLE_BOOK,
+        help="a folder with signals.csv and prices/ (default: examples/sample-book)",
+    )
+    parser.add_argument(
+        "--out",
+        type=Path,
+        default=DEFAULT_OUT,
+        help=f"where the weekly report's HTML is written (default: ./{DEFAULT_OUT})",
+    )
+    args = parser.parse_args(argv)
+    return run(args.book, args.out)
 
 
 if __name__ == "__main__":
