@@ -20,6 +20,7 @@ from edgeledger import __version__
 from edgeledger.cli import (
     analytics_commands,
     db_commands,
+    discord_commands,
     instrument_commands,
     outcome_commands,
     price_commands,
@@ -69,6 +70,7 @@ def build_parser() -> argparse.ArgumentParser:
         outcome_commands.register,
         analytics_commands.register,
         service_commands.register,
+        discord_commands.register,
     ):
         register(groups)
     return parser
