@@ -19,7 +19,7 @@ from typing import Any
 from edgeledger import ledger, storage
 from edgeledger.core.markets import DEFAULT_MARKET
 from edgeledger.core.model import Source
-from edgeledger.core.validation import parse_signal
+from edgeledger.core.validation import TICKER_PATTERN, parse_signal
 from edgeledger.database import Database
 
 log = logging.getLogger(__name__)
@@ -38,8 +38,9 @@ def validate(
 ):
     """The signal `raw` describes, validated (InvalidSignal names each bad field)."""
     ticker = str(raw.get("ticker") or "").strip().upper()
+    known = [ticker] if TICKER_PATTERN.match(ticker) else []  # a bad one: validation names it
     with db.connection() as conn:
-        markets = storage.market_book(conn, [ticker] if ticker else [], default=default_market)
+        markets = storage.market_book(conn, known, default=default_market)
     return parse_signal(
         raw, now=now, default_source=source, created_at_defaults_to_now=True, markets=markets
     )

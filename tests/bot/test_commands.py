@@ -215,9 +215,6 @@ def test_note_flag_and_unflag_by_an_allowed_user(tree, db, sql_conn):
 
 
 def test_an_unexpected_error_is_logged_with_a_reference_the_user_gets(tree, ctx, caplog):
-    def broken(*args, **kwargs):
-        raise RuntimeError("boom")
-
     ctx.db = None  # the handler's database calls fail in an unexpected way
     interaction = FakeInteraction()
     with caplog.at_level(logging.ERROR, logger="bot.errors"):
