@@ -111,7 +111,7 @@ class Capture:
             except discord.HTTPException as exc:
                 log.warning("could not reply to post %s: %s", message.id, one_line(exc))
         log.info("captured %s from post %s", trade_id, message.id,
-                 extra={**extra, "trade_id": trade_id, "created": result.created})  # fmt: skip
+                 extra={**extra, "trade_id": trade_id, "new_signal": result.created})  # fmt: skip
         return "logged" if result.created else "already"
 
     async def catch_up(self, channel: Any) -> dict[str, int]:

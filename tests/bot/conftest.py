@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from datetime import UTC, datetime
 
 import discord
@@ -15,6 +16,13 @@ NOW = datetime(2026, 11, 20, 16, 0, tzinfo=UTC)
 ALLOWED_ROLE = 77
 ALLOWED_USER = 4242
 SIGNAL_CHANNEL = 2222
+
+
+@pytest.fixture(autouse=True)
+def _every_log_line(caplog):
+    """Every log line of the bot is written in its tests, extras and all."""
+    caplog.set_level(logging.DEBUG, logger="bot")
+    caplog.set_level(logging.DEBUG, logger="edgeledger")
 
 
 @pytest.fixture

@@ -35,10 +35,11 @@ def signals(sql_conn) -> list[tuple]:
     ).fetchall()
 
 
-def test_a_signal_post_is_logged_acknowledged_and_its_message_kept(ctx, sql_conn):
+def test_a_signal_post_is_logged_acknowledged_and_its_message_kept(ctx, sql_conn, caplog):
     channel = FakeChannel(SIGNAL_CHANNEL)
     message = channel.post(POST)
-    assert run(Capture(ctx).on_message(message)) == "logged"
+    with caplog.at_level(logging.DEBUG):  # every log line is written, with its extras
+        assert run(Capture(ctx).on_message(message)) == "logged"
     assert signals(sql_conn) == [("NVDA-20261120-001", "channel", str(message.id))]
     assert message.reactions == [LOGGED]
     reply = message.replies[0]
