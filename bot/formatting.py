@@ -18,7 +18,7 @@ from edgeledger.core.signals import decimal_text
 from edgeledger.health import Health
 from edgeledger.reporting import PeriodStats
 from reports import formatting as fmt
-from reports.discord import GREEN, GREY, RED, escape_markdown, fit_embed, truncate
+from reports.discord import GREEN, RED, escape_markdown, fit_embed, truncate
 
 BLUE = 0x0969DA
 NO_MENTIONS = discord.AllowedMentions.none()
@@ -204,6 +204,3 @@ def _ago(delta: Any) -> str:
 
 def correction_text(signal: Signal, what: str) -> str:
     return f"{what} `{signal.trade_id}` · now {outcome_text(signal)}"
-
-
-__all__ = ["GREY", "NO_MENTIONS"]
