@@ -34,6 +34,8 @@ EXPECTED_TABLES = {
     "trade_day_summaries",
     "signal_day_counts",
     "trade_day_changes",
+    "discord_signal_messages",
+    "discord_channel_cursors",
 }
 
 

@@ -21,6 +21,7 @@ from edgeledger.cli import (
     analytics_commands,
     db_commands,
     demo_command,
+    discord_commands,
     instrument_commands,
     outcome_commands,
     price_commands,
@@ -71,6 +72,7 @@ def build_parser() -> argparse.ArgumentParser:
         analytics_commands.register,
         service_commands.register,
         demo_command.register,
+        discord_commands.register,
     ):
         register(groups)
     return parser
