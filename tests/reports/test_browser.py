@@ -9,6 +9,7 @@ screenshots kept in docs/ (report-desktop.png, report-phone.png, report-empty-ph
 
 from __future__ import annotations
 
+import io
 import os
 import shutil
 from collections.abc import Iterator
@@ -16,6 +17,7 @@ from pathlib import Path
 
 import pytest
 
+from edgeledger import demo
 from reports.html import render_html
 from tests.report_samples import empty_week, sample_week
 
@@ -123,5 +125,21 @@ def test_an_empty_week_renders_and_says_so(browser, tmp_path) -> None:
         assert page.locator("#empty-week").is_visible()
         assert page.evaluate("document.documentElement.scrollWidth") <= 390
         screenshot(page, "empty-phone", tmp_path)
+    finally:
+        context.close()
+
+
+def test_the_demos_report_opens_with_its_charts(browser, tmp_path) -> None:
+    """The README's first command ends by pointing at a report: it opens, offline, with
+    its charts and no error, on a phone."""
+    out = io.StringIO()
+    assert demo.run(demo.SAMPLE_BOOK, tmp_path / "demo.html", out=out) == 0
+    html = (tmp_path / "demo.html").read_text()
+    context, page, problems = open_report(browser, html, tmp_path, *WIDTHS["phone"])
+    try:
+        assert problems == []
+        assert page.locator('svg[data-chart="equity"]:not(.empty)').count() >= 2
+        assert page.get_by_text("VWAP reclaim").first.is_visible()
+        assert page.evaluate("document.documentElement.scrollWidth") <= WIDTHS["phone"][0]
     finally:
         context.close()
