@@ -88,14 +88,15 @@ def load_trades(
     sliced = any(value is not None for value in bounds.values())
     with conn.cursor(row_factory=psycopg.rows.dict_row, binary=True) as cursor:
         count = cursor.execute(named_query("count_trades"), bounds).fetchone() if sliced else None
+        fields = sql.SQL(", ").join(map(sql.Identifier, _packed_fields(wanted, sliced)))
         if count is not None and count["count"] <= DIRECT_UP_TO:
-            packs = cursor.execute(named_query("trades_packed"), bounds).fetchall()
+            # Only the fields asked for are aggregated: the function is inlined, and the
+            # planner drops the aggregates of the columns nobody reads.
+            query = sql.SQL(named_query("trades_packed")).format(fields=fields)
+            packs = cursor.execute(query, bounds).fetchall()
         else:
             _rebuild_changed_blocks(cursor)
-            fields = _packed_fields(wanted, sliced)
-            query = sql.SQL(named_query("trade_blocks")).format(
-                fields=sql.SQL(", ").join(map(sql.Identifier, fields))
-            )
+            query = sql.SQL(named_query("trade_blocks")).format(fields=fields)
             packs = cursor.execute(query).fetchall()
         packs = [pack for pack in packs if pack["n"]]
         markets = {}

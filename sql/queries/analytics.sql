@@ -3,8 +3,11 @@
 
 -- name: trades_packed
 -- A slice of the trades frame, aggregated now (see trade_frame_packed in sql/0007).
-SELECT * FROM trade_frame_packed(NULL, NULL, %(closed_from)s, %(closed_to)s, %(created_from)s,
-                                 %(created_to)s);
+-- Only the packed fields a caller needs ({fields}); the planner inlines the function and
+-- skips the aggregates of the others.
+SELECT n, {fields}
+FROM trade_frame_packed(NULL, NULL, %(closed_from)s, %(closed_to)s, %(created_from)s,
+                        %(created_to)s);
 
 -- name: count_trades
 -- How many signals a slice holds: a few thousand are aggregated directly, more are read
