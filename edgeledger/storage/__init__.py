@@ -24,6 +24,7 @@ from edgeledger.storage.bars import (
     load_bar_arrays,
     store_bars,
 )
+from edgeledger.storage.dashboard import r_bin_counts, trade_page
 from edgeledger.storage.instruments import (
     all_instruments,
     clear_instrument_setting,
@@ -119,6 +120,7 @@ __all__ = [
     "next_trade_number",
     "open_signals_of",
     "outcome_evidence",
+    "r_bin_counts",
     "rationales_closed_between",
     "record_markets",
     "record_report_posted",
@@ -141,6 +143,7 @@ __all__ = [
     "summary_rows",
     "summary_totals",
     "ticker_resolutions",
+    "trade_page",
     "unresolved_books",
     "unstage",
     "upsert_rolling_metrics",
