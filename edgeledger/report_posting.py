@@ -20,16 +20,19 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
+from urllib.parse import urlencode
 
 import requests
 
 from edgeledger import discord_webhook, reporting, storage
+from edgeledger.core import links
 from edgeledger.core.report_data import WeeklyReport
 from edgeledger.database import Database
 from edgeledger.discord_webhook import File
 from edgeledger.errors import ReportPostBusy, ReportPostFailed, ReportTooLarge
 from edgeledger.logs import one_line
 from edgeledger.redaction import Redactor
+from edgeledger.settings import Settings
 from reports.discord import discord_summary
 
 log = logging.getLogger(__name__)
@@ -72,10 +75,12 @@ def post_weekly(
     session: requests.Session,
     now: datetime,
     sleep: Callable[[float], None] = time.sleep,
+    report_url: str | None = None,
 ) -> PostResult:
     """Post the stored report of the week starting `week_start` (a Monday) to the webhook,
-    once. Raises ReportPostBusy while another run posts it, and a ReportPostFailed that says
-    why when Discord did not take it (the next run retries)."""
+    once; the summary links to `report_url` (the signed link of report_link) when given.
+    Raises ReportPostBusy while another run posts it, and a ReportPostFailed that says why
+    when Discord did not take it (the next run retries)."""
     built = False
     with db.connection() as conn:
         state = storage.report_post_state(conn, week_start)
@@ -98,7 +103,7 @@ def post_weekly(
         )
     extra = {"job": JOB, "week": week_start.isoformat(), "attempt": claimed["post_attempts"]}
     try:
-        message_id, left_out = _send(session, webhook_url, claimed, sleep)
+        message_id, left_out = _send(session, webhook_url, claimed, sleep, report_url)
     except BaseException as exc:  # cancelled or failed: the next run must be able to retry
         why = Redactor.of([webhook_url])(
             str(exc) if isinstance(exc, ReportPostFailed) else one_line(exc)
@@ -125,11 +130,24 @@ def post_weekly(
     )
 
 
+def report_link(settings: Settings, week_start: date, *, now: datetime) -> str | None:
+    """The signed link that opens the week's report on the dashboard, without a login, for
+    EDGELEDGER_REPORT_LINK_DAYS; None unless EDGELEDGER_PUBLIC_URL and the dashboard token
+    are set (docs/dashboard.md)."""
+    if not settings.public_url or not settings.dashboard_token:
+        return None
+    key = links.derive_key(settings.dashboard_token, settings.dashboard_secret)
+    expires = now + timedelta(days=settings.report_link_days)
+    query = links.report_link_query(key, week_start, expires)
+    return f"{settings.public_url}/reports/{week_start.isoformat()}?{urlencode(query)}"
+
+
 def _send(
     session: requests.Session,
     url: str,
     stored: dict[str, Any],
     sleep: Callable[[float], None],
+    report_url: str | None = None,
 ) -> tuple[str | None, tuple[str, ...]]:
     """Send the full message, then without the HTML, then without the image, while Discord
     refuses it for its size."""
@@ -141,7 +159,7 @@ def _send(
             f"the stored report of the week of {week} cannot be read ({exc}); rebuild it with"
             f" `edgeledger report weekly --week {week}`"
         ) from None
-    summary = discord_summary(report)
+    summary = discord_summary(report, url=report_url)
     html = File(
         f"edgeledger-weekly-{report.week_start.isoformat()}.html",
         stored["html"].encode("utf-8"),

@@ -13,7 +13,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import psycopg
-from aiohttp import ClientSession, CookieJar
+from aiohttp import CookieJar
 from aiohttp.test_utils import TestClient, TestServer
 
 from edgeledger import reporting
@@ -193,4 +193,17 @@ def csrf_of(html: str) -> str:
     return html.split('name="csrf" value="', 1)[1].split('"', 1)[0]
 
 
-__all__ = ["ClientSession"]
+def fetch(db: Database, *paths: str, login: bool = True, **serve_kw: Any) -> dict[str, tuple]:
+    """Each path's (status, text, headers), logged in first unless asked not to."""
+
+    async def go(client: TestClient) -> dict[str, tuple]:
+        if login:
+            response = await log_in(client)
+            assert response.status == 303
+        found = {}
+        for path in paths:
+            response = await client.get(path, allow_redirects=False)
+            found[path] = (response.status, await response.text(), response.headers)
+        return found
+
+    return serve(db, go, **serve_kw)
