@@ -726,10 +726,11 @@ class _Run:
                     "recorded, the next run carries on"
                 )
             writes = [w for c in part.values() for w in c.writes]
-            events = [e for c in part.values() for e in c.events]
-            storage.write_outcomes(
+            written = storage.write_outcomes(
                 conn, writes, as_of=self.as_of, interval=self.interval, evidence_at=self.now
             )
+            # No event for an outcome not written: a person set it by hand meanwhile.
+            events = [e for c in part.values() for e in c.events if e[0] in written]
             storage.insert_events(conn, events, actor=ACTOR, occurred_at=self.now)
             heard = {t: self.markets[t] for t in part if t in self.heard}
             if heard:

@@ -9,7 +9,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from edgeledger import exporter, importer, ledger, storage
+from edgeledger import corrections, exporter, importer, ledger, storage
 from edgeledger.cli.base import Context, add_command, add_group
 from edgeledger.core.model import Outcome, Source, Status
 from edgeledger.core.signals import decimal_text
@@ -237,6 +237,38 @@ def cmd_signals_cancel(args: argparse.Namespace, ctx: Context) -> int:
     return 0
 
 
+def cmd_signals_override(args: argparse.Namespace, ctx: Context) -> int:
+    signal = corrections.override_outcome(
+        ctx.db(),
+        args.trade_id,
+        status=args.status,
+        exit_price=args.exit_price,
+        reason=args.reason,
+        actor=args.by,
+        now=ctx.now,
+    )
+    print(f"{signal.trade_id}: {_outcome_line(signal.outcome)}", file=ctx.out)
+    return 0
+
+
+def cmd_signals_note(args: argparse.Namespace, ctx: Context) -> int:
+    signal = corrections.add_note(
+        ctx.db(), args.trade_id, text=args.text, actor=args.by, now=ctx.now
+    )
+    print(f"noted on {signal.trade_id}", file=ctx.out)
+    return 0
+
+
+def cmd_signals_flag(args: argparse.Namespace, ctx: Context) -> int:
+    flagged = args.command == "flag"
+    signal = corrections.set_flag(
+        ctx.db(), args.trade_id, flagged=flagged, reason=args.reason, actor=args.by, now=ctx.now
+    )
+    state = "flagged for review" if signal.flagged_for_review else "not flagged"
+    print(f"{signal.trade_id}: {state}", file=ctx.out)
+    return 0
+
+
 def register(groups: Any) -> None:
     sub = add_group(
         groups,
@@ -350,3 +382,46 @@ def register(groups: Any) -> None:
     )
     cancel.add_argument("trade_id")
     cancel.add_argument("--reason", required=True, help="why it does not count")
+
+    override = add_command(
+        sub,
+        "override",
+        cmd_signals_override,
+        "set the outcome by hand (exit_reason manual: no resolve run changes it again)",
+        "edgeledger signals override NVDA-20261120-001 WIN --exit-price 184.10"
+        " --reason 'closed by hand at the bell'",
+        "edgeledger signals override NVDA-20261120-001 EXPIRED --reason 'never filled'",
+    )
+    override.add_argument("trade_id")
+    override.add_argument("status", help="WIN, LOSS or EXPIRED")
+    override.add_argument(
+        "--exit-price", help="where it was closed (default: the target for WIN, the stop for LOSS)"
+    )
+    override.add_argument("--reason", required=True, help="why the rules' outcome is wrong")
+
+    note = add_command(
+        sub,
+        "note",
+        cmd_signals_note,
+        "add a note to a signal (recorded with who)",
+        "edgeledger signals note NVDA-20261120-001 'entered late, slippage 0.10'",
+    )
+    note.add_argument("trade_id")
+    note.add_argument("text")
+
+    for name, help_ in (("flag", "flag a signal for review"), ("unflag", "clear the review flag")):
+        flag = add_command(
+            sub,
+            name,
+            cmd_signals_flag,
+            f"{help_} (recorded with who and why)",
+            f"edgeledger signals {name} NVDA-20261120-001 --reason 'check the fill'",
+        )
+        flag.add_argument("trade_id")
+        flag.add_argument("--reason", help="why")
+
+    for command in (override, note):
+        command.add_argument("--by", default="cli", help="who makes the change (default: cli)")
+    for command in sub.choices.values():
+        if command.get_default("func") is cmd_signals_flag:
+            command.add_argument("--by", default="cli", help="who makes the change (default: cli)")

@@ -24,6 +24,14 @@ from edgeledger.storage.bars import (
     load_bar_arrays,
     store_bars,
 )
+from edgeledger.storage.corrections import (
+    append_note,
+    edge_names_used,
+    set_review_flag,
+    signal_for_update,
+    trade_ids_like,
+    write_manual_outcome,
+)
 from edgeledger.storage.dashboard import r_bin_counts, trade_page
 from edgeledger.storage.instruments import (
     all_instruments,
@@ -87,6 +95,7 @@ from edgeledger.storage.summaries import refresh as refresh_day_summaries
 __all__ = [
     "abandon_dead_job_runs",
     "all_instruments",
+    "append_note",
     "bar_coverage",
     "bar_versions",
     "bars_for_export",
@@ -99,6 +108,7 @@ __all__ = [
     "clear_rederive",
     "count_rows_between",
     "dumps",
+    "edge_names_used",
     "events_for_signal",
     "export_rows",
     "feedback_decisions",
@@ -132,8 +142,10 @@ __all__ = [
     "save_ticker_resolutions",
     "save_weekly_report",
     "set_instrument_market",
+    "set_review_flag",
     "settled_signals",
     "signal_by_trade_id",
+    "signal_for_update",
     "signal_from_row",
     "signal_params",
     "signals_matching",
@@ -143,11 +155,13 @@ __all__ = [
     "summary_rows",
     "summary_totals",
     "ticker_resolutions",
+    "trade_ids_like",
     "trade_page",
     "unresolved_books",
     "unstage",
     "upsert_rolling_metrics",
     "weekly_report",
     "weekly_reports",
+    "write_manual_outcome",
     "write_outcomes",
 ]

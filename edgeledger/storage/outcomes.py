@@ -88,13 +88,14 @@ def write_outcomes(
     as_of: datetime,
     interval: str,
     evidence_at: datetime,
-) -> None:
-    """Write (trade_id, outcome) pairs, each stamped with the run that derived it.
+) -> set[str]:
+    """Write (trade_id, outcome) pairs, each stamped with the run that derived it; returns
+    the trade ids written (not a cancelled signal, nor one a person set by hand meanwhile).
 
     `evidence_at` is the run's time: with it each outcome keeps a digest of the stored bars
     it was derived from (those stored by then), which `outcomes verify` checks."""
     if not outcomes:
-        return
+        return set()
     rows = [
         {
             "trade_id": trade_id,
@@ -120,7 +121,7 @@ def write_outcomes(
         "evidence_intervals": evidence_intervals(interval),
         "lookback": PREVIOUS_CLOSE_LOOKBACK[interval],
     }
-    conn.execute(named_query("write_outcomes"), params)
+    return {row["trade_id"] for row in conn.execute(named_query("write_outcomes"), params)}
 
 
 def evidence_intervals(interval: str) -> list[str]:

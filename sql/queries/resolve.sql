@@ -21,6 +21,7 @@ LEFT JOIN ticker_resolution r ON r.ticker = s.ticker AND r.interval = %(interval
 LEFT JOIN rederive_requests q ON q.ticker = s.ticker
 WHERE s.trade_type = ANY(%(trade_types)s)
   AND s.source <> 'backtest'  -- settled by the backtester, never by the rules
+  AND s.exit_reason IS DISTINCT FROM 'manual'  -- set by a person, never by the rules
   AND (s.status IN ('PENDING', 'OPEN')
        OR (s.status = 'WIN' AND s.target2 IS NOT NULL AND s.target2_hit IS NULL)
        OR (s.status = 'EXPIRED' AND s.exit_reason = 'no_data')
@@ -42,6 +43,7 @@ SELECT trade_id, ticker, strategy,
 FROM trade_signals s
 WHERE ticker = ANY(%(tickers)s) AND trade_type = ANY(%(trade_types)s)
   AND source <> 'backtest'  -- settled by the backtester, never by the rules
+  AND exit_reason IS DISTINCT FROM 'manual'  -- set by a person, never by the rules
   AND (status IN ('PENDING', 'OPEN')
        OR (status = 'WIN' AND target2 IS NOT NULL AND target2_hit IS NULL)
        OR (status = 'EXPIRED' AND exit_reason = 'no_data')
@@ -52,6 +54,7 @@ ORDER BY ticker, id;
 -- name: settled_signals
 SELECT * FROM trade_signals
 WHERE resolved_as_of IS NOT NULL AND status <> 'CANCELLED'
+  AND exit_reason IS DISTINCT FROM 'manual'
 ORDER BY ticker, id;
 
 -- name: bar_coverage_for
@@ -157,7 +160,10 @@ FROM json_to_recordset(%(outcomes)s::json)
      AS o(trade_id text, status text, fill_price numeric, triggered_at timestamptz,
           exit_price numeric, closed_at timestamptz, exit_reason text, r_achieved numeric,
           ambiguous boolean, mfe_r numeric, mae_r numeric, target2_hit boolean)
-WHERE s.trade_id = o.trade_id AND s.status <> 'CANCELLED';
+WHERE s.trade_id = o.trade_id AND s.status <> 'CANCELLED'
+  -- a person's outcome set while the run was deriving this one stays
+  AND s.exit_reason IS DISTINCT FROM 'manual'
+RETURNING s.trade_id;
 
 -- name: outcome_evidence
 -- Per outcome with a digest: the digest of its evidence when it was derived and now (see
@@ -171,6 +177,7 @@ SELECT trade_id, evidence_at, evidence_digest AS stored,
            LEAST(expires_at, resolved_as_of, evidence_at), evidence_at) AS current
 FROM trade_signals
 WHERE evidence_digest IS NOT NULL AND resolved_as_of IS NOT NULL AND status <> 'CANCELLED'
+  AND exit_reason IS DISTINCT FROM 'manual'
 ORDER BY ticker, id;
 
 -- name: save_ticker_resolutions
