@@ -12,13 +12,14 @@ from collections.abc import Awaitable, Callable
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import quote, urlencode
 
 from aiohttp import web
 
-from edgeledger import dashboard
+from edgeledger import corrections, dashboard
 from edgeledger.core import links
 from edgeledger.core.periods import PERIODS
+from edgeledger.errors import InvalidSignal, SignalConflict, SignalNotFound
 from edgeledger.web.auth import Access, client_of
 from edgeledger.web.forms import BadQuery, trade_filters
 from edgeledger.web.state import STATE
@@ -57,6 +58,9 @@ def add_routes(app: web.Application, access: Access) -> None:
     r.add_get("/overview", overview)
     r.add_get("/trades", trades)
     r.add_get("/trades/{trade_id}", trade)
+    r.add_post("/trades/{trade_id}/outcome", correct_outcome)
+    r.add_post("/trades/{trade_id}/note", add_note)
+    r.add_post("/trades/{trade_id}/flag", set_flag)
     r.add_get("/edges", edges)
     r.add_get("/confidence", confidence)
     r.add_get("/reports", reports)
@@ -293,6 +297,12 @@ async def trades(request: web.Request) -> web.StreamResponse:
 
 @login_required
 async def trade(request: web.Request) -> web.StreamResponse:
+    return await _trade_page(request)
+
+
+async def _trade_page(
+    request: web.Request, *, status: int = 200, problem: str | None = None
+) -> web.StreamResponse:
     state = request.app[STATE]
     view = await _run(
         request,
@@ -310,7 +320,63 @@ async def trade(request: web.Request) -> web.StreamResponse:
         title=f"{view.signal.terms.ticker} {view.interval} bars around the trade",
         timezone="America/New_York",
     )
-    return page(request, "trade.html", view=view, chart=chart)
+    return page(
+        request, "trade.html", status=status, view=view, chart=chart, problem=problem,
+        statuses=MANUAL_STATUSES,
+    )  # fmt: skip
+
+
+# --- corrections: the shared use case (edgeledger.corrections), recorded as the bot's -----
+
+
+MANUAL_STATUSES = ("WIN", "LOSS", "EXPIRED")
+ACTOR = "dashboard"  # one token, one trader: the events say the change came from here
+
+
+async def _correct(request: web.Request, change: Callable[..., Any], **fields: Any) -> Any:
+    """Run a correction; back to the trade page, or the page again saying what was wrong."""
+    trade_id = request.match_info["trade_id"]
+    try:
+        await _run(request, change, trade_id, actor=ACTOR, now=_now(request), **fields)
+    except InvalidSignal as exc:
+        problem = "; ".join(f"{p.field}: {p.reason}" for p in exc.problems)
+        return await _trade_page(request, status=422, problem=problem)
+    except SignalNotFound:
+        return plain(404, "Not found", "There is no trade with this id.")
+    except SignalConflict as exc:
+        return await _trade_page(request, status=409, problem=str(exc))
+    raise web.HTTPSeeOther(f"/trades/{quote(trade_id, safe='')}")
+
+
+def _field(request: web.Request, name: str) -> str:
+    return str(request[FORM].get(name, ""))  # type: ignore[attr-defined]
+
+
+@login_required
+@csrf_checked
+async def correct_outcome(request: web.Request) -> web.StreamResponse:
+    price = _field(request, "exit_price").strip() or None
+    return await _correct(
+        request,
+        corrections.override_outcome,
+        status=_field(request, "status"),
+        exit_price=price,
+        reason=_field(request, "reason"),
+    )
+
+
+@login_required
+@csrf_checked
+async def add_note(request: web.Request) -> web.StreamResponse:
+    return await _correct(request, corrections.add_note, text=_field(request, "text"))
+
+
+@login_required
+@csrf_checked
+async def set_flag(request: web.Request) -> web.StreamResponse:
+    flagged = _field(request, "flagged") == "1"
+    reason = _field(request, "reason").strip() or None
+    return await _correct(request, corrections.set_flag, flagged=flagged, reason=reason)
 
 
 @login_required
