@@ -186,12 +186,17 @@ def bars_svg(
             f'<rect x="{mid - slot * 0.35:.1f}" y="{top:.1f}" width="{max(slot * 0.7, 0.8):.1f}" '
             f'height="{max(bottom - top, 0.8):.1f}" fill="{colour}"/>'
         )
+    names: dict[float, list[str]] = {}  # levels at one price share a line and a label
     for lv in levels:
+        names.setdefault(lv.price, []).append(lv.name)
+    for at, named in names.items():
+        colour = _LEVEL_COLOURS.get(named[0], INK)
         parts.append(
-            f'<line x1="{_LEFT}" x2="{_W - right}" y1="{y(lv.price):.1f}" y2="{y(lv.price):.1f}" '
-            f'stroke="{_LEVEL_COLOURS.get(lv.name, INK)}" stroke-width="1" stroke-dasharray="5 3"/>'
+            f'<line x1="{_LEFT}" x2="{_W - right}" y1="{y(at):.1f}" y2="{y(at):.1f}" '
+            f'stroke="{colour}" stroke-width="1" stroke-dasharray="5 3"/>'
         )
-        parts.append(_text(_W - right + 4, y(lv.price) + 4, lv.name, anchor="start", size=12))
+        label = " · ".join(named)
+        parts.append(_text(_W - right + 4, y(at) + 4, label, anchor="start", size=12))
     parts += [
         _ylabel(y(hi - pad), f"{hi - pad:g}"),
         _ylabel(y(lo + pad), f"{lo + pad:g}"),

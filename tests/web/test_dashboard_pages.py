@@ -156,7 +156,7 @@ def test_the_trade_page_shows_levels_outcome_bars_and_history(book):
     assert status == 200
     assert "<strong>LOSS</strong>" in html and "the stop was hit" in html
     assert 'data-chart="bars"' in html and html.count("<rect") > 5
-    for level in ("entry", "stop", "target", "exit"):
+    for level in ("entry", "target", "stop · exit"):
         assert f">{level}</text>" in html
     assert "<td>created</td><td>test</td>" in html
 
