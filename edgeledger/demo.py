@@ -1,18 +1,24 @@
 """`./dev demo`: the whole loop on example data, offline, in a throwaway embedded PostgreSQL.
 
 Imports examples/signals.csv, resolves it against the bars in examples/prices with the csv
-provider (hourly bars, minute bars for the one ambiguous hour), prints the outcomes and runs
-the determinism audit. Nothing touches your own ledger or the network.
+provider (hourly bars, minute bars for the one ambiguous hour), prints the outcomes, runs
+the determinism audit and builds the week's report. Nothing touches your own ledger or the
+network. `--keep DIR` keeps the database in DIR instead, and the demo ends by saying how to
+open the dashboard on it.
 """
 
 from __future__ import annotations
 
+import argparse
+import contextlib
+import secrets
 import sys
 import tempfile
-from datetime import UTC, datetime
+from collections.abc import Iterator, Sequence
+from datetime import UTC, date, datetime
 from pathlib import Path
 
-from edgeledger import importer, migrations, storage
+from edgeledger import importer, migrations, reporting, storage
 from edgeledger.database import Database, embedded_server
 from edgeledger.prices import PriceSettings, make_provider
 from edgeledger.resolver import run_resolve
@@ -20,13 +26,34 @@ from edgeledger.verify import verify_outcomes
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 AS_OF = datetime(2026, 11, 21, 0, 0, tzinfo=UTC)
+WEEK = date(2026, 11, 16)  # the Monday of the example signals' week
 
 
-def main() -> int:
+@contextlib.contextmanager
+def _folder(keep: str | None) -> Iterator[str]:
+    if keep:
+        Path(keep).expanduser().mkdir(parents=True, exist_ok=True)
+        yield str(Path(keep).expanduser().resolve())
+    else:
+        with tempfile.TemporaryDirectory(prefix="edgeledger-demo-") as scratch:
+            yield scratch
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="./dev demo",
+        description="The whole loop on example data, offline. Example: ./dev demo --keep demo-data",
+    )
+    parser.add_argument(
+        "--keep",
+        metavar="DIR",
+        help="keep the demo's database in DIR (then open the dashboard on it, as printed)",
+    )
+    args = parser.parse_args([] if argv is None else argv)
     if not EXAMPLES.is_dir():
         print("the demo needs the examples/ folder of a checkout", file=sys.stderr)
         return 1
-    with tempfile.TemporaryDirectory(prefix="edgeledger-demo-") as scratch:
+    with _folder(args.keep) as scratch:
         print(f"starting an embedded PostgreSQL in {scratch} ...")
         with embedded_server(Path(scratch)) as conninfo, Database(conninfo) as db:
             migrations.upgrade(db)
@@ -63,8 +90,26 @@ def main() -> int:
                 f"\noutcomes verify: {audit.checked} re-derived from stored bars,"
                 f" {len(audit.differences)} differences"
             )
+            built = reporting.build_weekly(db, WEEK, now=AS_OF)
+            print(f"weekly report of the week of {WEEK.isoformat()} built and stored")
+        _dashboard_help(args.keep and scratch, built.report.week_start)
     return 0
 
 
+def _dashboard_help(kept: str | None, week: date) -> None:
+    """How to open the dashboard on this data (docs/dashboard.md)."""
+    token = secrets.token_urlsafe(12)
+    print("\nThe dashboard:")
+    if not kept:
+        print(
+            "  run `./dev demo --keep demo-data` to keep this database, then follow what it prints"
+        )
+        return
+    print(f"  EDGELEDGER_DATA_DIR={kept} EDGELEDGER_DASHBOARD_TOKEN={token} \\")
+    print("    EDGELEDGER_HOST=127.0.0.1 ./dev edgeledger run")
+    print("  then open http://127.0.0.1:8000/login and enter the token above")
+    print(f"  (the week's report is at http://127.0.0.1:8000/reports/{week.isoformat()})")
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(main(sys.argv[1:]))

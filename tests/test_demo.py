@@ -40,3 +40,23 @@ def test_the_demo_stops_its_server_before_removing_its_directory(capsys):
         if any(scratch in part for part in process.info["cmdline"] or [])
     ]
     assert still_running == []
+
+
+def test_a_kept_demo_database_opens_in_the_dashboard_as_the_demo_says(capsys, tmp_path):
+    from dataclasses import replace
+
+    from edgeledger.database import Database
+    from edgeledger.settings import Settings
+    from tests.web.book import fetch
+
+    assert demo.main(["--keep", str(tmp_path / "demo-data")]) == 0
+    out = capsys.readouterr().out
+    said = re.search(r"EDGELEDGER_DATA_DIR=(\S+) EDGELEDGER_DASHBOARD_TOKEN=(\S+)", out)
+    assert said and Path(said[1]) == (tmp_path / "demo-data").resolve()
+    assert "http://127.0.0.1:8000/login" in out
+    settings = replace(Settings.from_env({"EDGELEDGER_DATA_DIR": said[1]}), dashboard_token=said[2])
+    with Database.from_settings(settings) as db:
+        pages = fetch(db, "/overview?period=all", "/reports/2026-11-16", config=settings)
+    status, html, _ = pages["/overview?period=all"]
+    assert status == 200 and 'data-figure="n">5<' in html  # 5 trades filled and closed
+    assert pages["/reports/2026-11-16"][0] == 200

@@ -20,6 +20,7 @@ from edgeledger import reporting
 from edgeledger.database import Database
 from edgeledger.settings import Settings
 from edgeledger.web import make_app
+from edgeledger.web.dashboard import ACCESS
 
 TOKEN = "dash-token-for-tests"
 NOW = datetime(2026, 11, 27, 15, 0, tzinfo=UTC)  # a Friday
@@ -180,10 +181,11 @@ def serve(db: Database, test: Test, *, config: Settings | None = None, now: date
     return asyncio.run(run())
 
 
-async def log_in(client: TestClient, token: str = TOKEN) -> Any:
+async def log_in(client: TestClient, token: str | None = None) -> Any:
     form = await client.get("/login")
     text = await form.text()
     csrf = text.split('name="csrf" value="', 1)[1].split('"', 1)[0]
+    token = token or client.app[ACCESS].settings.dashboard_token or TOKEN  # type: ignore[index]
     return await client.post(
         "/login", data={"token": token, "csrf": csrf, "next": "/overview"}, allow_redirects=False
     )
