@@ -11,6 +11,8 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
+import pandas as pd
+
 from edgeledger import reporting, storage
 from edgeledger.core.dashboard_data import (
     R_BIN,
@@ -59,8 +61,13 @@ def overview(db: Database, period_name: str, *, now: datetime) -> Overview:
     unit = TREND_UNITS[period.name]
     first, end_day = reporting.days_of(period)
     with db.connection() as conn, conn.transaction():
+        storage.refresh_day_summaries(conn)
         days = storage.summary_rows(conn, "live", "all", first, end_day)
-        counts = storage.r_bin_counts(conn, R_BIN, period.start, period.end)
+        if len(days) and days["last_closed_at"].max() >= pd.Timestamp(period.end):
+            # the period ends inside a day that has closes after its end: count the rows
+            counts = storage.r_bin_counts(conn, R_BIN, period.start, period.end)
+        else:
+            counts = storage.r_bins_between(conn, "live", first, end_day)
     return Overview(
         period=period,
         stats=stats,

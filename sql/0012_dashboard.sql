@@ -8,10 +8,19 @@ CREATE INDEX trade_signals_created_id ON trade_signals (created_at, id);
 CREATE INDEX trade_signals_ticker_created_id ON trade_signals (ticker, created_at, id);
 CREATE INDEX trade_signals_status_created_id ON trade_signals (status, created_at, id);
 
--- The overview's R distribution counts the counted closed trades of a period by R bin: an
--- index-only scan of this partial index instead of a read of every signal. Its predicate is
--- the population of core/trades.py (counted, then closed), as the query spells it.
-CREATE INDEX trade_signals_counted_closed_r ON trade_signals (closed_at, r_achieved)
-    WHERE source <> 'backtest' AND status IN ('WIN', 'LOSS', 'EXPIRED')
-      AND fill_price IS NOT NULL AND r_achieved IS NOT NULL
-      AND exit_reason IS DISTINCT FROM 'no_data';
+-- The overview's R distribution: the closed trades counted per New York day of closing,
+-- population and R bin (floor(R / 0.5), core/dashboard_data.py). Counting a million rows
+-- per page view takes seconds; a period's distribution is the sum of its days' bins. A
+-- cache beside trade_day_summaries (sql/0008), kept by the same refresh in the same
+-- transaction (storage/summaries.py): emptying it loses nothing but time.
+CREATE TABLE trade_day_r_bins (
+    day         date    NOT NULL,
+    population  text    NOT NULL CHECK (population IN ('live', 'backtest')),
+    bin         bigint  NOT NULL,
+    n           integer NOT NULL CHECK (n > 0),
+    PRIMARY KEY (population, day, bin)
+);
+
+-- Every day already summed up is summed up again by the next reader, bins included.
+INSERT INTO trade_day_changes (day)
+SELECT DISTINCT day FROM trade_day_summaries;

@@ -34,6 +34,7 @@ EXPECTED_TABLES = {
     "trade_day_summaries",
     "signal_day_counts",
     "trade_day_changes",
+    "trade_day_r_bins",
 }
 
 

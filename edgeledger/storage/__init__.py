@@ -87,6 +87,7 @@ from edgeledger.storage.signals import (
 )
 from edgeledger.storage.summaries import (
     count_rows_between,
+    r_bins_between,
     summary_rows,
     summary_totals,
 )
@@ -131,6 +132,7 @@ __all__ = [
     "open_signals_of",
     "outcome_evidence",
     "r_bin_counts",
+    "r_bins_between",
     "rationales_closed_between",
     "record_markets",
     "record_report_posted",

@@ -13,9 +13,9 @@ ORDER BY s.created_at DESC, s.id DESC
 LIMIT %(limit)s;
 
 -- name: r_bin_counts
--- The counted closed trades closed in [closed_from, closed_to) by R bin: floor(R / width).
--- The population of core/trades.py (counted, then closed), matching the partial index of
--- sql/0012 so the count reads the index only.
+-- The counted closed trades closed in [closed_from, closed_to) by R bin: floor(R / width),
+-- the population of core/trades.py (counted, then closed). Only for a period that ends
+-- inside a day (the day bins of sql/0012 cannot cut it); those are short.
 SELECT floor(r_achieved / %(width)s)::bigint AS bin, count(*) AS n
 FROM trade_signals
 WHERE source <> 'backtest' AND status IN ('WIN', 'LOSS', 'EXPIRED')

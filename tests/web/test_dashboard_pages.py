@@ -174,3 +174,20 @@ def test_reports_are_listed_and_each_is_the_stored_html(book, db_url):
         stored = conn.execute("SELECT html FROM weekly_reports").fetchone()[0]
     assert pages["/reports/2026-11-16"][1] == stored
     assert NOW  # the report was built at NOW
+
+
+def test_the_r_distribution_follows_a_change_of_outcome(book, db_url):
+    import psycopg
+
+    fetch(book, "/overview?period=all")  # the day bins are built
+    with psycopg.connect(db_url, autocommit=True) as conn:
+        conn.execute(
+            "UPDATE trade_signals SET r_achieved = 5.2, exit_price = 126"
+            " WHERE trade_id = 'NVDA-20261110-001'"
+        )
+    _, html, _ = fetch(book, "/overview?period=all")["/overview?period=all"]
+    bins = r_bins(bin_counts(live_closed(book)["r"].to_numpy()))
+    assert bins[-1].lo == 5.0 and bins[-1].count == 1
+    chart = html.split('data-chart="r-distribution"', 1)[1].split("</svg>", 1)[0]
+    assert chart.count("<rect") == len(bins)
+    assert f"{formatting.r(5.0)} to {formatting.r(5.5)}: 1" in chart
