@@ -181,7 +181,8 @@ def _min_n(request: web.Request) -> int:
 
 def _safe_next(target: str) -> str:
     """A local path to return to after login, never another site."""
-    if target.startswith("/") and not target.startswith("//") and "\\" not in target:
+    plain_text = target.isprintable() and not any(c.isspace() for c in target)
+    if plain_text and target.startswith("/") and not target.startswith("//") and "\\" not in target:
         return target
     return "/overview"
 

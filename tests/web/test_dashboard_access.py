@@ -124,17 +124,34 @@ def test_logging_out_needs_the_csrf_token_and_ends_the_session(book):
     assert serve(book, go) == (403, 200, 303, 303)
 
 
-def test_a_login_returns_only_to_a_page_of_this_site(book):
+@pytest.mark.parametrize(
+    "target", ["//evil.example/x", "/\t/evil.example", "https://evil.example", "/\\evil.example"]
+)
+def test_a_login_returns_only_to_a_page_of_this_site(book, target):
     async def go(client: TestClient):
-        form = await (await client.get("/login?next=//evil.example/x")).text()
+        form = await (await client.get("/login")).text()
         response = await client.post(
             "/login",
-            data={"token": TOKEN, "csrf": csrf_of(form), "next": "//evil.example/x"},
+            data={"token": TOKEN, "csrf": csrf_of(form), "next": target},
             allow_redirects=False,
         )
         return response.headers["Location"]
 
     assert serve(book, go) == "/overview"
+
+
+def test_a_login_returns_to_the_page_asked_for(book):
+    async def go(client: TestClient):
+        first = await client.get("/trades?ticker=AAPL", allow_redirects=False)
+        form = await (await client.get(first.headers["Location"])).text()
+        response = await client.post(
+            "/login",
+            data={"token": TOKEN, "csrf": csrf_of(form), "next": "/trades?ticker=AAPL"},
+            allow_redirects=False,
+        )
+        return response.headers["Location"], 'value="/trades?ticker=AAPL"' in form
+
+    assert serve(book, go) == ("/trades?ticker=AAPL", True)
 
 
 def test_markup_in_an_edge_name_shows_as_text(book):
