@@ -240,13 +240,18 @@ def measure(conn: psycopg.Connection, repeat: int) -> None:
 def measure_reporting(db: Database, repeat: int) -> None:
     """What a trader waits for: `stats` and `edges --period all`, the weekly report built,
     drawn and stored, and the rolling metrics after a run that closed 100 trades."""
-    now = datetime(2026, 11, 22, 22, 0, tzinfo=UTC)  # a Sunday evening, report time
+    # After every generated close (the newest closes on Nov 26): all time ends at whole days.
+    now = datetime(2026, 11, 27, 22, 0, tzinfo=UTC)
     everything = period_to("all", now)
     print(f"{'reporting':34}{'':>10}{'median s':>10}{'best s':>10}")
+    seconds, days = timed(lambda: reporting.refresh_summaries(db), 1)
+    row("day summaries, first build (days)", days, seconds)
     seconds, stats = timed(lambda: reporting.period_stats(db, everything), repeat)
     row("stats --period all", stats.metrics.n, seconds)
     seconds, ranks = timed(lambda: reporting.edge_ranking(db, everything), repeat)
     row("edges --period all", sum(e.n for e in ranks), seconds)
+    seconds, stars = timed(lambda: reporting.confidence(db, everything), repeat)
+    row("confidence --period all", stars.n, seconds)
     monday = last_full_week(now).start.astimezone(NEW_YORK).date()
     seconds, built = timed(lambda: reporting.build_weekly(db, monday, now=now), repeat)
     row("report weekly (build, draw, store)", built.report.totals.all_time.n_closed, seconds)
@@ -267,6 +272,16 @@ def measure_reporting(db: Database, repeat: int) -> None:
     run = RunReport(as_of=now, interval="1h", closed=closed)
     seconds, _ = timed(lambda: reporting.after_resolve(db, run, now=now), repeat)
     row("rolling + feedback after 100 closed", len(closed), seconds)
+    after: list[float] = []
+    for _ in range(repeat):  # a run settled 100 trades: their days are summed up again
+        with db.connection() as conn:
+            conn.execute(
+                "UPDATE trade_signals SET mfe_r = mfe_r + 0.01 WHERE id IN"
+                " (SELECT id FROM trade_signals ORDER BY closed_at DESC LIMIT 100)"
+            )
+        seconds, stats = timed(lambda: reporting.period_stats(db, everything), 1)
+        after += seconds
+    row("stats --period all, after 100 closed", stats.metrics.n, after)
 
 
 def explain(conn: psycopg.Connection) -> None:

@@ -17,7 +17,7 @@ from typing import Any
 import pandas as pd
 
 from edgeledger import storage
-from edgeledger.core.calibration import Calibration, calibration
+from edgeledger.core.calibration import Calibration, calibration, calibration_of
 from edgeledger.core.feedback import Decision, feedback_decisions
 from edgeledger.core.metrics import (
     METRIC_INPUTS,
@@ -30,13 +30,19 @@ from edgeledger.core.metrics import (
     summary_metrics,
 )
 from edgeledger.core.periods import NEW_YORK, Period, week_of
-from edgeledger.core.rankings import EdgeRank, rank_edges, rank_summaries
-from edgeledger.core.report_data import WeeklyReport
+from edgeledger.core.rankings import FDR, EdgeRank, compare_summaries, rank_edges, rank_summaries
+from edgeledger.core.report_data import PeriodTotals, WeeklyReport
 from edgeledger.core.resolution import RunReport
 from edgeledger.core.rolling import rolling_metrics
 from edgeledger.core.summaries import combine_by_key
-from edgeledger.core.trades import TRADE_COLUMNS, counted, empty_trades
-from edgeledger.core.weekly_report import build_weekly_report
+from edgeledger.core.trades import TRADE_COLUMNS, closed, counted, empty_trades
+from edgeledger.core.weekly_report import (
+    HISTORY_COLUMNS,
+    LIVE_VS_BACKTEST_KEYS,
+    MIN_SAMPLE,
+    LedgerFigures,
+    build_weekly_report,
+)
 from edgeledger.database import Database
 from reports.html import render_html
 
@@ -111,6 +117,13 @@ def period_stats(db: Database, period: Period, filters: Filters = Filters()) -> 
     return _stats_from_trades(db, period, filters)
 
 
+def refresh_summaries(db: Database) -> int:
+    """Sum up the days changed since they were last summed up (see storage.summaries);
+    returns how many. Readers do it themselves; this does it ahead of them."""
+    with db.connection() as conn, conn.transaction():
+        return storage.refresh_day_summaries(conn)
+
+
 def _stats_from_trades(db: Database, period: Period, filters: Filters) -> PeriodStats:
     columns = [*_STATS, *filters.columns()]
     if period.start is None:  # all time: one read serves both
@@ -174,9 +187,25 @@ def _whole(period: Period, rows: pd.DataFrame, latest_logged: pd.Timestamp | Non
 
 
 def confidence(db: Database, period: Period, *, min_n: int = 10) -> Calibration:
-    """Do the stars mean anything: the live trades closed in the period, by star level."""
-    trades = _closed_in(db, period, (*METRIC_INPUTS, *_COUNTED, "confidence"))
-    return calibration(counted(trades), min_n=min_n)
+    """Do the stars mean anything: the live trades closed in the period, by star level.
+    The levels' figures come from the day summaries when they can; the rank correlation
+    of stars and R always reads the trades' stars and R (and nothing else)."""
+    first, end_day = _days(period)
+    with db.connection() as conn, conn.transaction():
+        storage.refresh_day_summaries(conn)
+        _, overall, latest = storage.summary_totals(conn, "live", "all", first, end_day)
+        labels, groups, _ = storage.summary_totals(conn, "live", "confidence", first, end_day)
+    table = None
+    if latest is None or latest < pd.Timestamp(period.end):
+        table = compare_summaries(groups, labels, overall, min_n=min_n, fdr=FDR, permutation=None)
+    if table is None:
+        trades = _closed_in(db, period, (*METRIC_INPUTS, *_COUNTED, "confidence"))
+        return calibration(counted(trades), min_n=min_n)
+    columns = ("confidence", "r", "status", "fill_price", "exit_reason", "source", "closed_at")
+    done = closed(counted(_closed_in(db, period, columns)))
+    return calibration_of(
+        table, done["confidence"].to_numpy(), done["r"].to_numpy(dtype=float), min_n=min_n
+    )
 
 
 # --- the weekly report -----------------------------------------------------------------------
@@ -191,12 +220,21 @@ class BuiltReport:
 
 def build_weekly(db: Database, week_start: date, *, now: datetime) -> BuiltReport:
     """Build the report of the week starting `week_start` (a Monday), draw it and store it
-    (a rebuild replaces the week's row and bumps its revision)."""
+    (a rebuild replaces the week's row and bumps its revision).
+
+    The all-time figures that add up (totals, rankings, live beside backtest) come from the
+    day summaries; what needs every trade in order (the equity curve, the what-if, the
+    calibration's rank correlation, the excursion quantiles) from HISTORY_COLUMNS of every
+    signal; the week's own sections from every column of the last two weeks' signals."""
     week = week_of(week_start)
-    assert week.start is not None
+    previous = week.previous()
+    assert week.start is not None and previous is not None and previous.start is not None
     with db.connection() as conn, conn.transaction():
-        columns = [c for c in TRADE_COLUMNS if c not in _REPORT_SKIPS]
-        trades = storage.load_trades(conn, created_to=week.end, columns=columns)
+        storage.refresh_day_summaries(conn)
+        ledger = _ledger_from_summaries(conn, week)
+        history_columns = [*HISTORY_COLUMNS, *(() if ledger else ("strategy",))]
+        trades = storage.load_trades(conn, created_to=week.end, columns=history_columns)
+        recent = _recent(conn, previous.start, week.end)
         rationales = storage.rationales_closed_between(conn, week.start, week.end)
         decisions = _latest_decisions(storage.feedback_decisions(conn, since=week.start))
         notes = _run_notes(conn, week.start, week.end)
@@ -207,6 +245,8 @@ def build_weekly(db: Database, week_start: date, *, now: datetime) -> BuiltRepor
         decisions=decisions,
         notes=notes,
         rationales=rationales,
+        recent=recent,
+        ledger=ledger,
     )
     html = render_html(report)
     totals = report.totals.this_week
@@ -225,6 +265,70 @@ def build_weekly(db: Database, week_start: date, *, now: datetime) -> BuiltRepor
             conn, report.week_start, summary, report.to_json(), html, now
         )
     return BuiltReport(report, html, revision)
+
+
+def _recent(conn: Any, start: datetime, end: datetime) -> pd.DataFrame:
+    """Every column of the signals logged or closed in [start, end)."""
+    columns = [c for c in TRADE_COLUMNS if c not in _REPORT_SKIPS]
+    logged = storage.load_trades(conn, created_from=start, created_to=end, columns=columns)
+    closed = storage.load_trades(conn, closed_from=start, closed_to=end, columns=columns)
+    both = pd.concat([logged, closed], ignore_index=True)
+    return both.drop_duplicates("trade_id", ignore_index=True)
+
+
+def _ledger_from_summaries(conn: Any, week: Period) -> LedgerFigures | None:
+    """The all-time figures up to the week's end from the day summaries; None when a ranking
+    needs a permutation test (then the trades must say)."""
+    end_day = week.end.astimezone(NEW_YORK).date()  # the week ends at a New York midnight
+    counts, _ = storage.count_rows_between(conn, "live", None, end_day)
+    _, overall, _ = storage.summary_totals(conn, "live", "all", None, end_day)
+    labels, groups, _ = storage.summary_totals(conn, "live", "confidence", None, end_day)
+    stars = compare_summaries(groups, labels, overall, min_n=MIN_SAMPLE, fdr=FDR, permutation=None)
+    if stars is None:
+        return None
+    ranked = {}
+    for dimension in ("edge", "edge_pair"):
+        labels, groups, _ = storage.summary_totals(conn, "live", dimension, None, end_day)
+        ranks = rank_summaries(
+            groups, labels, overall, min_n=MIN_SAMPLE, pairs=dimension == "edge_pair"
+        )
+        if ranks is None:
+            return None
+        ranked[dimension] = tuple(ranks)
+    tables: dict[str, dict[str, pd.DataFrame]] = {"live": {}, "backtest": {}}
+    for population in tables:
+        for key in LIVE_VS_BACKTEST_KEYS:
+            labels, groups, _ = storage.summary_totals(conn, population, key, None, end_day)
+            table = summary_metrics(groups)
+            table.insert(0, "group", pd.Series(labels, dtype="object"))
+            tables[population][key] = table
+    has_backtest = any(len(table) for table in tables["backtest"].values())
+    signals = counts_of(counts)
+    closed = summary_metrics(overall)
+    n = int(closed["n"].iloc[0]) if len(closed) else 0
+    return LedgerFigures(
+        all_time=PeriodTotals(
+            label="All time",
+            signals=signals.signals,
+            triggered=signals.triggered,
+            wins=int(closed["wins"].iloc[0]) if n else 0,
+            losses=int(closed["losses"].iloc[0]) if n else 0,
+            expired=signals.by_status.get("EXPIRED", 0),
+            n_closed=n,
+            win_rate=_figure(closed["win_rate"].iloc[0]) if n else None,
+            avg_r=_figure(closed["avg_r"].iloc[0]) if n else None,
+            total_r=float(closed["total_r"].iloc[0]) if n else 0.0,
+        ),
+        ranking=ranked["edge"],
+        pairs=ranked["edge_pair"],
+        live_by=tables["live"] if has_backtest else {},
+        backtest_by=tables["backtest"] if has_backtest else {},
+        stars=stars,
+    )
+
+
+def _figure(value: Any) -> float | None:
+    return None if value is None or pd.isna(value) else float(value)
 
 
 def _latest_decisions(rows: Sequence[dict[str, Any]]) -> list[Decision]:
@@ -271,6 +375,8 @@ def after_resolve(db: Database, run: RunReport, *, now: datetime) -> int:
     """When a run closed trades: upsert the 7- and 30-day metrics of the strategies and
     edges it touched, and record a feedback decision for each of them whose decision
     changed. Returns how many decisions were recorded."""
+    if run.outcomes_changed:
+        refresh_summaries(db)  # the run's days, summed up now rather than by the next reader
     if not run.closed:
         return 0
     touched = {"strategy": run.strategies_touched, "edge": run.edges_touched}

@@ -33,22 +33,31 @@ def run_once(settings: Settings, prices: PriceSettings) -> RunReport:
     now = utc_now()
     with Database.from_settings(settings) as db:
         migrations.upgrade(db)
-        report = run_resolve(
-            db,
-            make_provider(prices),
-            as_of=now,
-            now=now,
-            interval=settings.resolve_intervals,
-            drill=settings.drill_intervals,
-            slot=hour_slot(now),
-            group_tickers=settings.resolve_group,
-            fetch_workers=settings.fetch_workers,
-            default_market=settings.default_market,
-            time_limit=settings.resolve_deadline,
-        )
-        if not report.skipped:
-            after_resolve_logged(db, report, now=now)
+        report = resolve_with(db, settings, prices, now=now, slot=hour_slot(now))
     log.info("resolve finished", extra={"job": "resolve", **report.counts()})
+    return report
+
+
+def resolve_with(
+    db: Database, settings: Settings, prices: PriceSettings, *, now: datetime, slot: datetime
+) -> RunReport:
+    """One resolve run as the settings configure it, then (unless another run held the
+    lock) the rolling metrics and feedback: what cron and the scheduler both run."""
+    report = run_resolve(
+        db,
+        make_provider(prices),
+        as_of=now,
+        now=now,
+        interval=settings.resolve_intervals,
+        drill=settings.drill_intervals,
+        slot=slot,
+        group_tickers=settings.resolve_group,
+        fetch_workers=settings.fetch_workers,
+        default_market=settings.default_market,
+        time_limit=settings.resolve_deadline,
+    )
+    if not report.skipped:
+        after_resolve_logged(db, report, now=now)
     return report
 
 

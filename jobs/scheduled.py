@@ -20,10 +20,9 @@ from edgeledger.database import Database
 from edgeledger.errors import EdgeLedgerError, ReportPostBusy
 from edgeledger.exporter import utc_text
 from edgeledger.logs import one_line
-from edgeledger.prices import PriceSettings, make_provider
-from edgeledger.resolver import run_resolve
+from edgeledger.prices import PriceSettings
 from edgeledger.settings import Settings
-from jobs.resolve import after_resolve_logged
+from jobs.resolve import resolve_with
 from jobs.schedule import RESOLVE, WEEKLY_REPORT
 
 log = logging.getLogger(__name__)
@@ -59,22 +58,9 @@ def run_slot(db: Database, job: str, slot: datetime, work: Callable[[datetime], 
 
 def resolve(db: Database, settings: Settings, prices: PriceSettings, slot: datetime) -> str:
     def work(now: datetime) -> str:
-        report = run_resolve(
-            db,
-            make_provider(prices),
-            as_of=now,
-            now=now,
-            interval=settings.resolve_intervals,
-            drill=settings.drill_intervals,
-            slot=slot,
-            group_tickers=settings.resolve_group,
-            fetch_workers=settings.fetch_workers,
-            default_market=settings.default_market,
-            time_limit=settings.resolve_deadline,
-        )
+        report = resolve_with(db, settings, prices, now=now, slot=slot)
         if report.skipped:
             return f"skipped: {report.skipped}"
-        after_resolve_logged(db, report, now=now)
         counts = report.counts()
         shown = [f"{k} {v}" for k, v in counts.items() if isinstance(v, int) and v]
         retried = retry_weekly_post(db, settings, now=now)
@@ -119,7 +105,7 @@ def retry_weekly_post(db: Database, settings: Settings, *, now: datetime) -> str
         return None
     try:
         return post_weekly(db, settings, monday, now=now)
-    except Exception as exc:  # noqa: BLE001: the resolve run carries on
+    except Exception as exc:  # the resolve run carries on
         log.error("weekly report post retry failed: %s", one_line(exc), extra={"job": RESOLVE})
         return f"weekly report post retry failed: {one_line(exc)}"
 

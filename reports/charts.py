@@ -24,17 +24,27 @@ _W, _H = 520, 210
 _LEFT, _RIGHT, _TOP, _BOTTOM = 62, 14, 16, 32
 
 
+DASHES = ("6 4", "2 3", "9 3 2 3")  # the other curves: one pattern each, then again
+
+
 def equity_svg(
-    points: Sequence[EquityPoint], *, chart_id: str, title: str, timezone: str
+    points: Sequence[EquityPoint],
+    *,
+    chart_id: str,
+    title: str,
+    timezone: str,
+    others: Sequence[tuple[str, Sequence[EquityPoint]]] = (),
 ) -> Markup:
     """Cumulative R against time, from 0 before the first trade; a line and its last value.
-    Dates read in the report's timezone."""
+    `others` are more curves (a label and its points, e.g. without an edge) drawn dashed
+    over the same axes, with a legend. Dates read in the report's timezone."""
     if not points:
         return _empty_svg(chart_id, title, "No closed trades in this period.", "equity")
     tz = ZoneInfo(timezone)
     values = [0.0, *(p.r for p in points)]
     times = [points[0].at, *(p.at for p in points)]
-    lo, hi = min(values), max(values)
+    every = [*values, *(p.r for _, curve in others for p in curve)]
+    lo, hi = min(every), max(every)
     if hi - lo < 1e-9:
         lo, hi = lo - 1, hi + 1
     t0, t1 = times[0].timestamp(), times[-1].timestamp()
@@ -58,6 +68,11 @@ def equity_svg(
         f"ends at "
         f"{formatting.r(values[-1])}, lowest {formatting.r(min(values))}, "
         f"highest {formatting.r(max(values))}."
+        + "".join(
+            f" Dashed: {label}, ending at {formatting.r(curve[-1].r)}."
+            for label, curve in others
+            if curve
+        )
     )
     parts = [
         _open(chart_id, title, desc, "equity"),
@@ -67,6 +82,28 @@ def equity_svg(
     ]
     if lo < 0 < hi and min(y(0) - y(hi), y(lo) - y(0)) > 18:  # not on top of min or max
         parts.append(_ylabel(y(0), "0R"))
+    for n, (label, curve) in enumerate(others):
+        if not curve:
+            continue
+        other = " ".join(
+            f"{x(t, i):.1f},{y(v):.1f}"
+            for i, (t, v) in enumerate([(curve[0].at, 0.0), *((p.at, p.r) for p in curve)])
+        )
+        dash = DASHES[n % len(DASHES)]
+        parts += [
+            f'<polyline points="{other}" fill="none" stroke="{INK}" stroke-width="1.5" '
+            f'stroke-dasharray="{dash}" stroke-linejoin="round"/>',
+            f'<line x1="{_LEFT + 8}" y1="{_TOP + 8 + 16 * n}" x2="{_LEFT + 30}" '
+            f'y2="{_TOP + 8 + 16 * n}" stroke="{INK}" stroke-width="1.5" '
+            f'stroke-dasharray="{dash}"/>',
+            _text(
+                _LEFT + 36,
+                _TOP + 12 + 16 * n,
+                f"{label}: {formatting.r(curve[-1].r)}",
+                anchor="start",
+                size=12,
+            ),
+        ]
     parts += [
         f'<polyline points="{line}" fill="none" stroke="{colour}" stroke-width="2" '
         'stroke-linejoin="round" stroke-linecap="round"/>',

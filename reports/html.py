@@ -27,6 +27,13 @@ def render_html(report: WeeklyReport) -> str:
             title="Equity curve all time (cumulative R)",
             timezone=report.timezone,
         ),
+        "equity_what_if": charts.equity_svg(
+            report.equity_curve.all_time,
+            chart_id="equity-what-if",
+            title="Equity curve all time, and without each of the worst-ranked edges",
+            timezone=report.timezone,
+            others=[(f"without {w.edge}", w.curve) for w in report.what_if],
+        ),
         "r_distribution": charts.r_distribution_svg(
             report.r_distribution,
             chart_id="r-distribution",

@@ -43,9 +43,12 @@ CREATE TABLE trade_day_summaries (
     last_outcome    integer NOT NULL,
     last_run        integer NOT NULL,
     longest_win     integer NOT NULL,
-    longest_loss    integer NOT NULL,
-    UNIQUE NULLS NOT DISTINCT (population, dimension, key, day)
+    longest_loss    integer NOT NULL
 );
+-- One row per (population, dimension, key, day), a missing key counted as one key (an
+-- expression rather than NULLS NOT DISTINCT, which PostgreSQL 14 does not have).
+CREATE UNIQUE INDEX trade_day_summaries_key
+    ON trade_day_summaries (population, dimension, coalesce(key, E'\x1e'), day);
 CREATE INDEX trade_day_summaries_day ON trade_day_summaries (day);
 
 CREATE TABLE signal_day_counts (
@@ -56,9 +59,10 @@ CREATE TABLE signal_day_counts (
     status           text        NOT NULL,
     exit_reason      text,
     filled           boolean     NOT NULL,
-    n                integer     NOT NULL,
-    UNIQUE NULLS NOT DISTINCT (day, population, status, exit_reason, filled)
+    n                integer     NOT NULL
 );
+CREATE UNIQUE INDEX signal_day_counts_key
+    ON signal_day_counts (day, population, status, coalesce(exit_reason, ''), filled);
 
 CREATE TABLE trade_day_changes (
     id   bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,

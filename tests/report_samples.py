@@ -271,8 +271,38 @@ def sample_week() -> WeeklyReport:
             "1 outcome set by hand (manual).",
         ],
         what_if=[
-            WhatIfRow("Gap fill", 61, 59.71, 68.91, 0.07, 0.12, 14.5, 11.0),
-            WhatIfRow("Bull flag", 98, 59.71, 64.61, 0.07, 0.08, 14.5, 12.25),
+            WhatIfRow(
+                "Gap fill",
+                61,
+                59.71,
+                68.91,
+                0.07,
+                0.12,
+                14.5,
+                11.0,
+                curve=tuple(
+                    _curve(
+                        datetime(2026, 9, 28, 14, 30, tzinfo=UTC),
+                        [0.5, -0.4, 1.2, 2, -1, -0.6, 0.3] * 30,
+                    )
+                ),
+            ),
+            WhatIfRow(
+                "Bull flag",
+                98,
+                59.71,
+                64.61,
+                0.07,
+                0.08,
+                14.5,
+                12.25,
+                curve=tuple(
+                    _curve(
+                        datetime(2026, 9, 28, 14, 30, tzinfo=UTC),
+                        [0.5, -1, 1.2, 1.5, -1, -0.5, 0.3] * 30,
+                    )
+                ),
+            ),
         ],
         live_vs_backtest=[
             LiveBacktestRow("edge", "Opening range breakout", 212, 0.587, 0.31, 1840, 0.61, 0.36),

@@ -233,6 +233,21 @@ def test_db_upgrade_and_status(ledger_env):
 
 
 @freeze_time("2026-11-20 15:00:00")
+def test_db_upgrade_sums_up_the_days_the_analytics_read(ledger_env, tmp_path):
+    book = tmp_path / "book.csv"
+    book.write_text(
+        "ticker,trade_type,direction,entry,stop,target,confidence,created_at\n"
+        "AMD,swing,long,150,145,160,3,2026-11-18T15:00:00Z\n"
+        "NVDA,swing,long,150,145,160,3,2026-11-19T15:00:00Z\n"
+    )
+    assert run("signals", "import", str(book))[0] == 0
+    code, out, _ = run("db", "upgrade")
+    assert code == 0 and "summed up 2 day(s) of trades for the analytics" in out
+    code, out, _ = run("db", "upgrade")
+    assert code == 0 and "summed up" not in out  # nothing changed since
+
+
+@freeze_time("2026-11-20 15:00:00")
 def test_import_reports_counts_and_a_bad_file_exits_non_zero(ledger_env, tmp_path):
     good = tmp_path / "good.csv"
     good.write_text(

@@ -7,14 +7,15 @@ from __future__ import annotations
 import math
 from collections.abc import Iterator
 from dataclasses import asdict
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import psycopg
 import pytest
 
 from bench.report import generate, load
 from edgeledger import reporting, storage
-from edgeledger.core.periods import Period, period_to
+from edgeledger.core.periods import Period, period_to, week_of
+from edgeledger.core.weekly_report import build_weekly_report
 from edgeledger.database import Database
 from edgeledger.reporting import Filters
 
@@ -135,3 +136,26 @@ def test_emptying_the_summaries_loses_nothing_but_time(ledger, db_url):
 def test_summary_rows_refuse_an_unknown_dimension(ledger):
     with ledger.connection() as conn, pytest.raises(ValueError, match="unknown dimension"):
         storage.summary_rows(conn, "live", "ticker")
+
+
+def test_the_weekly_report_from_summaries_is_the_report_of_every_trade(ledger):
+    monday = date(2026, 11, 16)
+    built = reporting.build_weekly(ledger, monday, now=NOW)
+    with ledger.connection() as conn:
+        trades = storage.load_trades(conn)
+    week = week_of(monday)
+    with ledger.connection() as conn:
+        rationales = storage.rationales_closed_between(conn, week.start, week.end)
+    from_trades = build_weekly_report(trades, week=week, generated_at=NOW, rationales=rationales)
+    assert built.report.live_vs_backtest and built.report.edge_pairs and built.report.what_if
+    assert close(built.report.to_json(), from_trades.to_json())
+
+
+def test_confidence_from_the_summaries_is_the_calibration_of_the_trades(ledger):
+    for period in periods()[:3]:
+        summed = reporting.confidence(ledger, period)
+        columns = ("confidence", "source", *reporting.METRIC_INPUTS)
+        traded = reporting.calibration(
+            reporting.counted(reporting._closed_in(ledger, period, columns))
+        )
+        assert close(asdict(summed), asdict(traded)), period.name

@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from edgeledger.core.breakdown import metrics_by
 from edgeledger.core.metrics import Metrics, population_metrics
 from edgeledger.core.rankings import rank_edges
-from tests.trade_builders import closed_trade, frame_of
+from tests.trade_builders import closed_trade, frame_of, same_metrics
 
 EDGES = ("A", "B", "C")
 
@@ -33,15 +33,7 @@ def rows_of(drawn) -> list[dict]:
     ]
 
 
-def same(a: Metrics, b: Metrics) -> bool:
-    def close(x, y) -> bool:
-        if isinstance(x, tuple):
-            return close(x[0], y[0]) and close(x[1], y[1])
-        if x is None or y is None:
-            return x is y
-        return x == y or math.isclose(x, y, rel_tol=1e-9, abs_tol=1e-9)
-
-    return all(close(getattr(a, f), getattr(b, f)) for f in Metrics.__dataclass_fields__)
+same = same_metrics
 
 
 @settings(max_examples=60)

@@ -28,7 +28,7 @@ from edgeledger.core.metrics import (
 )
 from edgeledger.core.summaries import combine, day_counts, day_summaries
 from edgeledger.core.trades import closed, counted
-from tests.trade_builders import closed_trade, frame_of, r_trades, trade
+from tests.trade_builders import closed_trade, frame_of, r_trades, same_metrics, trade
 
 EDGES = ("A", "B", "C")
 # 14:00 UTC on a Monday: 09:00 or 10:00 in New York, so 12-hour steps cross midnight there.
@@ -62,15 +62,7 @@ def rows_of(drawn) -> list[dict]:
     ]
 
 
-def same(a: Metrics, b: Metrics) -> bool:
-    def close(x, y) -> bool:
-        if isinstance(x, tuple):
-            return close(x[0], y[0]) and close(x[1], y[1])
-        if x is None or y is None:
-            return x is y
-        return x == y or math.isclose(x, y, rel_tol=1e-9, abs_tol=1e-9)
-
-    return all(close(getattr(a, f), getattr(b, f)) for f in Metrics.__dataclass_fields__)
+same = same_metrics
 
 
 def metrics_of(summary: pd.DataFrame) -> Metrics:
@@ -166,3 +158,12 @@ def test_day_counts_add_up_to_the_signal_counts_of_the_days():
     live = counts[counts["population"] == "live"]
     assert counts_of(live) == signal_counts(counted(frame))
     assert counts_of(live).triggered == 2 and counts_of(live).not_triggered == 1
+
+
+def test_equal_r_has_no_spread_however_the_runs_are_cut():
+    done = in_close_order(closed(frame_of(*r_trades(0.4, 0.4, 0.4, 0.4))))
+    parts = [summarize(done.iloc[a:b], np.zeros(b - a, np.int64), 1) for a, b in ((0, 1), (1, 4))]
+    combined = metrics_of(combine(pd.concat(parts, ignore_index=True), np.zeros(2, np.int64), 1))
+    whole = metrics_of(summarize(done, np.zeros(4, np.int64), 1))
+    assert combined.sqn is None and whole.sqn is None  # no spread: no SQN, not 1e17
+    assert combined.avg_r_ci == whole.avg_r_ci == (0.4, 0.4)

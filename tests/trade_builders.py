@@ -46,3 +46,17 @@ def frame_of(*rows: dict[str, Any]):
 def r_trades(*rs: float, **changes: Any) -> list[dict[str, Any]]:
     """Closed trades with these R values, closed one hour apart in this order."""
     return [closed_trade(f"T{i:03d}", r, hour=i, **changes) for i, r in enumerate(rs)]
+
+
+def same_metrics(a, b) -> bool:
+    """Two Metrics equal figure by figure (floats to 1e-9; intervals end by end)."""
+    import math
+
+    def close(x, y) -> bool:
+        if isinstance(x, tuple):
+            return close(x[0], y[0]) and close(x[1], y[1])
+        if x is None or y is None:
+            return x is y
+        return x == y or math.isclose(x, y, rel_tol=1e-9, abs_tol=1e-9)
+
+    return all(close(getattr(a, f), getattr(b, f)) for f in a.__dataclass_fields__)

@@ -76,14 +76,22 @@ def _plain(value):
 
 
 def _edge_rows(edges: pd.Series) -> tuple[np.ndarray, np.ndarray, list[str]]:
-    """(row, edge code) for each distinct edge of each trade, sorted by row then code."""
+    """(row, edge code) for each distinct edge of each trade, sorted by row then code.
+    Trades share their lists of edges (a few thousand distinct lists in a million trades),
+    so each distinct list is split once and the trades only index them."""
     values = edges.to_numpy()
-    lengths = np.fromiter((len(e) for e in values), dtype=np.int64, count=len(values))
-    flat = list(chain.from_iterable(values))
+    list_codes, lists = pd.factorize(values)
+    list_lengths = np.fromiter((len(e) for e in lists), dtype=np.int64, count=len(lists))
+    flat = list(chain.from_iterable(lists))
     if not flat:
         return np.empty(0, np.int64), np.empty(0, np.int64), []
-    codes, names = pd.factorize(pd.Series(flat, dtype="object"), sort=True)
+    flat_codes, names = pd.factorize(pd.Series(flat, dtype="object"), sort=True)
+    list_starts = np.cumsum(list_lengths) - list_lengths
+    lengths = list_lengths[list_codes]
     rows = np.repeat(np.arange(len(values)), lengths)
+    trade_starts = np.repeat(np.cumsum(lengths) - lengths, lengths)
+    within = np.arange(rows.size) - trade_starts
+    codes = flat_codes[list_starts[list_codes[rows]] + within]
     key = np.sort(rows * len(names) + codes)  # by trade, then edge
     key = key[np.concatenate(([True], key[1:] != key[:-1]))]  # an edge named twice counts once
     return key // len(names), key % len(names), [str(n) for n in names]

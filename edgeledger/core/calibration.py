@@ -64,13 +64,24 @@ def calibration(trades: pd.DataFrame, *, min_n: int = MIN_N) -> Calibration:
     """The calibration of the stars over the closed trades of `trades`."""
     done = in_close_order(closed(trades))
     table = compare_groups(done, memberships(done, "confidence"), min_n=min_n, fdr=FDR)
+    return calibration_of(
+        table, done["confidence"].to_numpy(), done["r"].to_numpy(dtype=float), min_n=min_n
+    )
+
+
+def calibration_of(
+    table: pd.DataFrame, stars: np.ndarray, r: np.ndarray, *, min_n: int = MIN_N
+) -> Calibration:
+    """The calibration from the star levels' comparison table (rankings.compare_groups, or
+    compare_summaries over stored summaries) and the stars and R of every closed trade,
+    which the rank correlation needs."""
     levels = sorted((_level(row) for row in table.itertuples(index=False)), key=_stars)
-    rho, p = _spearman(done["confidence"].to_numpy(dtype=float), done["r"].to_numpy(dtype=float))
+    rho, p = _spearman(np.asarray(stars, dtype=float), np.asarray(r, dtype=float))
     ranked = [level for level in levels if level.ranked]
     separate = _separate(ranked[-1], ranked[0]) if len(ranked) >= 2 else None
     return Calibration(
         rows=levels,
-        n=len(done),
+        n=len(r),
         spearman_rho=rho,
         spearman_p=p,
         intervals_separate=separate,

@@ -29,6 +29,7 @@ Definitions where metrics.md leaves room (docs/metrics.md is the authority other
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass, fields
 from typing import Any
 
@@ -169,6 +170,9 @@ and lowest cumulative R of the run (from 0, so peak >= 0 >= trough) and its own 
 drawdown; the outcome (+1 WIN, -1 LOSS, 0 other) and length of its first and last runs of
 equal outcomes, and its longest win and loss runs. gross_loss is a positive number."""
 
+NO_SPREAD = 1e-9
+"""A standard deviation of R this small (relative to the mean, or 1R) is none at all."""
+
 SEQUENCE_COLUMNS = (
     "peak", "trough", "drawdown", "first_outcome", "first_run", "last_outcome", "last_run",
     "longest_win", "longest_loss",
@@ -263,6 +267,9 @@ def summary_metrics(summary: pd.DataFrame) -> pd.DataFrame:
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         mean = np.where(n > 0, s["sum_r"] / n, np.nan)
         std = np.sqrt(np.where(n >= 2, s["m2_r"] / (n - 1), np.nan))
+        # R equal to the last bit (0.4 four times) may leave a rounding crumb of spread:
+        # below NO_SPREAD of the mean's size there is none, however the sums were taken.
+        std = np.where(std <= NO_SPREAD * np.maximum(1.0, np.abs(mean)), 0.0, std)
         spread = std > 0
         gross_win, gross_loss = s["gross_win"], s["gross_loss"]
         profit_factor = np.where(
@@ -312,6 +319,14 @@ def summary_metrics(summary: pd.DataFrame) -> pd.DataFrame:
 
 def _ordered(counts: np.ndarray, known: bool) -> np.ndarray:
     return counts.astype(np.int64) if known else np.full(len(counts), np.nan)
+
+
+def max_drawdown(r: np.ndarray) -> float:
+    """The max drawdown (docs/metrics.md) of R values already in close order."""
+    if not r.size:
+        return 0.0
+    cumulative = np.cumsum(r)
+    return float(_max_drawdown(np.zeros(r.size, dtype=np.int64), cumulative, 1)[0])
 
 
 def _max_drawdown(g: np.ndarray, cumulative: np.ndarray, groups: int) -> np.ndarray:
@@ -379,21 +394,25 @@ COUNT_COLUMNS = ("status", "exit_reason", "filled", "n")
 signal) and whether it filled; n signals each. Counts of days add up."""
 
 
-def count_rows(trades: pd.DataFrame) -> pd.DataFrame:
-    """The signals of `trades` as COUNT_COLUMNS rows, one per distinct combination."""
+def count_rows(trades: pd.DataFrame, by: Mapping[str, Any] | None = None) -> pd.DataFrame:
+    """The signals of `trades` as COUNT_COLUMNS rows, one per distinct combination; `by`
+    adds keys of its own in front (name -> one value per signal, e.g. the day)."""
+    extra = {name: np.asarray(values, dtype=object) for name, values in (by or {}).items()}
     keys = pd.DataFrame(
         {
+            **extra,
             "status": trades["status"].to_numpy(dtype=object),
             "exit_reason": trades["exit_reason"].to_numpy(dtype=object),
             "filled": trades["fill_price"].notna().to_numpy(),
         }
     )
-    counts = keys.groupby(list(COUNT_COLUMNS[:3]), dropna=False, sort=True).size()
+    names = [*extra, *COUNT_COLUMNS[:3]]
+    counts = keys.groupby(names, dropna=False, sort=True).size()
     frame = counts.rename("n").reset_index()
     frame["exit_reason"] = (
         frame["exit_reason"].astype(object).where(frame["exit_reason"].notna(), None)
     )
-    return frame[list(COUNT_COLUMNS)]
+    return frame[[*extra, *COUNT_COLUMNS]]
 
 
 def signal_counts(trades: pd.DataFrame) -> SignalCounts:

@@ -172,6 +172,8 @@ class WhatIfRow(_Frozen):
     avg_r_without: float | None
     max_drawdown_all: float
     max_drawdown_without: float
+    # the all-time equity curve without those trades, drawn beside the whole one
+    curve: tuple[EquityPoint, ...] = ()
 
 
 @dataclass(frozen=True)

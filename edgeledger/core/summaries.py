@@ -120,17 +120,16 @@ def day_counts(trades: pd.DataFrame, days: set[date] | None = None) -> pd.DataFr
     population[counted(trades).index] = "live"
     population[counted(trades, backtest=True).index] = "backtest"
     day = close_day(trades["created_at"])
-    keep = day.isin(days) if days is not None else pd.Series(True, index=trades.index)
-    frames = []
-    for (when, kind), group in trades[keep].groupby([day[keep], population[keep]], sort=True):
-        rows = count_rows(group)
-        rows.insert(0, "last_created_at", group["created_at"].max())
-        rows.insert(0, "population", kind)
-        rows.insert(0, "day", when)
-        frames.append(rows)
-    if not frames:
+    keep = (day.isin(days) if days is not None else pd.Series(True, index=trades.index)).to_numpy()
+    if not keep.any():
         return pd.DataFrame({name: pd.Series(dtype=object) for name in COUNT_DAY_COLUMNS})
-    return pd.concat(frames, ignore_index=True)[list(COUNT_DAY_COLUMNS)]
+    chosen = trades[keep]
+    keys = {"day": day.to_numpy()[keep], "population": population.to_numpy()[keep]}
+    rows = count_rows(chosen, by=keys)
+    latest = chosen["created_at"].groupby([keys["day"], keys["population"]]).max()
+    latest.index.names = ["day", "population"]
+    rows = rows.join(latest.rename("last_created_at"), on=["day", "population"])
+    return rows[list(COUNT_DAY_COLUMNS)].reset_index(drop=True)
 
 
 def _key(label) -> str | None:

@@ -99,14 +99,20 @@ def counted(trades: pd.DataFrame, *, backtest: bool = False) -> pd.DataFrame:
         & (trades["status"] != "CANCELLED")
         & ~trades["exit_reason"].isin(NOT_COUNTED_REASONS)
     )
-    return trades[keep]
+    return _kept(trades, keep)
 
 
 def closed(trades: pd.DataFrame) -> pd.DataFrame:
     """Trades that filled and closed: WIN, LOSS and EXPIRED by timeout (or a person's
     manual exit), the population performance is measured on."""
     filled = trades["fill_price"].notna() & trades["r"].notna()
-    return trades[trades["status"].isin(CLOSED_STATUSES) & filled]
+    return _kept(trades, trades["status"].isin(CLOSED_STATUSES) & filled)
+
+
+def _kept(trades: pd.DataFrame, keep: pd.Series) -> pd.DataFrame:
+    """The rows to keep; the frame itself when that is all of them (a million-row copy
+    saved each time a population is narrowed to what it already is)."""
+    return trades if bool(keep.all()) else trades[keep]
 
 
 def closed_between(trades: pd.DataFrame, start: pd.Timestamp, end: pd.Timestamp) -> pd.DataFrame:

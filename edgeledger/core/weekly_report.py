@@ -8,17 +8,24 @@ data-quality notes that come from the runs (prices that failed, bars dropped).
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from edgeledger.core.breakdown import metrics_by
-from edgeledger.core.calibration import Calibration, calibration
+from edgeledger.core.breakdown import memberships, metrics_by
+from edgeledger.core.calibration import Calibration, calibration, calibration_of
 from edgeledger.core.dashboard_data import R_BIN, bin_counts, r_bins
 from edgeledger.core.feedback import Decision
-from edgeledger.core.metrics import Metrics, in_close_order, population_metrics, signal_counts
+from edgeledger.core.metrics import (
+    Metrics,
+    in_close_order,
+    max_drawdown,
+    population_metrics,
+    signal_counts,
+)
 from edgeledger.core.periods import NEW_YORK, Period
 from edgeledger.core.rankings import EdgeRank, rank_edges
 from edgeledger.core.report_data import (
@@ -48,6 +55,56 @@ EQUITY_BUCKETS = 250  # a long equity curve keeps each run's low and high: <= 50
 EDGES_THIS_WEEK = 3
 
 
+HISTORY_COLUMNS = (
+    "trade_id", "confidence", "edges", "source", "status", "exit_reason", "fill_price", "r",
+    "mfe_r", "mae_r", "ambiguous", "target2", "target2_hit", "created_at", "closed_at",
+)  # fmt: skip
+"""The columns the all-time sections read: a caller that passes the week's signals in full
+as `recent` may pass only these of every other signal."""
+
+
+@dataclass(frozen=True)
+class LedgerFigures:
+    """The all-time figures that add up over the ledger (totals, the edge and pair rankings,
+    live and backtest per edge and strategy), however they were computed: from the trades
+    (`ledger_figures`) or from stored day summaries. `live_by` and `backtest_by` hold, per
+    key ("edge", "strategy"), a metrics_by table: `group`, then at least n, win_rate and
+    avg_r; `stars` the star levels' comparison table (rankings.compare_groups), or None to
+    compare them from the trades."""
+
+    all_time: PeriodTotals
+    ranking: tuple[EdgeRank, ...]
+    pairs: tuple[EdgeRank, ...]
+    live_by: Mapping[str, pd.DataFrame]
+    backtest_by: Mapping[str, pd.DataFrame]
+    stars: pd.DataFrame | None = None  # the star levels compared (None: from the trades)
+
+
+LIVE_VS_BACKTEST_KEYS = ("edge", "strategy")
+
+
+def ledger_figures(
+    trades: pd.DataFrame, *, end: datetime, min_n: int = MIN_SAMPLE
+) -> LedgerFigures:
+    """The LedgerFigures of every signal of `trades` logged before `end` (closed before it)."""
+    everything = trades[trades["created_at"] < pd.Timestamp(end)]
+    live = counted(everything)
+    done = in_close_order(_closed_before(live, end))
+    backtest = _closed_before(counted(everything, backtest=True), end)
+    return LedgerFigures(
+        all_time=_totals("All time", live, done),
+        ranking=tuple(rank_edges(done, min_n=min_n)),
+        pairs=tuple(rank_edges(done, min_n=min_n, pairs=True)),
+        live_by={k: metrics_by(done, k) for k in LIVE_VS_BACKTEST_KEYS} if len(backtest) else {},
+        backtest_by={k: metrics_by(backtest, k) for k in LIVE_VS_BACKTEST_KEYS},
+    )
+
+
+def _closed_before(trades: pd.DataFrame, end: datetime) -> pd.DataFrame:
+    done = closed(trades)
+    return done[done["closed_at"] < pd.Timestamp(end)]
+
+
 def build_weekly_report(
     trades: pd.DataFrame,
     *,
@@ -57,11 +114,17 @@ def build_weekly_report(
     notes: Sequence[str] = (),
     rationales: Mapping[str, str] | None = None,
     min_n: int = MIN_SAMPLE,
+    recent: pd.DataFrame | None = None,
+    ledger: LedgerFigures | None = None,
 ) -> WeeklyReport:
     """The report of `week` (a Period from edgeledger.core.periods) from every logged
     signal; figures count live trades only (no backtest, no_data or CANCELLED), and
     nothing after the week's end. `rationales` by trade_id (the week's closed trades are
-    enough) are shown beside the top and bottom trades: text the frame does not carry."""
+    enough) are shown beside the top and bottom trades: text the frame does not carry.
+
+    A large ledger may pass only HISTORY_COLUMNS in `trades` together with `recent`: every
+    column of the signals logged or closed since the previous week began; and `ledger`, the
+    all-time figures already computed (else they are computed from `trades`)."""
     rationales = rationales or {}
     assert week.start is not None
     start, end = pd.Timestamp(week.start), pd.Timestamp(week.end)
@@ -69,29 +132,34 @@ def build_weekly_report(
     assert previous is not None and previous.start is not None
     before = pd.Timestamp(previous.start)
     everything = trades[trades["created_at"] < end]
-    live = counted(everything)
-    done = closed(live)
-    # Ordered once: every statistic below reads close order, and then checks it cheaply.
-    done = in_close_order(done[done["closed_at"] < end])
-    this_week = done[done["closed_at"] >= start]
-    all_time = done
-    week_signals = created_between(everything, start, end)
+    # Ordered once: every all-time statistic below reads close order, and checks it cheaply.
+    all_time = in_close_order(_closed_before(counted(everything), week.end))
+    latest = everything if recent is None else recent[recent["created_at"] < end]
+    latest_live = counted(latest)
+    latest_done = in_close_order(_closed_before(latest_live, week.end))
+    this_week = latest_done[latest_done["closed_at"] >= start]
+    week_signals = created_between(latest, start, end)
+    figures = ledger or ledger_figures(trades, end=week.end, min_n=min_n)
     totals = Totals(
-        this_week=_totals("This week", created_between(live, start, end), this_week),
+        this_week=_totals("This week", created_between(latest_live, start, end), this_week),
         previous_week=_totals(
             "Previous week",
-            created_between(live, before, start),
-            done[(done["closed_at"] >= before) & (done["closed_at"] < start)],
+            created_between(latest_live, before, start),
+            latest_done[(latest_done["closed_at"] >= before) & (latest_done["closed_at"] < start)],
         ),
-        all_time=_totals("All time", live, all_time),
+        all_time=figures.all_time,
     )
     week_edges = [e for e in rank_edges(this_week, min_n=1) if e.n]
     by_total = sorted(week_edges, key=lambda e: (-e.total_r, -e.n, e.edge))
     best = [e for e in by_total if e.total_r > 0][:EDGES_THIS_WEEK]
     worst = [e for e in reversed(by_total) if e.total_r < 0][:EDGES_THIS_WEEK]
-    ranking = rank_edges(all_time, min_n=min_n)
-    pairs = [p for p in rank_edges(all_time, min_n=min_n, pairs=True) if p.n >= 2]
-    stars = calibration(all_time, min_n=min_n)
+    ranking = list(figures.ranking)
+    pairs = [p for p in figures.pairs if p.n >= 2]
+    if figures.stars is not None:
+        r, confidence = all_time["r"].to_numpy(dtype=float), all_time["confidence"].to_numpy()
+        stars = calibration_of(figures.stars, confidence, r, min_n=min_n)
+    else:
+        stars = calibration(all_time, min_n=min_n)
     ordered = this_week.sort_values(["r", "closed_at", "trade_id"], kind="stable")
     empty = week_signals.empty and this_week.empty
     return WeeklyReport(
@@ -126,43 +194,52 @@ def build_weekly_report(
         data_quality=tuple(_data_quality(everything, week_signals, this_week, notes)),
         min_sample=min_n,
         what_if=tuple(_what_if(all_time, ranking)),
-        live_vs_backtest=tuple(
-            _live_vs_backtest(all_time, closed(counted(everything, backtest=True)))
-        ),
+        live_vs_backtest=tuple(_live_vs_backtest(figures.live_by, figures.backtest_by)),
     )
 
 
 def _what_if(done: pd.DataFrame, ranking: Sequence[EdgeRank]) -> list[WhatIfRow]:
-    """All time without each of the worst-ranked edges (lowest score first)."""
+    """All time without each of the worst-ranked edges (lowest score first). `done` is in
+    close order, so each curve without an edge is the remaining R in the same order."""
     worst = sorted((e for e in ranking if e.ranked), key=lambda e: (e.score, e.edge))
-    everything = population_metrics(done)
+    if not worst:
+        return []
+    r = done["r"].to_numpy(dtype=float)
+    member = memberships(done, "edge")
     rows = []
     for edge in worst[:WHAT_IF_EDGES]:
-        carried = done["edges"].map(lambda edges, name=edge.edge: name in edges)
-        without = population_metrics(done[~carried])
+        carried = np.zeros(len(done), dtype=bool)
+        if edge.edge in member.labels:
+            carried[member.rows[member.codes == member.labels.index(edge.edge)]] = True
+        kept = r[~carried]
         rows.append(
             WhatIfRow(
                 edge=edge.edge,
                 removed=int(carried.sum()),
-                total_r_all=float(everything.total_r),
-                total_r_without=float(without.total_r),
-                avg_r_all=everything.avg_r,
-                avg_r_without=without.avg_r,
-                max_drawdown_all=float(everything.max_drawdown_r),
-                max_drawdown_without=float(without.max_drawdown_r),
+                total_r_all=float(r.sum()),
+                total_r_without=float(kept.sum()),
+                avg_r_all=float(r.mean()) if r.size else None,
+                avg_r_without=float(kept.mean()) if kept.size else None,
+                max_drawdown_all=max_drawdown(r),
+                max_drawdown_without=max_drawdown(kept),
+                curve=_equity_of(kept, done["closed_at"][~carried]),
             )
         )
     return rows
 
 
-def _live_vs_backtest(live: pd.DataFrame, backtest: pd.DataFrame) -> list[LiveBacktestRow]:
+def _live_vs_backtest(
+    live_by: Mapping[str, pd.DataFrame], backtest_by: Mapping[str, pd.DataFrame]
+) -> list[LiveBacktestRow]:
     """Each edge and strategy that has backtest trades, with its live figures beside."""
-    if backtest.empty:
-        return []
     rows = []
-    for scope, key in (("edge", "edge"), ("strategy", "strategy")):
-        tested = metrics_by(backtest, key).set_index("group")
-        lived = metrics_by(live, key).set_index("group") if not live.empty else None
+    for scope in LIVE_VS_BACKTEST_KEYS:
+        tested = backtest_by.get(scope)
+        if tested is None or tested.empty:
+            continue
+        tested = tested.set_index("group")
+        lived = live_by.get(scope)
+        lived = lived.set_index("group") if lived is not None and not lived.empty else None
         for group, b in tested.iterrows():
             if group is None or (isinstance(group, float) and np.isnan(group)):
                 continue
@@ -205,20 +282,28 @@ def _totals(label: str, signals: pd.DataFrame, done: pd.DataFrame) -> PeriodTota
 
 
 def _equity(done: pd.DataFrame, buckets: int = EQUITY_BUCKETS) -> tuple[EquityPoint, ...]:
-    """The cumulative R after each trade, in close order. A long history keeps, in each of
-    `buckets` equal runs of trades, its lowest and highest points (and the last point), so
-    the drawn curve keeps every peak and trough while the report stays small."""
-    ordered = done.sort_values(["closed_at", "trade_id"], kind="stable")
-    cumulative = ordered["r"].cumsum().to_numpy()
-    times = ordered["closed_at"].to_numpy()
+    """The cumulative R after each trade of `done` (in close order: in_close_order)."""
+    return _equity_of(done["r"].to_numpy(dtype=float), done["closed_at"], buckets)
+
+
+def _equity_of(
+    r: np.ndarray, closed_at: pd.Series, buckets: int = EQUITY_BUCKETS
+) -> tuple[EquityPoint, ...]:
+    """The cumulative R after each of the R values (in close order, with their close
+    times). A long history keeps, in each of `buckets` equal runs of trades, its lowest and
+    highest points (and the last point), so the drawn curve keeps every peak and trough
+    while the report stays small."""
+    cumulative = np.cumsum(r)
     keep = np.arange(len(cumulative))
     if len(cumulative) > 2 * buckets:
         runs = np.array_split(keep, buckets)
         chosen = {int(run[np.argmin(cumulative[run])]) for run in runs}
         chosen |= {int(run[np.argmax(cumulative[run])]) for run in runs}
         keep = np.array(sorted(chosen | {len(cumulative) - 1}))
+    times = closed_at.iloc[keep]  # only the points kept become datetimes
     return tuple(
-        EquityPoint(at=pd.Timestamp(times[i]).to_pydatetime(), r=float(cumulative[i])) for i in keep
+        EquityPoint(at=at.to_pydatetime(), r=float(cumulative[i]))
+        for at, i in zip(times, keep, strict=True)
     )
 
 

@@ -105,26 +105,32 @@ def _midnight(day: date) -> pd.Timestamp:
 
 
 def _copy(cursor: psycopg.Cursor, table: str, columns: Sequence[str], frame: pd.DataFrame) -> None:
+    """COPY the rows in as CSV written by pandas (a few seconds for the half a million rows
+    of a first build, where a row at a time takes half a minute). In CSV an unquoted empty
+    field is NULL, so an empty text key could not be told from none: none is stored."""
     if frame.empty:
         return
-    statement = sql.SQL("COPY {} ({}) FROM STDIN").format(
+    for name in ("key", "exit_reason"):
+        if name in frame and (frame[name].to_numpy(dtype=object) == "").any():
+            raise ValueError(f"{table}: an empty {name} cannot be stored (NULL means none)")
+    statement = sql.SQL("COPY {} ({}) FROM STDIN (FORMAT csv)").format(
         sql.Identifier(table), sql.SQL(", ").join(map(sql.Identifier, columns))
     )
-    values = [_plain(name, frame[name]) for name in columns]
+    plain = pd.DataFrame({name: _plain(name, frame[name]) for name in columns})
+    text = plain.to_csv(header=False, index=False, lineterminator="\n")
     with cursor.copy(statement) as copy:
-        for row in zip(*values, strict=True):
-            copy.write_row(row)
+        copy.write(text)
 
 
-def _plain(name: str, column: pd.Series) -> list[Any]:
-    """A column's values as COPY writes them."""
+def _plain(name: str, column: pd.Series) -> pd.Series:
+    """A column as the CSV writer should see it: counts as integers, times in UTC."""
     if name in ("last_closed_at", "last_created_at"):
-        return list(pd.to_datetime(column, utc=True).dt.to_pydatetime())
+        return pd.to_datetime(column, utc=True)
     if name in SUMMARY_COUNTS or name == "n":
-        return column.astype(np.int64).tolist()
+        return column.astype(np.int64)
     if name in SUMMARY_COLUMNS:
-        return column.astype(float).tolist()
-    return [None if value is None or value is pd.NA else value for value in column.tolist()]
+        return column.astype(float)
+    return column
 
 
 # --- reading ----------------------------------------------------------------------------------

@@ -86,7 +86,13 @@ def test_the_report_renders_cleanly_with_both_charts(browser, device, tmp_path) 
             box = chart.bounding_box()
             assert box is not None and box["width"] > 0.7 * min(width, 640) - 40
             assert box["height"] > 80
-        assert page.locator("svg.chart polyline").count() == 2
+        # the week, all time, and all time beside its curves without the two worst edges
+        chart = 'svg[aria-labelledby^="{}-title"]'.format
+        week_and_all = f"{chart('equity-week')} polyline, {chart('equity-all')} polyline"
+        assert page.locator(week_and_all).count() == 2
+        what_if = page.locator(chart("equity-what-if"))
+        assert what_if.locator("polyline").count() == 3 and what_if.is_visible()
+        assert what_if.locator("polyline[stroke-dasharray]").count() == 2
         assert page.locator('svg[data-chart="r-distribution"] rect').count() == 8
         assert page.evaluate("document.documentElement.scrollWidth") <= width
         assert page.get_by_text("57.1%").first.is_visible()

@@ -75,7 +75,7 @@ def test_markup_in_edge_names_rationale_and_notes_shows_as_text(page: str) -> No
 def test_the_page_is_one_self_contained_file(page: str) -> None:
     assert not re.search(r"<(script|link|iframe|img)\b", page)
     assert not re.search(r"(src|href)\s*=|url\(|@import|https?://", page)
-    assert page.count("<svg") == 3
+    assert page.count("<svg") == 4  # equity this week, all time, what-if; R distribution
     assert len(page.encode()) < 1024 * 1024  # well under 10 MiB
 
 
@@ -111,3 +111,11 @@ def test_a_stored_report_draws_the_same_page_as_the_one_built() -> None:
     report = sample_week()
     stored = json.loads(json.dumps(report.to_json(), allow_nan=False))
     assert render_html(WeeklyReport.from_json(stored)) == render_html(report)
+
+
+def test_the_what_if_chart_names_each_edge_left_out_as_text() -> None:
+    report = sample_week()
+    marked = replace(report.what_if[0], edge="<b>Gap</b> fill")
+    html = render_html(replace(report, what_if=(marked, *report.what_if[1:])))
+    assert "without &lt;b&gt;Gap&lt;/b&gt; fill: +" in html  # the legend, escaped
+    assert "<b>Gap</b>" not in html
