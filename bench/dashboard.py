@@ -75,8 +75,10 @@ async def serve_pages(db: Database, repeat: int) -> dict[str, list[float]]:
         start = time.perf_counter()
         first = await client.get("/overview?period=all")
         assert first.status == 200, first.status
-        await first.read()
-        found["first overview (builds the day summaries)"] = [time.perf_counter() - start]
+        html = await first.text()
+        found["first overview"] = [time.perf_counter() - start]
+        shown = html.split('data-figure="n">', 1)[1].split("<", 1)[0]
+        print(f"the overview shows {shown} closed trades of all time")
         for path in PAGES:
             seconds = []
             for i in range(repeat + 1):
@@ -150,6 +152,16 @@ def run(args: argparse.Namespace) -> None:
                 load(conn, columns)
             conn.execute("VACUUM (ANALYZE) trade_signals")
             print(f"{args.trades:,} trades loaded by COPY in {time.perf_counter() - start:.1f}s")
+            closed = conn.execute(
+                "SELECT count(*) FROM trade_signals WHERE source <> 'backtest'"
+                " AND status IN ('WIN', 'LOSS', 'EXPIRED') AND fill_price IS NOT NULL"
+                " AND r_achieved IS NOT NULL AND exit_reason IS DISTINCT FROM 'no_data'"
+            ).fetchone()[0]
+            print(f"of which {closed:,} live trades filled and closed (what the overview counts)")
+        with Database(url, max_size=2) as db:  # as `db upgrade` (the release step) does
+            start = time.perf_counter()
+            days = reporting.refresh_summaries(db)
+            print(f"{days} days summed up in {time.perf_counter() - start:.1f}s")
         with Database(url, max_size=4) as db:
             found = asyncio.run(serve_pages(db, args.repeat))
             print(f"\n{'served over HTTP (login, render)':40}{'median ms':>10}{'best ms':>10}")
