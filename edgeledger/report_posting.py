@@ -78,9 +78,48 @@ def post_weekly(
     report_url: str | None = None,
 ) -> PostResult:
     """Post the stored report of the week starting `week_start` (a Monday) to the webhook,
-    once; the summary links to `report_url` (the signed link of report_link) when given.
+    once; the summary links to `report_url` (report_link's signed link) when given.
     Raises ReportPostBusy while another run posts it, and a ReportPostFailed that says why
     when Discord did not take it (the next run retries)."""
+    claim = claim_weekly(db, week_start, now=now)
+    if isinstance(claim, PostResult):
+        return claim
+    extra = {"job": JOB, "week": week_start.isoformat(), "attempt": claim.attempts}
+    try:
+        message_id, left_out = _send(session, webhook_url, claim.stored, sleep, report_url)
+    except BaseException as exc:  # cancelled or failed: the next run must be able to retry
+        why = Redactor.of([webhook_url])(
+            str(exc) if isinstance(exc, ReportPostFailed) else one_line(exc)
+        )
+        release_weekly(db, week_start, now, why)
+        # The caller reports the failure (the CLI's one error line, the job's log line).
+        log.debug("weekly report not posted: %s", why, extra=extra, exc_info=True)
+        raise
+    return record_weekly(db, claim, message_id, left_out, now=now)
+
+
+@dataclass(frozen=True)
+class Claim:
+    """A week's post claimed by this run: the stored row (report data, HTML, revision)."""
+
+    week_start: date
+    stored: dict[str, Any]
+    built: bool
+
+    @property
+    def revision(self) -> int:
+        return self.stored["revision"]
+
+    @property
+    def attempts(self) -> int:
+        return self.stored["post_attempts"]
+
+
+def claim_weekly(db: Database, week_start: date, *, now: datetime) -> Claim | PostResult:
+    """Claim the week's post before sending it (building the report first if it is not
+    stored): a Claim to send, or the PostResult of the run that already posted it. Raises
+    ReportPostBusy while another run holds the claim. Every sender (the webhook, the bot)
+    goes through this, then record_weekly or release_weekly."""
     built = False
     with db.connection() as conn:
         state = storage.report_post_state(conn, week_start)
@@ -101,33 +140,52 @@ def post_weekly(
             f" (since {state['post_claimed_at'].astimezone(UTC):%Y-%m-%d %H:%M:%S}Z); nothing"
             " was sent"
         )
-    extra = {"job": JOB, "week": week_start.isoformat(), "attempt": claimed["post_attempts"]}
-    try:
-        message_id, left_out = _send(session, webhook_url, claimed, sleep, report_url)
-    except BaseException as exc:  # cancelled or failed: the next run must be able to retry
-        why = Redactor.of([webhook_url])(
-            str(exc) if isinstance(exc, ReportPostFailed) else one_line(exc)
-        )
-        _release(db, week_start, now, why)
-        # The caller reports the failure (the CLI's one error line, the job's log line).
-        log.debug("weekly report not posted: %s", why, extra=extra, exc_info=True)
-        raise
+    return Claim(week_start, claimed, built)
+
+
+def record_weekly(
+    db: Database,
+    claim: Claim,
+    message_id: str | None,
+    left_out: tuple[str, ...],
+    *,
+    now: datetime,
+) -> PostResult:
+    """Record that Discord took the claimed post."""
+    extra = {"job": JOB, "week": claim.week_start.isoformat(), "attempt": claim.attempts}
     with db.connection() as conn, conn.transaction():
         recorded = storage.record_report_posted(
-            conn, week_start, posted_at=now, message_id=message_id, revision=claimed["revision"]
+            conn, claim.week_start, posted_at=now, message_id=message_id, revision=claim.revision
         )
     if not recorded:  # our claim was taken over as stale and the other run posted too
         log.warning("weekly report was posted twice (a stale claim was taken over)", extra=extra)
     log.debug("weekly report posted", extra={**extra, "left_out": list(left_out)})
     return PostResult(
-        week_start=week_start,
-        revision=claimed["revision"],
+        week_start=claim.week_start,
+        revision=claim.revision,
         posted_at=now,
         message_id=message_id,
-        built=built,
+        built=claim.built,
         left_out=left_out,
-        attempts=claimed["post_attempts"],
+        attempts=claim.attempts,
     )
+
+
+@dataclass(frozen=True)
+class Message:
+    """The week's message as stored: the summary (embed payload and PNG) and the HTML file."""
+
+    summary: Any  # reports.discord.DiscordSummary
+    png: File
+    html: File
+
+    def files(self, left_out: tuple[str, ...]) -> list[File]:
+        return [f for f, name in ((self.png, "png"), (self.html, "html")) if name not in left_out]
+
+    def payload(self, left_out: tuple[str, ...]) -> dict[str, Any]:
+        return _payload(
+            self.summary.payload, self.files(left_out), with_image="png" not in left_out
+        )
 
 
 def report_link(settings: Settings, week_start: date, *, now: datetime) -> str | None:
@@ -142,15 +200,8 @@ def report_link(settings: Settings, week_start: date, *, now: datetime) -> str |
     return f"{settings.public_url}/reports/{week_start.isoformat()}?{urlencode(query)}"
 
 
-def _send(
-    session: requests.Session,
-    url: str,
-    stored: dict[str, Any],
-    sleep: Callable[[float], None],
-    report_url: str | None = None,
-) -> tuple[str | None, tuple[str, ...]]:
-    """Send the full message, then without the HTML, then without the image, while Discord
-    refuses it for its size."""
+def message_of(stored: dict[str, Any], report_url: str | None = None) -> Message:
+    """The message of a stored report row; ReportPostFailed when its data cannot be read."""
     try:
         report = WeeklyReport.from_json(stored["data"])
     except ValueError as exc:
@@ -165,14 +216,27 @@ def _send(
         stored["html"].encode("utf-8"),
         "text/html; charset=utf-8",
     )
-    png = File(summary.filename, summary.png, "image/png")
+    return Message(summary, File(summary.filename, summary.png, "image/png"), html)
+
+
+def _send(
+    session: requests.Session,
+    url: str,
+    stored: dict[str, Any],
+    sleep: Callable[[float], None],
+    report_url: str | None = None,
+) -> tuple[str | None, tuple[str, ...]]:
+    """Send the full message, then without the HTML, then without the image, while Discord
+    refuses it for its size."""
+    message = message_of(stored, report_url)
     refused: ReportTooLarge | None = None
     for dropped in range(len(SHEDDING) + 1):
         left_out = SHEDDING[:dropped]
-        files = [f for f, name in ((png, "png"), (html, "html")) if name not in left_out]
-        payload = _payload(summary.payload, files, with_image="png" not in left_out)
+        files = message.files(left_out)
         try:
-            message_id = discord_webhook.execute(session, url, payload, files, sleep=sleep)
+            message_id = discord_webhook.execute(
+                session, url, message.payload(left_out), files, sleep=sleep
+            )
         except ReportTooLarge as exc:
             log.info("Discord refused the weekly report as too large: %s", exc)
             refused = exc
@@ -207,10 +271,23 @@ def _already(state: dict[str, Any], built: bool) -> PostResult:
     )
 
 
-def _release(db: Database, week_start: date, claimed_at: datetime, error: str) -> None:
+def release_weekly(db: Database, week_start: date, claimed_at: datetime, error: str) -> None:
     """Give the claim back with why it failed; if even that fails, the claim goes stale."""
     try:
         with db.connection() as conn, conn.transaction():
             storage.release_report_post(conn, week_start, claimed_at=claimed_at, error=error)
     except Exception:
         log.warning("could not release the weekly report's post claim", exc_info=True)
+
+
+def stored_report(db: Database, week_start: date, *, now: datetime) -> dict[str, Any]:
+    """The week's stored report row (data, HTML, revision), built and stored first when the
+    week was never built; for showing it (the bot's /report), not for the recorded post."""
+    with db.connection() as conn:
+        stored = storage.weekly_report(conn, week_start)
+    if stored is None:
+        reporting.build_weekly(db, week_start, now=now)
+        with db.connection() as conn:
+            stored = storage.weekly_report(conn, week_start)
+    assert stored is not None
+    return stored

@@ -97,6 +97,7 @@ _COUNTED = ("source",)
 _STATS = (*METRIC_INPUTS, *_COUNTED, "created_at")
 _REPORT_SKIPS = ("market",)  # text the weekly report does not show
 _NO_TRADES = empty_trades()
+_ROLLING = (*METRIC_INPUTS, *_COUNTED, "strategy", "edges")  # rolling metrics and feedback
 
 
 def _load(db: Database, columns: Sequence[str] | None, **bounds: datetime | None) -> pd.DataFrame:
@@ -381,7 +382,9 @@ def after_resolve(db: Database, run: RunReport, *, now: datetime) -> int:
         return 0
     touched = {"strategy": run.strategies_touched, "edge": run.edges_touched}
     with db.connection() as conn, conn.transaction():
-        trades = storage.load_trades(conn, closed_from=now - FEEDBACK_WINDOW, closed_to=now)
+        trades = storage.load_trades(
+            conn, closed_from=now - FEEDBACK_WINDOW, closed_to=now, columns=_ROLLING
+        )
         live, backtest = counted(trades), counted(trades, backtest=True)
         rows = rolling_metrics(live, as_of=now, touched=touched)
         storage.upsert_rolling_metrics(conn, [_rolling(row) for row in rows], at=now)

@@ -348,7 +348,7 @@ class _Changes:
     writes: list[tuple[str, Outcome]] = field(default_factory=list)
     events: list[tuple[str, EventKind, dict]] = field(default_factory=list)
     closed: list[ClosedTrade] = field(default_factory=list)
-    changed: int = 0
+    changed: set[str] = field(default_factory=set)  # trade ids whose outcome changed
 
 
 class _Run:
@@ -717,7 +717,9 @@ class _Run:
     ) -> None:
         changes = {ticker: _changes(found, outcomes) for ticker, found in signals.items()}
 
-        def write(conn: psycopg.Connection, part: dict[str, _Changes]) -> None:
+        def write(conn: psycopg.Connection, part: dict[str, _Changes]) -> set[str]:
+            """Record a part of the group; returns the outcomes not written (set by hand
+            while the run derived them)."""
             # In the same transaction as the writes: a run that lost its lock (its session
             # died) may be racing another run by now, and must not append events twice.
             if not storage.holds_run_lock(conn, self.lock.key, self.lock.holder_pid):
@@ -747,6 +749,7 @@ class _Run:
                 resolved_at=self.now,
                 markets={ticker: self.markets[ticker].market for ticker in part},
             )
+            return {trade_id for trade_id, _ in writes} - written
 
         # Written on the writer thread while the next group is evaluated: these tickers'
         # rows are not touched by that work.
@@ -762,14 +765,15 @@ class _Run:
             return
         future, changes = self.recording
         self.recording = None
-        _, refused = future.result()
+        results, refused = future.result()
         self.report.failed_tickers.update(refused)
+        kept = set().union(*results)  # outcomes a person set meanwhile: not written
         for ticker, change in changes.items():
             if ticker not in refused:
                 self.recorded.add(ticker)
-                self.report.outcomes_changed += change.changed
-                self.report.events_written += len(change.events)
-                self.report.closed.extend(change.closed)
+                self.report.outcomes_changed += len(change.changed - kept)
+                self.report.events_written += sum(e[0] not in kept for e in change.events)
+                self.report.closed.extend(c for c in change.closed if c.trade_id not in kept)
 
     def _in_transactions(
         self,
@@ -887,7 +891,8 @@ def _changes(signals: list[OpenSignal], outcomes: dict[str, Outcome]) -> _Change
         if after == before and signal.resolved_as_of is not None:
             continue
         change.writes.append((signal.trade_id, after))
-        change.changed += after != before
+        if after != before:
+            change.changed.add(signal.trade_id)
         for kind, payload in transition_events(before, after):
             change.events.append((signal.trade_id, kind, payload))
             if kind is EventKind.RESOLVED and not before.status.is_settled:

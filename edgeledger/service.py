@@ -2,7 +2,7 @@
 
 It holds the HTTP server (edgeledger.web) on $PORT, the APScheduler AsyncIOScheduler with
 the jobs of jobs.schedule, and the place of the Discord bot (started when DISCORD_TOKEN is
-set, once the bot exists). Scheduled work blocks (database, prices), so each job runs in a
+set). Scheduled work blocks (database, prices), so each job runs in a
 worker thread; every run first claims its (job, slot), so two processes (a deploy overlap)
 run each slot once.
 
@@ -23,6 +23,7 @@ import signal
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime
+from typing import Any
 
 from aiohttp import web
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
@@ -53,6 +54,7 @@ class Service:
         self.stopping = asyncio.Event()
         self.in_hand: set[asyncio.Task] = set()
         self.db: Database | None = None
+        self.bot: Any = None  # bot.app.EdgeLedgerBot when DISCORD_TOKEN is set
 
     async def run(self) -> int:
         for name in QUIET_LOGGERS:  # one line per job event is ours to write
@@ -73,8 +75,10 @@ class Service:
             self.settings.port,
             ", ".join(spec.id for spec in self.specs),
         )
-        self._start_bot()
+        await self._start_bot()
         await self.stopping.wait()
+        if self.bot is not None:
+            await self.bot.close()  # leaves the gateway; its loops stop
         scheduler.pause()  # no new runs from here; the runs in hand go on
         await runner.cleanup()  # stop accepting; finish the requests in hand
         finished = await self._finish_in_hand()
@@ -89,11 +93,18 @@ class Service:
             os._exit(0)
         return 0
 
-    def _start_bot(self) -> None:
-        """The Discord bot's place: it will run on this loop when DISCORD_TOKEN is set. The
-        bot is its own issue; until then the service runs without it."""
-        if self.settings.discord_token_set:
-            log.info("DISCORD_TOKEN is set, but the bot is not built yet (its own issue)")
+    async def _start_bot(self) -> None:
+        """The Discord bot, on this loop, when DISCORD_TOKEN is set (bot/, docs/discord-bot.md).
+        A bot that cannot log in is logged; the service goes on without it."""
+        token = self.settings.discord_token
+        if not token:
+            return
+        from bot.app import run_bot  # only a process with a token loads discord.py's client
+        from bot.context import BotContext
+
+        assert self.db is not None
+        self.bot = await run_bot(BotContext(self.db, self.settings, clock=utc_now), token)
+        log.info("Discord bot starting")
 
     def _open_database(self) -> Database:
         # Resolve holds three connections at once; the API and /healthz need their own.

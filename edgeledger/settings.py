@@ -56,6 +56,19 @@ class Settings:
     session_hours: int = 12
     report_link_days: int = 14
     public_url: str | None = None  # the dashboard's address, for the report link on Discord
+    # the Discord bot (bot/, docs/discord-bot.md); the token is a secret: out of repr
+    discord_token: str | None = field(default=None, repr=False)
+    discord_guild_id: int | None = None  # `discord sync` registers here (instantly) by default
+    discord_signal_channel_ids: tuple[int, ...] = ()  # channels whose signal posts are captured
+    discord_report_channel_id: int | None = None  # the weekly report goes here, not the webhook
+    discord_allowed_role_ids: tuple[int, ...] = ()  # may run /outcome /note /flag /unflag
+    discord_allowed_user_ids: tuple[int, ...] = ()
+    discord_close_replies: bool = True  # reply under a Discord signal when a run closes it
+
+    @property
+    def bot_posts_report(self) -> bool:
+        """The bot, not the webhook, posts the weekly report."""
+        return self.discord_token_set and self.discord_report_channel_id is not None
 
     @property
     def resolve_intervals(self) -> dict[str, str]:
@@ -96,6 +109,13 @@ class Settings:
             session_hours=_positive_int(env, "EDGELEDGER_SESSION_HOURS", 12, most=24 * 30),
             report_link_days=_positive_int(env, "EDGELEDGER_REPORT_LINK_DAYS", 14, most=366),
             public_url=_public_url(env, "EDGELEDGER_PUBLIC_URL"),
+            discord_token=env.get("DISCORD_TOKEN", "").strip() or None,
+            discord_guild_id=_snowflake(env, "DISCORD_GUILD_ID"),
+            discord_signal_channel_ids=_snowflakes(env, "DISCORD_SIGNAL_CHANNEL_IDS"),
+            discord_report_channel_id=_snowflake(env, "DISCORD_REPORT_CHANNEL_ID"),
+            discord_allowed_role_ids=_snowflakes(env, "DISCORD_ALLOWED_ROLE_IDS"),
+            discord_allowed_user_ids=_snowflakes(env, "DISCORD_ALLOWED_USER_IDS"),
+            discord_close_replies=_switch(env, "DISCORD_CLOSE_REPLIES", True),
         )
 
 
@@ -225,3 +245,37 @@ def _positive_int(
     if most is not None and value > most:
         raise ConfigError(f"{name} must be at most {most}, got {value}")
     return value
+
+
+def _snowflakes(env: Mapping[str, str], name: str) -> tuple[int, ...]:
+    """Discord ids (snowflakes), comma-separated, each once."""
+    raw = env.get(name, "").strip()
+    found: list[int] = []
+    for part in (p.strip() for p in raw.split(",")):
+        if not part:
+            continue
+        if not part.isascii() or not part.isdigit() or not 0 < int(part) < 2**64:
+            raise ConfigError(
+                f"{name} must be Discord ids (numbers, comma-separated), got {part!r}"
+                " (Developer Mode, right-click, Copy ID)"
+            )
+        found.append(int(part))
+    return tuple(dict.fromkeys(found))
+
+
+def _snowflake(env: Mapping[str, str], name: str) -> int | None:
+    ids = _snowflakes(env, name)
+    if len(ids) > 1:
+        raise ConfigError(f"{name} must be one Discord id, got {len(ids)}")
+    return ids[0] if ids else None
+
+
+def _switch(env: Mapping[str, str], name: str, default: bool) -> bool:
+    raw = env.get(name, "").strip().lower()
+    if not raw:
+        return default
+    if raw in ("1", "true", "yes", "on"):
+        return True
+    if raw in ("0", "false", "no", "off"):
+        return False
+    raise ConfigError(f"{name} must be on or off (true/false), got {raw!r}")

@@ -73,6 +73,8 @@ def post_weekly(db: Database, settings: Settings, monday: date, *, now: datetime
     """Post the week's stored report to DISCORD_REPORT_WEBHOOK_URL (once: see
     edgeledger.report_posting); a note for the job's log. A failed post raises, so the slot
     is recorded as failed, and the hourly resolve run retries it (retry_weekly_post)."""
+    if settings.bot_posts_report:
+        return "left to the Discord bot (DISCORD_REPORT_CHANNEL_ID)"
     url = settings.report_webhook_url
     if not url:
         return "not posted (DISCORD_REPORT_WEBHOOK_URL is not set)"
@@ -94,7 +96,7 @@ def retry_weekly_post(db: Database, settings: Settings, *, now: datetime) -> str
     """Post the last full week's report again when a run tried and failed to post it;
     None when there is nothing to retry. Failures are logged, never raised: this rides on
     the resolve run."""
-    if not settings.report_webhook_url:
+    if not settings.report_webhook_url or settings.bot_posts_report:
         return None
     week = last_full_week(now)
     assert week.start is not None

@@ -238,3 +238,28 @@ def test_cli_override_note_flag_unflag(monkeypatch, db_url):
     assert code == 0 and "not flagged" in out
     code, _, err = run("signals", "override", trade_id, "OPEN", "--reason", "x")
     assert code == 2 and "status: 'OPEN' is not one of WIN, LOSS, EXPIRED" in err
+
+
+def test_a_person_setting_the_outcome_while_a_run_derives_it_wins(
+    db, sql_conn, csv_provider, monkeypatch
+):
+    created = at("2026-11-24T16:00:00Z")
+    raw = raw_signal(ticker="GOOG", trade_type="swing", entry="300", stop="295", target="310",
+                     target2=None, created_at="2026-11-24T16:00:00Z")  # fmt: skip
+    signal = parse_signal(raw, now=created)
+    trade_id = ledger.log_signal(db, signal, actor="test", now=created).signal.trade_id
+    loaded = storage.open_signals_of
+
+    def load_then_a_person_acts(*args, **kwargs):
+        found = loaded(*args, **kwargs)  # the run holds the signal as PENDING
+        corrections.override_outcome(db, trade_id, status="EXPIRED", reason="never filled",
+                                     actor="ana", now=at("2026-11-27T00:00:00Z"))  # fmt: skip
+        return found
+
+    monkeypatch.setattr(storage, "open_signals_of", load_then_a_person_acts)
+    report = resolve(db, csv_provider, "2026-11-28T00:00:00Z")
+    assert sql_conn.execute(
+        "SELECT status, exit_reason FROM trade_signals WHERE trade_id = %s", (trade_id,)
+    ).fetchone() == ("EXPIRED", "manual")
+    assert [e[0] for e in events(sql_conn, trade_id)] == ["created", "overridden"]
+    assert (report.outcomes_changed, report.events_written, report.closed) == (0, 0, [])

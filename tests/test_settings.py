@@ -129,3 +129,37 @@ def test_the_dashboard_settings_are_read_and_checked():
     assert Settings.from_env({}).dashboard_token is None  # the dashboard is off
     with pytest.raises(ConfigError, match="EDGELEDGER_PUBLIC_URL must be the dashboard"):
         Settings.from_env({"EDGELEDGER_PUBLIC_URL": "dash.example"})
+
+
+def test_the_discord_bot_settings():
+    settings = Settings.from_env({
+        "DISCORD_TOKEN": " tok.en ",
+        "DISCORD_GUILD_ID": "123456789012345678",
+        "DISCORD_SIGNAL_CHANNEL_IDS": "11, 22,11",
+        "DISCORD_REPORT_CHANNEL_ID": "33",
+        "DISCORD_ALLOWED_ROLE_IDS": "44",
+        "DISCORD_ALLOWED_USER_IDS": "",
+        "DISCORD_CLOSE_REPLIES": "off",
+    })  # fmt: skip
+    assert settings.discord_token == "tok.en" and "tok.en" not in repr(settings)
+    assert settings.discord_guild_id == 123456789012345678
+    assert settings.discord_signal_channel_ids == (11, 22)
+    assert settings.discord_report_channel_id == 33 and settings.bot_posts_report
+    assert settings.discord_allowed_role_ids == (44,) and settings.discord_allowed_user_ids == ()
+    assert settings.discord_close_replies is False
+    defaults = Settings.from_env({})
+    assert defaults.discord_close_replies and not defaults.bot_posts_report
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "says"),
+    [
+        ("DISCORD_SIGNAL_CHANNEL_IDS", "general", "must be Discord ids"),
+        ("DISCORD_ALLOWED_ROLE_IDS", "12,-3", "must be Discord ids"),
+        ("DISCORD_REPORT_CHANNEL_ID", "1,2", "must be one Discord id"),
+        ("DISCORD_CLOSE_REPLIES", "maybe", "must be on or off"),
+    ],
+)
+def test_a_bad_discord_setting_names_itself(name, value, says):
+    with pytest.raises(ConfigError, match=f"{name} {says}"):
+        Settings.from_env({name: value})

@@ -20,6 +20,8 @@ from edgeledger import __version__
 from edgeledger.cli import (
     analytics_commands,
     db_commands,
+    demo_command,
+    discord_commands,
     instrument_commands,
     outcome_commands,
     price_commands,
@@ -69,6 +71,8 @@ def build_parser() -> argparse.ArgumentParser:
         outcome_commands.register,
         analytics_commands.register,
         service_commands.register,
+        demo_command.register,
+        discord_commands.register,
     ):
         register(groups)
     return parser

@@ -33,6 +33,14 @@ from edgeledger.storage.corrections import (
     write_manual_outcome,
 )
 from edgeledger.storage.dashboard import r_bin_counts, trade_page
+from edgeledger.storage.discord import (
+    advance_channel_cursor,
+    channel_cursor,
+    claim_close_replies,
+    record_close_reply,
+    record_signal_message,
+    release_close_reply,
+)
 from edgeledger.storage.instruments import (
     all_instruments,
     clear_instrument_setting,
@@ -95,12 +103,15 @@ from edgeledger.storage.summaries import refresh as refresh_day_summaries
 
 __all__ = [
     "abandon_dead_job_runs",
+    "advance_channel_cursor",
     "all_instruments",
     "append_note",
     "bar_coverage",
     "bar_versions",
     "bars_for_export",
     "cancel_signal",
+    "channel_cursor",
+    "claim_close_replies",
     "claim_job_run",
     "claim_job_slot",
     "claim_report_post",
@@ -134,9 +145,12 @@ __all__ = [
     "r_bin_counts",
     "r_bins_between",
     "rationales_closed_between",
+    "record_close_reply",
     "record_markets",
     "record_report_posted",
+    "record_signal_message",
     "refresh_day_summaries",
+    "release_close_reply",
     "release_report_post",
     "report_post_state",
     "request_rederive",
