@@ -258,7 +258,8 @@ def make_commands(get_ctx: Callable[[], BotContext]) -> list[app_commands.Comman
         monday = _monday(week, ctx)
         await interaction.response.defer()
         stored = await ctx.run(report_posting.stored_report, ctx.db, monday, now=ctx.now())
-        message = await ctx.run(report_posting.message_of, stored)
+        link = report_posting.report_link(ctx.settings, monday, now=ctx.now())
+        message = await ctx.run(report_posting.message_of, stored, link)
 
         async def send(**kwargs: object) -> discord.Message | None:
             return await interaction.followup.send(wait=True, **kwargs)

@@ -116,7 +116,8 @@ async def post_weekly_to_channel(
     if isinstance(claim, report_posting.PostResult):
         return claim
     try:
-        message = report_posting.message_of(claim.stored)
+        link = report_posting.report_link(ctx.settings, week_start, now=now)
+        message = report_posting.message_of(claim.stored, link)
         sent, left_out = await send_report(channel.send, message, sleep)
     except BaseException as exc:  # failed or cancelled: the next pass must be able to retry
         why = str(exc) if isinstance(exc, ReportPostFailed) else one_line(exc)

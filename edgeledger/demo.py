@@ -6,17 +6,20 @@ resolves them with the csv provider, builds the weekly report of the week that e
 prints its headline figures and best edges, writes its HTML where you can open it, and
 re-derives every outcome from the stored bars. Nothing touches your own ledger or the
 network. `--book examples` runs the small hand-checked book instead (its outcomes are
-listed one by one: docs/outcome-rules.md walks through them).
+listed one by one: docs/outcome-rules.md walks through them). `--keep DIR` keeps the
+database in DIR instead, and the demo ends by saying how to open the dashboard on it.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
+import secrets
 import sys
 import tempfile
 import time
-from collections.abc import Callable
-from datetime import UTC, datetime
+from collections.abc import Callable, Iterator
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import TextIO
 
@@ -36,14 +39,34 @@ DEFAULT_OUT = Path("edgeledger-demo-report.html")
 LISTED_UP_TO = 20  # a book this small has its outcomes listed one by one
 
 
-def run(book: Path, out_file: Path, *, as_of: datetime = AS_OF, out: TextIO = sys.stdout) -> int:
+@contextlib.contextmanager
+def _folder(keep: Path | None) -> Iterator[str]:
+    """Where the demo's database lives: `keep` (kept), else a folder removed afterwards."""
+    if keep is not None:
+        keep = keep.expanduser().resolve()
+        keep.mkdir(parents=True, exist_ok=True)
+        yield str(keep)
+    else:
+        with tempfile.TemporaryDirectory(prefix="edgeledger-demo-") as scratch:
+            yield scratch
+
+
+def run(
+    book: Path,
+    out_file: Path,
+    *,
+    as_of: datetime = AS_OF,
+    out: TextIO = sys.stdout,
+    keep: Path | None = None,
+) -> int:
     """Import `book` (signals.csv and prices/1h, prices/1m), resolve it as of `as_of`, build
-    and write the weekly report, print what it says, audit the outcomes."""
+    and write the weekly report, print what it says, audit the outcomes; then say how to
+    open the dashboard on the database (kept in `keep` when given)."""
     say = _printer(out)
     if not (book / "signals.csv").is_file():
         print(f"the demo needs {book}/signals.csv: run it from a checkout", file=sys.stderr)
         return 1
-    with tempfile.TemporaryDirectory(prefix="edgeledger-demo-") as scratch:
+    with _folder(keep) as scratch:
         say(f"starting an embedded PostgreSQL in {scratch} ...")
         with embedded_server(Path(scratch)) as conninfo, Database(conninfo) as db:
             migrations.upgrade(db)
@@ -83,8 +106,26 @@ def run(book: Path, out_file: Path, *, as_of: datetime = AS_OF, out: TextIO = sy
                 f" {len(audit.differences)} differences",
                 file=out,
             )
-    print(f"\nthe weekly report: open {out_file.resolve().as_uri()}", file=out)
+        print(f"\nthe weekly report: open {out_file.resolve().as_uri()}", file=out)
+        _dashboard_help(scratch if keep is not None else None, built.report.week_start, out)
     return 0
+
+
+def _dashboard_help(kept: str | None, week: date, out: TextIO) -> None:
+    """How to open the dashboard on this data (docs/dashboard.md). The token is made up
+    here for the reader to use: the demo's database holds nothing else of theirs."""
+    print("\nthe dashboard:", file=out)
+    if kept is None:
+        print(
+            "  `edgeledger demo --keep DIR` keeps this database in DIR and says how to open it",
+            file=out,
+        )
+        return
+    token = secrets.token_urlsafe(12)
+    print(f"  EDGELEDGER_DATA_DIR={kept} EDGELEDGER_DASHBOARD_TOKEN={token} \\", file=out)
+    print("    EDGELEDGER_HOST=127.0.0.1 edgeledger run", file=out)
+    print("  then open http://127.0.0.1:8000/login and enter the token above", file=out)
+    print(f"  (this week's report: http://127.0.0.1:8000/reports/{week.isoformat()})", file=out)
 
 
 def _printer(out: TextIO) -> Callable[[str], None]:
@@ -132,8 +173,14 @@ def main(argv: list[str] | None = None) -> int:
         default=DEFAULT_OUT,
         help=f"where the weekly report's HTML is written (default: ./{DEFAULT_OUT})",
     )
+    parser.add_argument(
+        "--keep",
+        type=Path,
+        metavar="DIR",
+        help="keep the demo's database in DIR (then open the dashboard on it, as printed)",
+    )
     args = parser.parse_args(argv)
-    return run(args.book, args.out)
+    return run(args.book, args.out, keep=args.keep)
 
 
 if __name__ == "__main__":

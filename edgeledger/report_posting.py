@@ -20,16 +20,19 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
+from urllib.parse import urlencode
 
 import requests
 
 from edgeledger import discord_webhook, reporting, storage
+from edgeledger.core import links
 from edgeledger.core.report_data import WeeklyReport
 from edgeledger.database import Database
 from edgeledger.discord_webhook import File
 from edgeledger.errors import ReportPostBusy, ReportPostFailed, ReportTooLarge
 from edgeledger.logs import one_line
 from edgeledger.redaction import Redactor
+from edgeledger.settings import Settings
 from reports.discord import discord_summary
 
 log = logging.getLogger(__name__)
@@ -72,16 +75,18 @@ def post_weekly(
     session: requests.Session,
     now: datetime,
     sleep: Callable[[float], None] = time.sleep,
+    report_url: str | None = None,
 ) -> PostResult:
     """Post the stored report of the week starting `week_start` (a Monday) to the webhook,
-    once. Raises ReportPostBusy while another run posts it, and a ReportPostFailed that says
-    why when Discord did not take it (the next run retries)."""
+    once; the summary links to `report_url` (report_link's signed link) when given.
+    Raises ReportPostBusy while another run posts it, and a ReportPostFailed that says why
+    when Discord did not take it (the next run retries)."""
     claim = claim_weekly(db, week_start, now=now)
     if isinstance(claim, PostResult):
         return claim
     extra = {"job": JOB, "week": week_start.isoformat(), "attempt": claim.attempts}
     try:
-        message_id, left_out = _send(session, webhook_url, claim.stored, sleep)
+        message_id, left_out = _send(session, webhook_url, claim.stored, sleep, report_url)
     except BaseException as exc:  # cancelled or failed: the next run must be able to retry
         why = Redactor.of([webhook_url])(
             str(exc) if isinstance(exc, ReportPostFailed) else one_line(exc)
@@ -183,7 +188,19 @@ class Message:
         )
 
 
-def message_of(stored: dict[str, Any]) -> Message:
+def report_link(settings: Settings, week_start: date, *, now: datetime) -> str | None:
+    """The signed link that opens the week's report on the dashboard, without a login, for
+    EDGELEDGER_REPORT_LINK_DAYS; None unless EDGELEDGER_PUBLIC_URL and the dashboard token
+    are set (docs/dashboard.md)."""
+    if not settings.public_url or not settings.dashboard_token:
+        return None
+    key = links.derive_key(settings.dashboard_token, settings.dashboard_secret)
+    expires = now + timedelta(days=settings.report_link_days)
+    query = links.report_link_query(key, week_start, expires)
+    return f"{settings.public_url}/reports/{week_start.isoformat()}?{urlencode(query)}"
+
+
+def message_of(stored: dict[str, Any], report_url: str | None = None) -> Message:
     """The message of a stored report row; ReportPostFailed when its data cannot be read."""
     try:
         report = WeeklyReport.from_json(stored["data"])
@@ -193,7 +210,7 @@ def message_of(stored: dict[str, Any]) -> Message:
             f"the stored report of the week of {week} cannot be read ({exc}); rebuild it with"
             f" `edgeledger report weekly --week {week}`"
         ) from None
-    summary = discord_summary(report)
+    summary = discord_summary(report, url=report_url)
     html = File(
         f"edgeledger-weekly-{report.week_start.isoformat()}.html",
         stored["html"].encode("utf-8"),
@@ -207,10 +224,11 @@ def _send(
     url: str,
     stored: dict[str, Any],
     sleep: Callable[[float], None],
+    report_url: str | None = None,
 ) -> tuple[str | None, tuple[str, ...]]:
     """Send the full message, then without the HTML, then without the image, while Discord
     refuses it for its size."""
-    message = message_of(stored)
+    message = message_of(stored, report_url)
     refused: ReportTooLarge | None = None
     for dropped in range(len(SHEDDING) + 1):
         left_out = SHEDDING[:dropped]

@@ -175,6 +175,9 @@ def _days(period: Period) -> tuple[date | None, date]:
     return first, end.date() if whole else end.date() + timedelta(days=1)
 
 
+days_of = _days  # the dashboard reads the same days
+
+
 def _whole(period: Period, rows: pd.DataFrame, latest_logged: pd.Timestamp | None) -> bool:
     """Whether the days read end with the period: nothing closed (or was logged) in them
     at or after its end."""

@@ -50,6 +50,12 @@ class Settings:
     resolve_markets: tuple[str, ...] = ("XNYS",)
     resolve_cron: str | None = None  # overrides the calendar schedule (America/New_York)
     weekly_report_cron: str | None = None  # overrides Sunday 20:00 (America/Chicago)
+    # The dashboard (edgeledger.web.dashboard): off without a token; secrets stay out of repr.
+    dashboard_token: str | None = field(default=None, repr=False)
+    dashboard_secret: str | None = field(default=None, repr=False)  # None: derived from the token
+    session_hours: int = 12
+    report_link_days: int = 14
+    public_url: str | None = None  # the dashboard's address, for the report link on Discord
     # the Discord bot (bot/, docs/discord-bot.md); the token is a secret: out of repr
     discord_token: str | None = field(default=None, repr=False)
     discord_guild_id: int | None = None  # `discord sync` registers here (instantly) by default
@@ -98,6 +104,11 @@ class Settings:
             resolve_markets=_markets(env, "EDGELEDGER_RESOLVE_MARKETS", "XNYS"),
             resolve_cron=_cron(env, "EDGELEDGER_RESOLVE_CRON"),
             weekly_report_cron=_cron(env, "EDGELEDGER_WEEKLY_REPORT_CRON"),
+            dashboard_token=env.get("EDGELEDGER_DASHBOARD_TOKEN", "").strip() or None,
+            dashboard_secret=env.get("EDGELEDGER_DASHBOARD_SECRET", "").strip() or None,
+            session_hours=_positive_int(env, "EDGELEDGER_SESSION_HOURS", 12, most=24 * 30),
+            report_link_days=_positive_int(env, "EDGELEDGER_REPORT_LINK_DAYS", 14, most=366),
+            public_url=_public_url(env, "EDGELEDGER_PUBLIC_URL"),
             discord_token=env.get("DISCORD_TOKEN", "").strip() or None,
             discord_guild_id=_snowflake(env, "DISCORD_GUILD_ID"),
             discord_signal_channel_ids=_snowflakes(env, "DISCORD_SIGNAL_CHANNEL_IDS"),
@@ -175,6 +186,23 @@ def _webhook_url(env: Mapping[str, str], name: str) -> str | None:
         raise ConfigError(
             f"{name} must be a Discord webhook URL (https://discord.com/api/webhooks/ID/TOKEN);"
             " the value set is not one (not shown: it would hold the token)"
+        )
+    return value
+
+
+def _public_url(env: Mapping[str, str], name: str) -> str | None:
+    """The dashboard's public address (http or https, no query), without a trailing slash."""
+    value = env.get(name, "").strip().rstrip("/")
+    if not value:
+        return None
+    try:
+        parts = urlsplit(value)
+    except ValueError:
+        parts = urlsplit("")
+    if parts.scheme not in ("https", "http") or not parts.netloc or parts.query or " " in value:
+        raise ConfigError(
+            f"{name} must be the dashboard's address, e.g. https://edgeledger.example.com,"
+            f" got {value!r}"
         )
     return value
 

@@ -80,7 +80,10 @@ def post_weekly(db: Database, settings: Settings, monday: date, *, now: datetime
         return "not posted (DISCORD_REPORT_WEBHOOK_URL is not set)"
     with requests.Session() as session:
         try:
-            result = report_posting.post_weekly(db, monday, url, session=session, now=now)
+            link = report_posting.report_link(settings, monday, now=now)
+            result = report_posting.post_weekly(
+                db, monday, url, session=session, now=now, report_url=link
+            )
         except ReportPostBusy:
             return "being posted by another run"
     if result.already:

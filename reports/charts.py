@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 
 from markupsafe import Markup, escape
 
-from edgeledger.core.report_data import EquityPoint, RBin
+from edgeledger.core.report_data import ChartBar, EquityPoint, Level, RatePoint, RBin
 from reports import formatting
 
 WIN = "#1a7f37"
@@ -142,6 +142,109 @@ def r_distribution_svg(bins: Sequence[RBin], *, chart_id: str, title: str) -> Ma
     parts.append(_hline(base, dashed=False))
     parts.append("</svg>")
     return Markup("".join(parts))
+
+
+def win_rate_svg(points: Sequence[RatePoint], *, chart_id: str, title: str) -> Markup:
+    """The win rate of each bucket (0-100%), a dot per bucket with decided trades, the
+    50% line dashed."""
+    decided = [(i, p) for i, p in enumerate(points) if p.win_rate is not None]
+    if not decided:
+        return _empty_svg(chart_id, title, "No wins or losses in this period.", "win-rate")
+    plot_w, plot_h = _W - _LEFT - _RIGHT, _H - _TOP - _BOTTOM
+    slots = max(1, len(points) - 1)
+
+    def x(i: int) -> float:
+        return _LEFT + (plot_w * i / slots if len(points) > 1 else plot_w / 2)
+
+    def y(rate: float) -> float:
+        return _TOP + plot_h * (1 - rate)
+
+    desc = "Win rate per period: " + "; ".join(
+        f"{p.start:%b %d, %Y}: {formatting.pct(p.win_rate)} of "
+        f"{formatting.count(p.wins + p.losses)}"
+        for _, p in decided[-12:]
+    )
+    line = " ".join(f"{x(i):.1f},{y(p.win_rate or 0):.1f}" for i, p in decided)
+    parts = [
+        _open(chart_id, title, desc, "win-rate"),
+        _hline(y(0.5), dashed=True),
+        _ylabel(y(1), "100%"),
+        _ylabel(y(0.5), "50%"),
+        _ylabel(y(0), "0%"),
+        f'<polyline points="{line}" fill="none" stroke="{INK}" stroke-width="2" '
+        'stroke-linejoin="round"/>',
+    ]
+    for i, p in decided:
+        colour = WIN if (p.win_rate or 0) >= 0.5 else LOSS
+        parts.append(
+            f'<circle cx="{x(i):.1f}" cy="{y(p.win_rate or 0):.1f}" r="3" fill="{colour}"/>'
+        )
+    parts += [
+        _text(_LEFT, _H - 8, f"{points[0].start:%b %d, %Y}", anchor="start"),
+        _text(_W - _RIGHT, _H - 8, f"{points[-1].start:%b %d, %Y}", anchor="end"),
+        "</svg>",
+    ]
+    return Markup("".join(parts))
+
+
+def bars_svg(
+    bars: Sequence[ChartBar], levels: Sequence[Level], *, chart_id: str, title: str, timezone: str
+) -> Markup:
+    """Candles of the stored bars around a trade, with its levels as labelled lines."""
+    if not bars:
+        return _empty_svg(chart_id, title, "No stored bars around this trade.", "bars")
+    tz = ZoneInfo(timezone)
+    prices = [b.low for b in bars] + [b.high for b in bars] + [lv.price for lv in levels]
+    lo, hi = min(prices), max(prices)
+    if hi - lo < 1e-9:
+        lo, hi = lo - 1, hi + 1
+    pad = (hi - lo) * 0.05
+    lo, hi = lo - pad, hi + pad
+    right = _RIGHT + 56  # room for the levels' names
+    plot_w, plot_h = _W - _LEFT - right, _H - _TOP - _BOTTOM
+    slot = plot_w / len(bars)
+
+    def y(price: float) -> float:
+        return _TOP + plot_h * (hi - price) / (hi - lo)
+
+    desc = (
+        f"{formatting.count(len(bars))} bars from {bars[0].at.astimezone(tz):%b %d %H:%M} to "
+        f"{bars[-1].at.astimezone(tz):%b %d %H:%M}; levels: "
+        + ", ".join(f"{lv.name} {lv.price:g}" for lv in levels)
+    )
+    parts = [_open(chart_id, title, desc, "bars")]
+    for i, b in enumerate(bars):
+        mid = _LEFT + slot * (i + 0.5)
+        colour = WIN if b.close >= b.open else LOSS
+        top, bottom = y(max(b.open, b.close)), y(min(b.open, b.close))
+        parts.append(
+            f'<line x1="{mid:.1f}" x2="{mid:.1f}" y1="{y(b.high):.1f}" y2="{y(b.low):.1f}" '
+            f'stroke="{colour}" stroke-width="1"/>'
+            f'<rect x="{mid - slot * 0.35:.1f}" y="{top:.1f}" width="{max(slot * 0.7, 0.8):.1f}" '
+            f'height="{max(bottom - top, 0.8):.1f}" fill="{colour}"/>'
+        )
+    names: dict[float, list[str]] = {}  # levels at one price share a line and a label
+    for lv in levels:
+        names.setdefault(lv.price, []).append(lv.name)
+    for at, named in names.items():
+        colour = _LEVEL_COLOURS.get(named[0], INK)
+        parts.append(
+            f'<line x1="{_LEFT}" x2="{_W - right}" y1="{y(at):.1f}" y2="{y(at):.1f}" '
+            f'stroke="{colour}" stroke-width="1" stroke-dasharray="5 3"/>'
+        )
+        label = " · ".join(named)
+        parts.append(_text(_W - right + 4, y(at) + 4, label, anchor="start", size=12))
+    parts += [
+        _ylabel(y(hi - pad), f"{hi - pad:g}"),
+        _ylabel(y(lo + pad), f"{lo + pad:g}"),
+        _text(_LEFT, _H - 8, f"{bars[0].at.astimezone(tz):%b %d %H:%M}", anchor="start"),
+        _text(_W - right, _H - 8, f"{bars[-1].at.astimezone(tz):%b %d %H:%M}", anchor="end"),
+        "</svg>",
+    ]
+    return Markup("".join(parts))
+
+
+_LEVEL_COLOURS = {"stop": LOSS, "target": WIN, "target2": WIN, "entry": "#0969da"}
 
 
 def equity_png(points: Sequence[EquityPoint], *, title: str, timezone: str) -> bytes:

@@ -102,6 +102,8 @@ def summary_embed(report: WeeklyReport, *, url: str | None = None) -> dict[str, 
             ],
         ),
     )
+    if url:  # first: the embed's title links there too, but a field is plainly a link
+        fields.insert(0, _field("Full report", [f"[Open the full report]({url})"]))
     fields += [
         _field("Recommendations", [_finding_line(f) for f in report.recommendations]),
         _field("Suggested adjustments", [_finding_line(f) for f in report.suggestions]),

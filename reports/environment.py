@@ -29,6 +29,7 @@ def environment() -> Environment:
         r=formatting.r,
         count=formatting.count,
         number=formatting.number,
+        price=formatting.price,
         pct_range=formatting.pct_range,
         r_range=formatting.r_range,
         stars=formatting.stars,

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 from datetime import date, datetime
+from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 MISSING = "–"
@@ -45,6 +46,16 @@ def number(value: float | None, digits: int = 2) -> str:
     if math.isinf(value):
         return "∞" if value > 0 else "-∞"
     return f"{value:,.{digits}f}"
+
+
+def price(value: object) -> str:
+    """A price as given, without the storage's trailing zeros but with at least two
+    decimals: Decimal('181.20000000') -> `181.20`, 0.00012345 -> `0.00012345`."""
+    if value is None:
+        return MISSING
+    text = f"{Decimal(str(value)).normalize():f}"
+    whole, _, decimals = text.partition(".")
+    return f"{whole}.{decimals.ljust(2, '0')}"
 
 
 def pct_range(lo: float | None, hi: float | None) -> str:

@@ -100,3 +100,35 @@ def test_the_demo_command_stops_its_server_before_removing_its_directory(tmp_pat
 def test_a_book_without_signals_is_refused(tmp_path, capsys):
     assert demo.run(tmp_path, tmp_path / "r.html", out=io.StringIO()) == 1
     assert "signals.csv" in capsys.readouterr().err
+
+
+def test_a_kept_demo_database_opens_in_the_dashboard_as_the_demo_says(tmp_path):
+    from dataclasses import replace
+
+    from edgeledger.database import Database
+    from edgeledger.settings import Settings
+    from tests.web.book import fetch
+
+    out = io.StringIO()
+    kept = tmp_path / "demo-data"
+    as_of = datetime(2026, 11, 21, 0, 0, tzinfo=UTC)
+    assert demo.run(demo.EXAMPLES, tmp_path / "r.html", as_of=as_of, out=out, keep=kept) == 0
+    said = re.search(r"EDGELEDGER_DATA_DIR=(\S+) EDGELEDGER_DASHBOARD_TOKEN=(\S+)", out.getvalue())
+    assert said and Path(said[1]) == kept.resolve()
+    assert "http://127.0.0.1:8000/login" in out.getvalue()
+    settings = replace(Settings.from_env({"EDGELEDGER_DATA_DIR": said[1]}), dashboard_token=said[2])
+    with Database.from_settings(settings) as db:
+        pages = fetch(db, "/overview?period=all", "/reports", config=settings)
+        with db.connection() as conn:
+            closed = conn.execute(
+                "SELECT count(*) AS n FROM trade_signals WHERE status IN ('WIN', 'LOSS', 'EXPIRED')"
+                " AND fill_price IS NOT NULL"
+            ).fetchone()["n"]
+    status, html, _ = pages["/overview?period=all"]
+    assert status == 200 and f'data-figure="n">{closed}<' in html
+    assert "/reports/" in pages["/reports"][1]
+
+
+def test_without_keep_the_demo_says_how_to_keep_it_for_the_dashboard(sample_run):
+    out, _ = sample_run
+    assert "edgeledger demo --keep DIR" in out

@@ -36,6 +36,7 @@ EXPECTED_TABLES = {
     "trade_day_changes",
     "discord_signal_messages",
     "discord_channel_cursors",
+    "trade_day_r_bins",
 }
 
 

@@ -412,3 +412,27 @@ def test_the_help_of_report_weekly_shows_post_with_an_example(capsys):
     text = capsys.readouterr().out
     assert "--post" in text and "DISCORD_REPORT_WEBHOOK_URL" in text
     assert "edgeledger report weekly --post" in text
+
+
+def test_with_a_public_url_the_post_links_to_the_full_report_by_a_signed_link(cli_env, monkeypatch):
+    monkeypatch.setenv("EDGELEDGER_PUBLIC_URL", "https://dash.example/")
+    monkeypatch.setenv("EDGELEDGER_DASHBOARD_TOKEN", "dash-token")
+    with freeze_time("2026-11-22 22:00:00"):
+        code, out, _ = run("report", "weekly", "--post")
+    assert code == 0
+    [embed] = cli_env.received[0].payload["embeds"]
+    assert embed["url"].startswith("https://dash.example/reports/2026-11-16?exp=")
+    assert "&sig=" in embed["url"] and "dash-token" not in embed["url"]
+    assert embed["fields"][0] == {
+        "name": "Full report",
+        "value": f"[Open the full report]({embed['url']})",
+        "inline": False,
+    }
+    assert "dash-token" not in out
+
+
+def test_without_a_public_url_the_post_has_no_link(cli_env):
+    with freeze_time("2026-11-22 22:00:00"):
+        run("report", "weekly", "--post")
+    [embed] = cli_env.received[0].payload["embeds"]
+    assert "url" not in embed and embed["fields"][0]["name"] != "Full report"

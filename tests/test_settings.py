@@ -113,6 +113,24 @@ def test_a_bad_service_setting_is_named():
         Settings.from_env({"PORT": "70000"})
 
 
+def test_the_dashboard_settings_are_read_and_checked():
+    found = Settings.from_env(
+        {
+            "EDGELEDGER_DASHBOARD_TOKEN": " tok-123456 ",
+            "EDGELEDGER_PUBLIC_URL": "https://dash.example/",
+            "EDGELEDGER_REPORT_LINK_DAYS": "7",
+            "EDGELEDGER_SESSION_HOURS": "2",
+        }
+    )
+    assert found.dashboard_token == "tok-123456" and found.dashboard_secret is None
+    assert found.public_url == "https://dash.example"
+    assert (found.report_link_days, found.session_hours) == (7, 2)
+    assert "tok-123456" not in repr(found)
+    assert Settings.from_env({}).dashboard_token is None  # the dashboard is off
+    with pytest.raises(ConfigError, match="EDGELEDGER_PUBLIC_URL must be the dashboard"):
+        Settings.from_env({"EDGELEDGER_PUBLIC_URL": "dash.example"})
+
+
 def test_the_discord_bot_settings():
     settings = Settings.from_env({
         "DISCORD_TOKEN": " tok.en ",

@@ -237,7 +237,10 @@ def _post_weekly(args: argparse.Namespace, ctx: Context, monday: date) -> int:
             " the report to (docs/report-posting.md)"
         )
     with requests.Session() as session:
-        result = report_posting.post_weekly(ctx.db(), monday, url, session=session, now=ctx.now)
+        link = report_posting.report_link(ctx.settings, monday, now=ctx.now)
+        result = report_posting.post_weekly(
+            ctx.db(), monday, url, session=session, now=ctx.now, report_url=link
+        )
     week = f"weekly report for {monday.isoformat()} (revision {result.revision})"
     if result.already:
         print(

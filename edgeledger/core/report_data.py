@@ -190,6 +190,36 @@ class LiveBacktestRow(_Frozen):
     backtest_avg_r: float | None
 
 
+# --- the dashboard's charts beside the report's (core.dashboard_data builds them) ---------
+
+
+@dataclass(frozen=True)
+class RatePoint:
+    """The win rate of the trades closed in the bucket starting `start` (New York)."""
+
+    start: date
+    wins: int
+    losses: int
+    win_rate: float | None  # WIN / (WIN + LOSS); None without either
+
+
+@dataclass(frozen=True)
+class ChartBar:
+    at: datetime
+    open: float
+    high: float
+    low: float
+    close: float
+
+
+@dataclass(frozen=True)
+class Level:
+    """A price drawn across a trade's chart: entry, stop, target, fill, exit."""
+
+    name: str
+    price: float
+
+
 @dataclass(frozen=True)
 class WeeklyReport(_Frozen):
     """Everything the weekly report shows. `week_end` is the week's last day (Sunday),

@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 
 from edgeledger.core.breakdown import memberships
+from edgeledger.core.dashboard_data import R_BIN, bin_counts
 from edgeledger.core.metrics import (
     COUNT_COLUMNS,
     SUMMARY_COLUMNS,
@@ -86,6 +87,25 @@ def day_summaries(trades: pd.DataFrame, days: set[date] | None = None) -> pd.Dat
     if not frames:
         return pd.DataFrame({name: pd.Series(dtype=object) for name in DAY_COLUMNS})
     return pd.concat(frames, ignore_index=True)[list(DAY_COLUMNS)]
+
+
+R_BIN_DAY_COLUMNS = ("day", "population", "bin", "n")
+"""The rows of `day_r_bins`: closed trades per close day, population and R bin."""
+
+
+def day_r_bins(trades: pd.DataFrame, days: set[date] | None = None) -> pd.DataFrame:
+    """The closed trades of `trades` counted per New York day of closing, population and R
+    bin (dashboard_data.bin_counts: the overview's R distribution is the sum over days)."""
+    rows = []
+    for population in POPULATIONS:
+        done = closed(counted(trades, backtest=population == "backtest"))
+        day = close_day(done["closed_at"])
+        if days is not None:
+            done, day = done[day.isin(days)], day[day.isin(days)]
+        for when, group in done["r"].groupby(day, sort=True):
+            for k, n in bin_counts(group.to_numpy(dtype=float), R_BIN).items():
+                rows.append((when, population, k, n))
+    return pd.DataFrame(rows, columns=list(R_BIN_DAY_COLUMNS))
 
 
 COUNT_DAY_COLUMNS = ("day", "population", "last_created_at", *COUNT_COLUMNS)

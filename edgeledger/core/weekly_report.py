@@ -16,7 +16,8 @@ import numpy as np
 import pandas as pd
 
 from edgeledger.core.breakdown import memberships, metrics_by
-from edgeledger.core.calibration import calibration, calibration_of
+from edgeledger.core.calibration import Calibration, calibration, calibration_of
+from edgeledger.core.dashboard_data import R_BIN, bin_counts, r_bins
 from edgeledger.core.feedback import Decision
 from edgeledger.core.metrics import (
     Metrics,
@@ -48,7 +49,6 @@ from edgeledger.core.suggestions import excursion_suggestions
 from edgeledger.core.trades import closed, counted, created_between
 
 MIN_SAMPLE = 10
-R_BIN = 0.5  # width of the R distribution's bins
 TOP_TRADES = 3
 WHAT_IF_EDGES = 2  # the worst-ranked edges the report shows removed
 EQUITY_BUCKETS = 250  # a long equity curve keeps each run's low and high: <= 501 points
@@ -170,24 +170,11 @@ def build_weekly_report(
         totals=totals,
         equity_curve=EquityCurves(week=_equity(this_week), all_time=_equity(all_time)),
         r_distribution=_r_bins(this_week["r"].to_numpy()),
-        best_edges=tuple(_edge_row(e) for e in best),
-        worst_edges=tuple(_edge_row(e) for e in worst),
-        edge_ranking=tuple(_edge_row(e) for e in _ranked_first(ranking)),
-        edge_pairs=tuple(_edge_row(e, pair=True) for e in _ranked_first(pairs)),
-        confidence=Confidence(
-            rows=tuple(
-                ConfidenceRow(
-                    stars=level.stars,
-                    n=level.n,
-                    win_rate=level.win_rate,
-                    win_rate_lo=None if level.win_rate_ci is None else level.win_rate_ci[0],
-                    win_rate_hi=None if level.win_rate_ci is None else level.win_rate_ci[1],
-                    avg_r=level.avg_r,
-                )
-                for level in stars.rows
-            ),
-            verdict=stars.verdict,
-        ),
+        best_edges=tuple(edge_row(e) for e in best),
+        worst_edges=tuple(edge_row(e) for e in worst),
+        edge_ranking=tuple(edge_row(e) for e in ranked_first(ranking)),
+        edge_pairs=tuple(edge_row(e, pair=True) for e in ranked_first(pairs)),
+        confidence=confidence_data(stars),
         breakdowns=Breakdowns(
             by_type=_breakdown(this_week, "trade_type", {"day": "Day", "swing": "Swing"}),
             by_direction=_breakdown(this_week, "direction", {"long": "Long", "short": "Short"}),
@@ -321,23 +308,33 @@ def _equity_of(
 
 
 def _r_bins(r: np.ndarray) -> tuple[RBin, ...]:
-    if not len(r):
-        return ()
-    lo = np.floor(r.min() / R_BIN) * R_BIN
-    hi = np.floor(r.max() / R_BIN) * R_BIN + R_BIN
-    edges = np.arange(lo, hi + R_BIN / 2, R_BIN)
-    counts, _ = np.histogram(r, bins=edges)
-    return tuple(
-        RBin(lo=float(a), hi=float(b), count=int(c))
-        for a, b, c in zip(edges[:-1], edges[1:], counts, strict=True)
+    """The R distribution, binned as the dashboard bins it (core.dashboard_data)."""
+    return r_bins(bin_counts(r, R_BIN), R_BIN)
+
+
+def confidence_data(stars: Calibration) -> Confidence:
+    """The calibration as the report (and the dashboard) draws it."""
+    return Confidence(
+        rows=tuple(
+            ConfidenceRow(
+                stars=level.stars,
+                n=level.n,
+                win_rate=level.win_rate,
+                win_rate_lo=None if level.win_rate_ci is None else level.win_rate_ci[0],
+                win_rate_hi=None if level.win_rate_ci is None else level.win_rate_ci[1],
+                avg_r=level.avg_r,
+            )
+            for level in stars.rows
+        ),
+        verdict=stars.verdict,
     )
 
 
-def _ranked_first(rows: Sequence[EdgeRank]) -> list[EdgeRank]:
+def ranked_first(rows: Sequence[EdgeRank]) -> list[EdgeRank]:
     return sorted(rows, key=lambda e: (not e.ranked, e.rank or 0, -e.n, e.edge))
 
 
-def _edge_row(edge: EdgeRank, *, pair: bool = False) -> EdgeRow:
+def edge_row(edge: EdgeRank, *, pair: bool = False) -> EdgeRow:
     return EdgeRow(
         name=" + ".join(edge.edges) if pair else edge.edge,
         n=edge.n,

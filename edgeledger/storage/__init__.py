@@ -32,6 +32,7 @@ from edgeledger.storage.corrections import (
     trade_ids_like,
     write_manual_outcome,
 )
+from edgeledger.storage.dashboard import r_bin_counts, trade_page
 from edgeledger.storage.discord import (
     advance_channel_cursor,
     channel_cursor,
@@ -94,6 +95,7 @@ from edgeledger.storage.signals import (
 )
 from edgeledger.storage.summaries import (
     count_rows_between,
+    r_bins_between,
     summary_rows,
     summary_totals,
 )
@@ -140,6 +142,8 @@ __all__ = [
     "next_trade_number",
     "open_signals_of",
     "outcome_evidence",
+    "r_bin_counts",
+    "r_bins_between",
     "rationales_closed_between",
     "record_close_reply",
     "record_markets",
@@ -168,6 +172,7 @@ __all__ = [
     "summary_totals",
     "ticker_resolutions",
     "trade_ids_like",
+    "trade_page",
     "unresolved_books",
     "unstage",
     "upsert_rolling_metrics",

@@ -29,7 +29,9 @@ from edgeledger.core.summaries import (
     COUNT_DAY_COLUMNS,
     DAY_COLUMNS,
     DIMENSIONS,
+    R_BIN_DAY_COLUMNS,
     day_counts,
+    day_r_bins,
     day_summaries,
 )
 from edgeledger.storage.analytics import _array, _times, load_trades
@@ -62,9 +64,12 @@ def refresh(conn: psycopg.Connection) -> int:
         trades = _trades_of(conn, days)
         wanted = set(days)
         summaries, counts = day_summaries(trades, wanted), day_counts(trades, wanted)
+        bins = day_r_bins(trades, wanted)
         cursor.execute(named_query("forget_day_summaries"), {"days": days})
+        cursor.execute(named_query("forget_day_r_bins"), {"days": days})
         _copy(cursor, "trade_day_summaries", DAY_COLUMNS, summaries)
         _copy(cursor, "signal_day_counts", COUNT_DAY_COLUMNS, counts)
+        _copy(cursor, "trade_day_r_bins", R_BIN_DAY_COLUMNS, bins)
         cursor.execute(named_query("forget_trade_day_changes"), {"ids": [r["id"] for r in changes]})
     return len(days)
 
@@ -241,6 +246,17 @@ def count_rows_between(
     latest = frame["last_created_at"].max() if len(frame) else None
     frame["n"] = frame["n"].astype(np.int64)
     return frame[list(COUNT_COLUMNS)], (None if latest is None else pd.Timestamp(latest))
+
+
+def r_bins_between(
+    conn: psycopg.Connection, population: str, first_day: date | None, end_day: date | None
+) -> dict[int, int]:
+    """The closed trades of one population closed on the days in [first_day, end_day), per
+    R bin (sql/0012): {bin: count}."""
+    params = {"population": population, "first_day": first_day, "end_day": end_day}
+    with conn.cursor(row_factory=psycopg.rows.tuple_row) as cursor:
+        rows = cursor.execute(named_query("day_r_bins"), params).fetchall()
+    return {int(b): int(n) for b, n in rows}
 
 
 def last_closed_on(conn: psycopg.Connection, population: str, day: date) -> pd.Timestamp | None:

@@ -1,4 +1,5 @@
-"""The aiohttp application: `GET /healthz` and `POST /api/signals`.
+"""The aiohttp application: `GET /healthz`, `POST /api/signals` and the dashboard
+(edgeledger.web.dashboard, behind its login).
 
 Database work blocks, so every use case runs in a thread (asyncio.to_thread), never on the
 loop the scheduler and the bot share. Errors answer JSON: 401 for a missing or wrong token
@@ -13,7 +14,6 @@ import asyncio
 import hmac
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -31,6 +31,9 @@ from edgeledger.errors import (
 )
 from edgeledger.exporter import utc_text
 from edgeledger.settings import Settings
+from edgeledger.web import dashboard
+from edgeledger.web.auth import Access
+from edgeledger.web.state import STATE, WebState
 
 log = logging.getLogger(__name__)
 
@@ -38,21 +41,12 @@ MAX_BODY_BYTES = 64 * 1024  # a signal is well under 4 KiB; a rationale can be l
 KEY_HEADER = ledger.KEY_HEADER
 
 
-@dataclass(frozen=True)
-class WebState:
-    db: Database
-    settings: Settings
-    clock: Callable[[], datetime]
-
-
-STATE = web.AppKey("edgeledger", WebState)
-
-
 def make_app(db: Database, settings: Settings, *, clock: Callable[[], datetime]) -> web.Application:
-    app = web.Application(client_max_size=MAX_BODY_BYTES)
+    app = web.Application(client_max_size=MAX_BODY_BYTES, middlewares=[dashboard.headers])
     app[STATE] = WebState(db, settings, clock)
     app.router.add_get("/healthz", healthz)
     app.router.add_post("/api/signals", post_signal)
+    dashboard.add_routes(app, Access(settings, clock))
     return app
 
 

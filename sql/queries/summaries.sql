@@ -13,6 +13,17 @@ SELECT pg_advisory_xact_lock(hashtext('edgeledger:day_summaries'));
 WITH summaries AS (DELETE FROM trade_day_summaries WHERE day = ANY(%(days)s::date[]))
 DELETE FROM signal_day_counts WHERE day = ANY(%(days)s::date[]);
 
+-- name: forget_day_r_bins
+DELETE FROM trade_day_r_bins WHERE day = ANY(%(days)s::date[]);
+
+-- name: day_r_bins
+-- The R bins of sql/0012 summed over [first_day, end_day).
+SELECT bin, sum(n) AS n FROM trade_day_r_bins
+WHERE population = %(population)s
+  AND (%(first_day)s::date IS NULL OR day >= %(first_day)s)
+  AND (%(end_day)s::date IS NULL OR day < %(end_day)s)
+GROUP BY bin ORDER BY bin;
+
 -- name: forget_trade_day_changes
 DELETE FROM trade_day_changes WHERE id = ANY(%(ids)s);
 

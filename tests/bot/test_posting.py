@@ -142,3 +142,14 @@ def test_a_failed_close_reply_is_retried_and_the_switch_turns_them_off(ctx, sql_
     assert closes(off, channel) == 0 and len(message.replies) == 1
     assert closes(ctx, channel) == 1
     assert message.replies[-1].content.startswith("EXPIRED")
+
+
+def test_with_a_public_url_the_bot_links_the_report_by_a_signed_link(db, settings):
+    from bot.context import BotContext
+
+    linked = replace(settings, public_url="https://dash.example", dashboard_token="dash-tok")
+    channel = FakeChannel(3334)
+    run(post_weekly_to_channel(BotContext(db, linked, clock=lambda: NOW), channel, WEEK))
+    [embed] = channel.sent[0].embeds
+    assert embed.url.startswith("https://dash.example/reports/2026-11-09?exp=")
+    assert embed.fields[0].name == "Full report" and embed.url in embed.fields[0].value
