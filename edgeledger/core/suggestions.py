@@ -51,7 +51,8 @@ class Suggestion:
 
 def excursion_suggestions(trades: pd.DataFrame) -> list[Suggestion]:
     """The suggestions the closed trades of `trades` support, in a fixed order."""
-    done = closed(trades)
+    # Only what the rules read: each rule's filter then copies six columns, not them all.
+    done = closed(trades)[["status", "r", "mfe_r", "mae_r", "target2", "target2_hit"]]
     found = [
         _losses_reached_1r(done),
         _losses_never_in_favour(done),

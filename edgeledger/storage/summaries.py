@@ -46,6 +46,8 @@ SUMMARY_INPUTS = (
 # Beyond this many changed days (or this many separate runs of them), the days are
 # recomputed from one read of every signal rather than one read per run of days.
 WHOLE_READ_DAYS, WHOLE_READ_RUNS = 90, 12
+# A refresh of this many days (a first build, a bulk import) analyzes the tables after.
+ANALYZE_AFTER_DAYS = 30
 _PG_EPOCH = date(2000, 1, 1)
 
 
@@ -71,6 +73,10 @@ def refresh(conn: psycopg.Connection) -> int:
         _copy(cursor, "signal_day_counts", COUNT_DAY_COLUMNS, counts)
         _copy(cursor, "trade_day_r_bins", R_BIN_DAY_COLUMNS, bins)
         cursor.execute(named_query("forget_trade_day_changes"), {"ids": [r["id"] for r in changes]})
+        if len(days) >= ANALYZE_AFTER_DAYS:
+            # Fresh statistics, or the planner guesses a few dozen rows where a million
+            # trades left 400,000 and sorts them on disk: 0.6 s instead of 0.08 s a query.
+            cursor.execute(named_query("analyze_day_summaries"))
     return len(days)
 
 

@@ -24,6 +24,9 @@ WHERE population = %(population)s
   AND (%(end_day)s::date IS NULL OR day < %(end_day)s)
 GROUP BY bin ORDER BY bin;
 
+-- name: analyze_day_summaries
+ANALYZE trade_day_summaries, signal_day_counts, trade_day_r_bins;
+
 -- name: forget_trade_day_changes
 DELETE FROM trade_day_changes WHERE id = ANY(%(ids)s);
 
