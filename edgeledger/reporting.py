@@ -388,11 +388,11 @@ def after_resolve(db: Database, run: RunReport, *, now: datetime) -> int:
         live, backtest = counted(trades), counted(trades, backtest=True)
         rows = rolling_metrics(live, as_of=now, touched=touched)
         storage.upsert_rolling_metrics(conn, [_rolling(row) for row in rows], at=now)
-        decisions = [
-            d
-            for d in feedback_decisions(live, backtest, as_of=now)
-            if d.key in touched.get(d.scope, ())
-        ]
+        window: dict[str, dict[str, Metrics]] = {}
+        for row in rows:  # the 30-day rows are the feedback's window: measured once
+            if row.window_days == FEEDBACK_WINDOW.days:
+                window.setdefault(row.scope, {})[row.key] = row.metrics
+        decisions = feedback_decisions(live, backtest, as_of=now, window_metrics=window)
         known = {
             (row["scope"], row["key"]): row
             for row in storage.feedback_decisions(conn, since=now - FEEDBACK_WINDOW * 12)

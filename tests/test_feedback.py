@@ -7,6 +7,7 @@ from datetime import timedelta
 import pytest
 
 from edgeledger.core.feedback import RULE_VERSION, feedback_decisions
+from edgeledger.core.rolling import rolling_metrics
 from tests.trade_builders import START, closed_trade, frame_of
 
 AS_OF = START + timedelta(days=60)
@@ -119,3 +120,21 @@ def test_decisions_cover_edges_then_strategies_in_key_order():
 def test_an_infinite_profit_factor_is_stored_as_the_cap():
     d = decisions(live([2] * 10))[("edge", "VWAP")]
     assert d.figures["profit_factor"] == 999.0 and d.action == "keep"
+
+
+def test_decisions_from_the_rolling_30_day_rows_are_the_decisions_of_the_trades():
+    rows = [
+        *live([-1, -1, 2, -1, -1, -1, -1, -1, 0.5, -1, -1]),
+        *live([2, 2, -1, 2] * 3, edge="ORB", strategy="swing"),
+        *live([1] * 12, edge="GAP", days_ago=40),  # outside the window: no decision
+    ]
+    backtest = [r | {"source": "backtest"} for r in live([2, 2, 2, -1] * 3)]
+    frame = frame_of(*rows)
+    touched = {"edge": ["VWAP", "ORB", "GAP"], "strategy": ["momo", "swing"]}
+    window: dict = {}
+    for row in rolling_metrics(frame, as_of=AS_OF, touched=touched):
+        if row.window_days == 30:
+            window.setdefault(row.scope, {})[row.key] = row.metrics
+    shared = decisions(rows, backtest, window_metrics=window)
+    assert shared == decisions(rows, backtest)
+    assert {key for _, key in shared} == {"VWAP", "ORB", "momo", "swing"}

@@ -8,6 +8,7 @@ report can be traced back to its numbers. Change a threshold here and bump RULE_
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -61,11 +62,14 @@ def feedback_decisions(
     *,
     as_of: datetime,
     min_n: int = 10,
+    window_metrics: Mapping[str, Mapping[str, Metrics]] | None = None,
 ) -> list[Decision]:
     """Decisions for each edge and strategy with at least `min_n` live trades closed in
     (as_of − 30 days, as_of], ordered by scope (edges first) and key. `live_30d`: counted
     live trades (a longer frame is cut to the window here); `backtest`: counted backtest
-    trades, compared where the same scope has at least `min_n` closed ones."""
+    trades, compared where the same scope has at least `min_n` closed ones.
+    `window_metrics` (scope -> key -> the live metrics of that window, e.g. the 30-day rows
+    of core.rolling) decides only those keys, from those figures, without measuring again."""
     end = pd.Timestamp(as_of)
     if end.tzinfo is None:
         raise ValueError("as_of must be timezone-aware")
@@ -76,7 +80,12 @@ def feedback_decisions(
     decisions = []
     for scope in SCOPES:
         reference = _by_group(backtest, scope)
-        for key, metrics in sorted(_by_group(live, scope).items()):
+        measured = (
+            dict(window_metrics.get(scope, {}))
+            if window_metrics is not None
+            else _by_group(live, scope)
+        )
+        for key, metrics in sorted(measured.items()):
             if metrics.n >= min_n:
                 test = reference.get(key)
                 decisions.append(
