@@ -53,6 +53,7 @@ class Settings:
     # The dashboard (edgeledger.web.dashboard): off without a token; secrets stay out of repr.
     dashboard_token: str | None = field(default=None, repr=False)
     dashboard_secret: str | None = field(default=None, repr=False)  # None: derived from the token
+    trusted_proxies: int = 0  # proxies in front of `run` whose X-Forwarded-For is believed
     session_hours: int = 12
     report_link_days: int = 14
     public_url: str | None = None  # the dashboard's address, for the report link on Discord
@@ -106,6 +107,7 @@ class Settings:
             weekly_report_cron=_cron(env, "EDGELEDGER_WEEKLY_REPORT_CRON"),
             dashboard_token=env.get("EDGELEDGER_DASHBOARD_TOKEN", "").strip() or None,
             dashboard_secret=env.get("EDGELEDGER_DASHBOARD_SECRET", "").strip() or None,
+            trusted_proxies=_positive_int(env, "EDGELEDGER_TRUSTED_PROXIES", 0, least=0, most=5),
             session_hours=_positive_int(env, "EDGELEDGER_SESSION_HOURS", 12, most=24 * 30),
             report_link_days=_positive_int(env, "EDGELEDGER_REPORT_LINK_DAYS", 14, most=366),
             public_url=_public_url(env, "EDGELEDGER_PUBLIC_URL"),

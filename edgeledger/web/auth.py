@@ -119,7 +119,20 @@ class Access:
         return bool(nonce) and links.csrf_ok(self.key, nonce or "", given)
 
 
-def client_of(request: web.Request) -> str:
+def client_of(request: web.Request, trusted_proxies: int = 0) -> str:
+    """The address failures are counted against: the peer, or, behind `trusted_proxies`
+    proxies (EDGELEDGER_TRUSTED_PROXIES; Railway's edge is one), the address the nearest
+    of them saw, which is that many entries from the right of X-Forwarded-For. Entries
+    further left are whatever the client wrote, so they are never read."""
+    if trusted_proxies > 0:
+        hops = [
+            part.strip()
+            for header in request.headers.getall("X-Forwarded-For", [])
+            for part in header.split(",")
+            if part.strip()
+        ]
+        if len(hops) >= trusted_proxies:
+            return hops[-trusted_proxies]
     return request.remote or "unknown"
 
 

@@ -218,7 +218,7 @@ async def login(request: web.Request) -> web.StreamResponse:
     access = request.app[ACCESS]
     if not access.on:
         return off()
-    client = client_of(request)
+    client = client_of(request, access.settings.trusted_proxies)
     if access.limiter.blocked(client):
         return too_many()
     form = await request.post()
@@ -418,7 +418,7 @@ async def report(request: web.Request) -> web.StreamResponse:
         return plain(404, "Not found", "There is no report for this week.")
     exp, sig = request.query.get("exp"), request.query.get("sig")
     if exp is not None or sig is not None:
-        client = client_of(request)
+        client = client_of(request, access.settings.trusted_proxies)
         if access.limiter.blocked(client):
             return too_many()
         if not links.report_link_valid(access.key, week, exp or "", sig or "", now=_now(request)):
