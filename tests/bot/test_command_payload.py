@@ -41,16 +41,16 @@ def test_every_command_the_issue_asks_for_is_there():
 @pytest.mark.parametrize("command", commands(), ids=lambda c: c["name"])
 def test_each_command_is_within_discords_limits(command):
     assert NAME.match(command["name"]) and command["name"] == command["name"].lower()
-    assert 1 <= len(command["description"]) <= 100
+    assert len(command["description"]) in range(1, 101)
     options = command.get("options", [])
     assert len(options) <= 25
     required_seen_optional = False
     for option in options:
         assert NAME.match(option["name"]) and option["name"] == option["name"].lower()
-        assert 1 <= len(option["description"]) <= 100, option
+        assert len(option["description"]) in range(1, 101), option
         assert len(option.get("choices", [])) <= 25
         for choice in option.get("choices", []):
-            assert 1 <= len(choice["name"]) <= 100
+            assert len(choice["name"]) in range(1, 101)
         # Discord refuses a required option after an optional one.
         if not option.get("required"):
             required_seen_optional = True
