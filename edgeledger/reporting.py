@@ -139,7 +139,7 @@ def _stats_from_trades(db: Database, period: Period, filters: Filters) -> Period
 def _stats_from_summaries(db: Database, period: Period) -> PeriodStats | None:
     """The same figures from the day summaries; None when the period ends inside a day
     that has signals after its end (then only the trades can say)."""
-    first, end_day = _days(period)
+    first, end_day = days_of(period)
     with db.connection() as conn, conn.transaction():
         storage.refresh_day_summaries(conn)
         rows = storage.summary_rows(conn, "live", "all", first, end_day)
@@ -153,7 +153,7 @@ def _stats_from_summaries(db: Database, period: Period) -> PeriodStats | None:
 
 def edge_ranking(db: Database, period: Period, *, min_n: int = 10) -> list[EdgeRank]:
     """Every edge of the live trades closed in the period, ranked (see core.rankings)."""
-    first, end_day = _days(period)
+    first, end_day = days_of(period)
     with db.connection() as conn, conn.transaction():
         storage.refresh_day_summaries(conn)
         _, overall, latest = storage.summary_totals(conn, "live", "all", first, end_day)
@@ -166,16 +166,13 @@ def edge_ranking(db: Database, period: Period, *, min_n: int = 10) -> list[EdgeR
     return rank_edges(counted(trades), min_n=min_n)
 
 
-def _days(period: Period) -> tuple[date | None, date]:
+def days_of(period: Period) -> tuple[date | None, date]:
     """The New York days [first, end) the day summaries of a period are read from: the
     days it covers, and the day its end falls in when that is not midnight."""
     first = None if period.start is None else period.start.astimezone(NEW_YORK).date()
     end = period.end.astimezone(NEW_YORK)
     whole = end.time() == time(0) and end.tzinfo is not None
     return first, end.date() if whole else end.date() + timedelta(days=1)
-
-
-days_of = _days  # the dashboard reads the same days
 
 
 def _whole(period: Period, rows: pd.DataFrame, latest_logged: pd.Timestamp | None) -> bool:
@@ -191,7 +188,7 @@ def confidence(db: Database, period: Period, *, min_n: int = 10) -> Calibration:
     """Do the stars mean anything: the live trades closed in the period, by star level.
     The levels' figures come from the day summaries when they can; the rank correlation
     of stars and R always reads the trades' stars and R (and nothing else)."""
-    first, end_day = _days(period)
+    first, end_day = days_of(period)
     with db.connection() as conn, conn.transaction():
         storage.refresh_day_summaries(conn)
         _, overall, latest = storage.summary_totals(conn, "live", "all", first, end_day)
