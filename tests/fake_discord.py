@@ -20,10 +20,12 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from email.parser import BytesParser
 from email.policy import HTTP
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
+
+from tests.loopback import LoopbackServer, serving_on_loopback
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "discord"
 WEBHOOK_ID = "1300000000000000001"
@@ -147,7 +149,7 @@ def parse_multipart(content_type: str, body: bytes) -> dict[str, Part]:
 
 
 class _Handler(BaseHTTPRequestHandler):
-    server: _Server
+    server: LoopbackServer
 
     def do_POST(self) -> None:
         fake = self.server.fake
@@ -177,25 +179,8 @@ class _Handler(BaseHTTPRequestHandler):
         pass
 
 
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True
-    fake: FakeDiscord
-
-    def handle_error(self, request: Any, client_address: Any) -> None:
-        pass
-
-
 @contextmanager
 def serving() -> Iterator[FakeDiscord]:
     """A FakeDiscord on a free loopback port until the block ends."""
-    fake = FakeDiscord()
-    httpd = _Server(("127.0.0.1", 0), _Handler)
-    httpd.fake = fake
-    fake.url = f"http://127.0.0.1:{httpd.server_address[1]}"
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    try:
+    with serving_on_loopback(FakeDiscord(), _Handler) as fake:
         yield fake
-    finally:
-        httpd.shutdown()
-        httpd.server_close()

@@ -18,9 +18,11 @@ from collections import deque
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
+
+from tests.loopback import LoopbackServer, serving_on_loopback
 
 
 @dataclass
@@ -139,7 +141,7 @@ class FakeServer:
 
 
 class _Handler(BaseHTTPRequestHandler):
-    server: _Server
+    server: LoopbackServer
 
     def do_GET(self) -> None:
         self._answer()
@@ -206,25 +208,8 @@ class _Handler(BaseHTTPRequestHandler):
         pass
 
 
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True
-    fake: FakeServer
-
-    def handle_error(self, request: Any, client_address: Any) -> None:
-        pass
-
-
 @contextmanager
 def serving() -> Iterator[FakeServer]:
     """Run a FakeServer on a free loopback port until the block ends."""
-    fake = FakeServer()
-    httpd = _Server(("127.0.0.1", 0), _Handler)
-    httpd.fake = fake
-    fake.url = f"http://127.0.0.1:{httpd.server_address[1]}"
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    try:
+    with serving_on_loopback(FakeServer(), _Handler) as fake:
         yield fake
-    finally:
-        httpd.shutdown()
-        httpd.server_close()
