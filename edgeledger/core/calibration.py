@@ -18,7 +18,7 @@ from scipy import stats as _scipy
 
 from edgeledger.core.breakdown import memberships
 from edgeledger.core.metrics import Interval, in_close_order
-from edgeledger.core.rankings import FDR, MIN_N, compare_groups, figure, interval
+from edgeledger.core.rankings import FDR, MIN_N, compare_groups, group_figures
 from edgeledger.core.trades import closed
 
 SIGNIFICANCE = 0.05
@@ -94,21 +94,7 @@ def _stars(level: StarLevel) -> int:
 
 
 def _level(row) -> StarLevel:
-    return StarLevel(
-        stars=int(row.group),
-        n=int(row.n),
-        wins=int(row.wins),
-        losses=int(row.losses),
-        win_rate=figure(row.win_rate),
-        win_rate_ci=interval(row.win_rate_ci_lo, row.win_rate_ci_hi),
-        avg_r=figure(row.avg_r),
-        avg_r_ci=interval(row.avg_r_ci_lo, row.avg_r_ci_hi),
-        total_r=float(row.total_r),
-        p_value=figure(row.p_value),
-        q_value=figure(row.q_value),
-        verdict=row.verdict,
-        ranked=bool(row.ranked),
-    )
+    return StarLevel(stars=int(row.group), **group_figures(row))
 
 
 def _spearman(stars: np.ndarray, r: np.ndarray) -> tuple[float | None, float | None]:

@@ -94,31 +94,38 @@ def rank_summaries(
 
 def edge_ranks(table: pd.DataFrame, *, pairs: bool = False) -> list[EdgeRank]:
     """The rows of a comparison table (compare_groups) as EdgeRanks, in its order."""
-    result = []
-    for row in table.itertuples(index=False):
-        result.append(
-            EdgeRank(
-                edge=row.group,
-                edges=tuple(row.group.split(PAIR_SEPARATOR)) if pairs else (row.group,),
-                n=int(row.n),
-                wins=int(row.wins),
-                losses=int(row.losses),
-                win_rate=figure(row.win_rate),
-                win_rate_ci=interval(row.win_rate_ci_lo, row.win_rate_ci_hi),
-                avg_r=figure(row.avg_r),
-                avg_r_ci=interval(row.avg_r_ci_lo, row.avg_r_ci_hi),
-                total_r=float(row.total_r),
-                lift=figure(row.lift),
-                score=figure(row.score),
-                p_value=figure(row.p_value),
-                q_value=figure(row.q_value),
-                test=row.test if isinstance(row.test, str) else None,
-                verdict=row.verdict,
-                ranked=bool(row.ranked),
-                rank=None if pd.isna(row.rank) else int(row.rank),
-            )
+    return [
+        EdgeRank(
+            edge=row.group,
+            edges=tuple(row.group.split(PAIR_SEPARATOR)) if pairs else (row.group,),
+            lift=figure(row.lift),
+            score=figure(row.score),
+            test=row.test if isinstance(row.test, str) else None,
+            rank=None if pd.isna(row.rank) else int(row.rank),
+            **group_figures(row),
         )
-    return result
+        for row in table.itertuples(index=False)
+    ]
+
+
+def group_figures(row) -> dict:
+    """The figures every compared group carries (an edge, a pair, a star level), read from
+    a row of a comparison table (compare_groups): counts, rates and R with their intervals,
+    the test's p and q values, the verdict and whether it is ranked."""
+    return {
+        "n": int(row.n),
+        "wins": int(row.wins),
+        "losses": int(row.losses),
+        "win_rate": figure(row.win_rate),
+        "win_rate_ci": interval(row.win_rate_ci_lo, row.win_rate_ci_hi),
+        "avg_r": figure(row.avg_r),
+        "avg_r_ci": interval(row.avg_r_ci_lo, row.avg_r_ci_hi),
+        "total_r": float(row.total_r),
+        "p_value": figure(row.p_value),
+        "q_value": figure(row.q_value),
+        "verdict": row.verdict,
+        "ranked": bool(row.ranked),
+    }
 
 
 def compare_groups(
