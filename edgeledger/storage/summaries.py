@@ -142,6 +142,20 @@ def _plain(name: str, column: pd.Series) -> pd.Series:
 # --- reading ----------------------------------------------------------------------------------
 
 
+def _slice(
+    population: str, dimension: str, first_day: date | None, end_day: date | None
+) -> dict[str, object]:
+    """The parameters of the day-summary queries, the dimension checked first."""
+    if dimension not in DIMENSIONS:
+        raise ValueError(f"unknown dimension {dimension!r}; one of {', '.join(DIMENSIONS)}")
+    return {
+        "population": population,
+        "dimension": dimension,
+        "first_day": first_day,
+        "end_day": end_day,
+    }
+
+
 def summary_rows(
     conn: psycopg.Connection,
     population: str,
@@ -152,19 +166,12 @@ def summary_rows(
     """The stored day summaries of one population and dimension for the days in
     [first_day, end_day) (None: unbounded), ordered by key then day: the columns key, day,
     last_closed_at and SUMMARY_COLUMNS."""
-    if dimension not in DIMENSIONS:
-        raise ValueError(f"unknown dimension {dimension!r}; one of {', '.join(DIMENSIONS)}")
     fields = sql.SQL(", ").join(
         sql.SQL("array_send(array_agg({}))").format(sql.Identifier(name))
         for name in ("day", "last_closed_at", *SUMMARY_COLUMNS)
     )
     query = sql.SQL(named_query("day_summary_rows")).format(fields=fields)
-    params = {
-        "population": population,
-        "dimension": dimension,
-        "first_day": first_day,
-        "end_day": end_day,
-    }
+    params = _slice(population, dimension, first_day, end_day)
     with conn.cursor(binary=True, row_factory=psycopg.rows.tuple_row) as cursor:
         row = cursor.execute(query, params).fetchone()
     assert row is not None
@@ -201,19 +208,12 @@ def summary_totals(
     """The day summaries of one population and dimension for the days in [first_day,
     end_day) totalled per key by the database: the keys (sorted, a missing key last), one
     summary row each without the SEQUENCE_COLUMNS, and the latest close among them."""
-    if dimension not in DIMENSIONS:
-        raise ValueError(f"unknown dimension {dimension!r}; one of {', '.join(DIMENSIONS)}")
     added = [name for name in SUMMARY_COLUMNS if name not in (*SEQUENCE_COLUMNS, "m2_r")]
     fields = sql.SQL(", ").join(
         sql.SQL("sum({0}) AS {0}").format(sql.Identifier(name)) for name in added
     )
     query = sql.SQL(named_query("day_summary_totals")).format(fields=fields)
-    params = {
-        "population": population,
-        "dimension": dimension,
-        "first_day": first_day,
-        "end_day": end_day,
-    }
+    params = _slice(population, dimension, first_day, end_day)
     with conn.cursor(row_factory=psycopg.rows.dict_row) as cursor:
         rows = cursor.execute(query, params).fetchall()
     rows.sort(key=lambda row: (row["key"] is None, row["key"] or ""))
@@ -263,11 +263,3 @@ def r_bins_between(
     with conn.cursor(row_factory=psycopg.rows.tuple_row) as cursor:
         rows = cursor.execute(named_query("day_r_bins"), params).fetchall()
     return {int(b): int(n) for b, n in rows}
-
-
-def last_closed_on(conn: psycopg.Connection, population: str, day: date) -> pd.Timestamp | None:
-    """The latest close summed up on `day` (None when nothing closed that day)."""
-    params = {"population": population, "day": day}
-    with conn.cursor(row_factory=psycopg.rows.tuple_row) as cursor:
-        row = cursor.execute(named_query("last_closed_on"), params).fetchone()
-    return None if row is None or row[0] is None else pd.Timestamp(row[0])

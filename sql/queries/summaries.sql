@@ -50,10 +50,6 @@ WHERE population = %(population)s
 GROUP BY status, exit_reason, filled
 ORDER BY status, exit_reason, filled;
 
--- name: last_closed_on
-SELECT max(last_closed_at) AS at FROM trade_day_summaries
-WHERE population = %(population)s AND dimension = 'all' AND day = %(day)s;
-
 -- name: day_summary_totals
 -- One population and dimension over [first_day, end_day), the columns that add up totalled
 -- per key ({fields}: sums); `squares` is the sum over days of m2_r + sum_r²/n, from which
